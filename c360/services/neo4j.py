@@ -1,0 +1,164 @@
+"""A real Neo4j Community 5.26 server, resolved from Maven Central and started on 127.0.0.1 without Docker.
+
+Neo4j publishes no server tarball on Maven Central, but its server entry point and every module it needs are
+published there: ``scripts/neo4j/pom.xml`` resolves them into a class path (cached in ``~/.m2``), and the server
+runs from that class path with a home directory of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from core.settings import PROJECT_ROOT, Settings
+
+POM = PROJECT_ROOT / "scripts" / "neo4j" / "pom.xml"
+ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
+ADMIN_TOOL = "org.neo4j.cli.AdminTool"
+START_TIMEOUT = 180.0
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+class LocalNeo4j:
+    def __init__(self, settings: Settings) -> None:
+        self.home = settings.state_dir.resolve() / "neo4j"
+        self.port = settings.local_neo4j_bolt_port
+        self.lib = self.home / "lib"
+        self.conf = self.home / "conf"
+        self.pid_file = self.home / "run" / "neo4j.pid"
+        self.password_file = self.home / "password"
+
+    @property
+    def uri(self) -> str:
+        return f"bolt://127.0.0.1:{self.port}"
+
+    def _java(self) -> str:
+        java = shutil.which("java")
+        if java is None:
+            raise RuntimeError("Java 17 is needed for Neo4j 5.26 (Debian: apt-get install openjdk-17-jre-headless).")
+        return java
+
+    def _resolve_classpath(self) -> None:
+        marker = self.lib / ".resolved"
+        if marker.exists() and marker.read_text() == POM.read_text():
+            return
+        mvn = shutil.which("mvn")
+        if mvn is None:
+            raise RuntimeError("Maven is needed to fetch Neo4j from Maven Central (Debian: apt-get install maven).")
+        print("neo4j: resolving Neo4j Community from Maven Central (first run only)...", file=sys.stderr)
+        shutil.rmtree(self.lib, ignore_errors=True)
+        subprocess.run(
+            [mvn, "-B", "-q", "-f", str(POM), "dependency:copy-dependencies",
+             f"-DoutputDirectory={self.lib}", "-DincludeScope=runtime"],
+            check=True,
+        )
+        marker.write_text(POM.read_text())
+
+    def _write_config(self) -> None:
+        self.conf.mkdir(parents=True, exist_ok=True)
+        (self.conf / "neo4j.conf").write_text(
+            "server.default_listen_address=127.0.0.1\n"
+            f"server.bolt.listen_address=127.0.0.1:{self.port}\n"
+            "server.bolt.advertised_address=127.0.0.1\n"
+            "server.http.enabled=false\n"
+            "server.https.enabled=false\n"
+            "server.memory.heap.initial_size=512m\n"
+            "server.memory.heap.max_size=1g\n"
+            "server.memory.pagecache.size=256m\n"
+            "db.tx_log.rotation.retention_policy=1 files\n"
+            "dbms.usage_report.enabled=false\n"
+        )
+
+    def _password(self) -> str:
+        if self.password_file.exists():
+            return self.password_file.read_text().strip()
+        password = secrets.token_urlsafe(18)
+        env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf)}
+        subprocess.run(
+            [self._java(), "-cp", f"{self.lib}/*", ADMIN_TOOL, "dbms", "set-initial-password", password],
+            check=True, env=env, capture_output=True,
+        )
+        self.password_file.write_text(password)
+        self.password_file.chmod(0o600)
+        return password
+
+    def _pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text())
+            os.kill(pid, 0)
+        except (FileNotFoundError, ValueError, ProcessLookupError):
+            return None
+        return pid
+
+    def running(self) -> bool:
+        return self._pid() is not None and _port_open(self.port)
+
+    def ensure_running(self) -> tuple[str, str]:
+        """Resolve, configure and start the server as needed; return its Bolt URI and password."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        self._resolve_classpath()
+        self._write_config()
+        password = self._password()
+        if self._pid() is None:
+            if _port_open(self.port):
+                raise RuntimeError(f"port {self.port} is taken by another process: set C360_LOCAL_NEO4J_BOLT_PORT")
+            for sub in ("data", "logs", "run", "plugins"):
+                (self.home / sub).mkdir(exist_ok=True)
+            with (self.home / "logs" / "console.log").open("ab") as log:
+                proc = subprocess.Popen(
+                    [self._java(), "-Xms512m", "-Xmx1g", "-XX:+UseG1GC", "-Dfile.encoding=UTF-8",
+                     "-cp", f"{self.lib}/*", ENTRY_POINT, f"--home-dir={self.home}", f"--config-dir={self.conf}"],
+                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                )
+            self.pid_file.write_text(str(proc.pid))
+        self._wait_ready(password)
+        return self.uri, password
+
+    def _wait_ready(self, password: str) -> None:
+        from neo4j import GraphDatabase
+        from neo4j.exceptions import Neo4jError, ServiceUnavailable
+
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if self._pid() is None:
+                raise RuntimeError(f"Neo4j exited during start: see {self.home / 'logs'}")
+            if _port_open(self.port):
+                try:
+                    with GraphDatabase.driver(self.uri, auth=("neo4j", password)) as driver:
+                        driver.verify_connectivity()
+                        driver.execute_query("RETURN 1", database_="neo4j")
+                    return
+                except (ServiceUnavailable, Neo4jError, OSError):
+                    pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Neo4j did not answer on {self.uri} within {START_TIMEOUT:.0f}s")
+            time.sleep(1.0)
+
+    def stop(self) -> None:
+        pid = self._pid()
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(120):
+            if self._pid() is None:
+                break
+            time.sleep(0.5)
+        self.pid_file.unlink(missing_ok=True)
+
+    def status(self) -> str:
+        if not (self.home / "data").exists():
+            return "neo4j: not created"
+        state = "running" if self.running() else "stopped"
+        return f"neo4j: {state} at {self.uri} (home {self.home})"

@@ -1,0 +1,51 @@
+"""Service-desk tickets with their SLA clocks and comment threads."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, MetaData
+from sqlmodel import Field, SQLModel
+
+SCHEMA = "tickets"
+metadata = MetaData(schema=SCHEMA)
+
+
+class TicketsBase(SQLModel):
+    metadata = metadata
+
+
+class Ticket(TicketsBase, table=True):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_customer_created", "customer_id", "created_at", "id"),
+        Index("ix_tickets_open_customer", "customer_id", postgresql_where="status IN ('open', 'pending')"),
+    )
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    customer_id: uuid.UUID
+    subject: str
+    description: str
+    status: str = Field(description="open, pending, resolved or closed")
+    priority: str = Field(description="low, normal, high or urgent")
+    channel: str = Field(description="phone, email, wechat, web or store")
+    assignee: str | None = None
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    resolved_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    sla_due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class TicketComment(TicketsBase, table=True):
+    __tablename__ = "ticket_comments"
+    __table_args__ = (Index("ix_ticket_comments_ticket", "ticket_id", "created_at"),)
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    ticket_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("tickets.tickets.id", ondelete="CASCADE"), nullable=False)
+    )
+    author: str
+    body: str
+    internal: bool = False
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
