@@ -1,0 +1,161 @@
+"""The FastAPI application: the unified GraphQL API, each subgraph's federation endpoint, health and metrics."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+import strawberry
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from core.context import CrossSource, DataSources, RequestContext
+from core.errors import SourceUnavailable
+from core.postgres import Postgres
+from core.settings import Settings
+from graph_store.constraints import ensure_constraints
+from graph_store.driver import GraphStore
+from resolvers.edges import UNIFIED, Edges
+from schema import PARTS, subgraph_schema, unified_schema
+
+log = logging.getLogger("c360.app")
+METHODS = ["GET", "POST"]
+
+
+class GraphQLApp(GraphQL[RequestContext, None]):
+    """Strawberry's ASGI app mounted directly (cheaper per request than a FastAPI router), with orjson."""
+
+    def __init__(
+        self, schema: strawberry.Schema, holder: dict[str, DataSources], cross: CrossSource, ide: bool
+    ):
+        super().__init__(schema, graphql_ide="graphiql" if ide else None, allow_queries_via_get=False)
+        self._holder = holder
+        self._cross = cross
+
+    async def get_context(self, request: Any, response: Any) -> RequestContext:
+        return RequestContext(self._holder["sources"], self._cross, request)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+
+class BodyLimit:
+    """Refuse request bodies above a size before anything parses them (413 with a GraphQL-shaped error)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._reject(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited_receive() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise RequestTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except RequestTooLarge:
+            await self._reject(scope, receive, send)
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = {
+            "message": f"Request body exceeds {self.max_bytes} bytes",
+            "extensions": {"code": "REQUEST_TOO_LARGE"},
+        }
+        await JSONResponse({"errors": [error]}, status_code=413)(scope, receive, send)
+
+
+class RequestTooLarge(Exception):
+    pass
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    holder: dict[str, DataSources] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        postgres = Postgres(settings)
+        await postgres.start()
+        graph = GraphStore(settings)
+        try:
+            await ensure_constraints(graph)
+        except SourceUnavailable as exc:
+            log.warning("Neo4j unavailable at start; identity fields will report it: %s", exc)
+        holder["sources"] = DataSources(settings, postgres, graph)
+        try:
+            yield
+        finally:
+            await postgres.close()
+            await graph.close()
+
+    app = FastAPI(
+        title="Customer 360",
+        description="One trusted view of each customer.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.router.routes.append(
+        Route(
+            "/graphql",
+            GraphQLApp(unified_schema(settings), holder, UNIFIED, settings.graphiql),
+            methods=METHODS,
+        )
+    )
+    for name, part in PARTS.items():
+        edges = Edges(load_profiles=part.owns_profiles)
+        endpoint = GraphQLApp(subgraph_schema(name, settings), holder, edges, settings.graphiql)
+        app.router.routes.append(Route(f"/subgraphs/{name}/graphql", endpoint, methods=METHODS))
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        sources = holder["sources"]
+        checks: dict[str, str] = {}
+        for name in PARTS:
+            try:
+                await sources.postgres.db(name).fetchval("SELECT 1")
+                checks[f"postgres:{name}"] = "ok"
+            except SourceUnavailable:
+                checks[f"postgres:{name}"] = "unavailable"
+        try:
+            await sources.graph.read("RETURN 1")
+            checks["neo4j"] = "ok"
+        except SourceUnavailable:
+            checks["neo4j"] = "unavailable"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(_: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+__all__ = ["create_app"]

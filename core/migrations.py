@@ -76,5 +76,3 @@ def run_env(metadata: MetaData, schema: str) -> None:
         await engine.dispose()
 
     asyncio.run(main())
-
-

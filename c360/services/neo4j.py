@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from core.settings import PROJECT_ROOT, Settings
 
@@ -47,7 +46,9 @@ class LocalNeo4j:
     def _java(self) -> str:
         java = shutil.which("java")
         if java is None:
-            raise RuntimeError("Java 17 is needed for Neo4j 5.26 (Debian: apt-get install openjdk-17-jre-headless).")
+            raise RuntimeError(
+                "Java 17 is needed for Neo4j 5.26 (Debian: apt-get install openjdk-17-jre-headless)."
+            )
         return java
 
     def _resolve_classpath(self) -> None:
@@ -56,12 +57,22 @@ class LocalNeo4j:
             return
         mvn = shutil.which("mvn")
         if mvn is None:
-            raise RuntimeError("Maven is needed to fetch Neo4j from Maven Central (Debian: apt-get install maven).")
+            raise RuntimeError(
+                "Maven is needed to fetch Neo4j from Maven Central (Debian: apt-get install maven)."
+            )
         print("neo4j: resolving Neo4j Community from Maven Central (first run only)...", file=sys.stderr)
         shutil.rmtree(self.lib, ignore_errors=True)
         subprocess.run(
-            [mvn, "-B", "-q", "-f", str(POM), "dependency:copy-dependencies",
-             f"-DoutputDirectory={self.lib}", "-DincludeScope=runtime"],
+            [
+                mvn,
+                "-B",
+                "-q",
+                "-f",
+                str(POM),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={self.lib}",
+                "-DincludeScope=runtime",
+            ],
             check=True,
         )
         marker.write_text(POM.read_text())
@@ -88,7 +99,9 @@ class LocalNeo4j:
         env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf)}
         subprocess.run(
             [self._java(), "-cp", f"{self.lib}/*", ADMIN_TOOL, "dbms", "set-initial-password", password],
-            check=True, env=env, capture_output=True,
+            check=True,
+            env=env,
+            capture_output=True,
         )
         self.password_file.write_text(password)
         self.password_file.chmod(0o600)
@@ -113,14 +126,29 @@ class LocalNeo4j:
         password = self._password()
         if self._pid() is None:
             if _port_open(self.port):
-                raise RuntimeError(f"port {self.port} is taken by another process: set C360_LOCAL_NEO4J_BOLT_PORT")
+                raise RuntimeError(
+                    f"port {self.port} is taken by another process: set C360_LOCAL_NEO4J_BOLT_PORT"
+                )
             for sub in ("data", "logs", "run", "plugins"):
                 (self.home / sub).mkdir(exist_ok=True)
             with (self.home / "logs" / "console.log").open("ab") as log:
                 proc = subprocess.Popen(
-                    [self._java(), "-Xms512m", "-Xmx1g", "-XX:+UseG1GC", "-Dfile.encoding=UTF-8",
-                     "-cp", f"{self.lib}/*", ENTRY_POINT, f"--home-dir={self.home}", f"--config-dir={self.conf}"],
-                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                    [
+                        self._java(),
+                        "-Xms512m",
+                        "-Xmx1g",
+                        "-XX:+UseG1GC",
+                        "-Dfile.encoding=UTF-8",
+                        "-cp",
+                        f"{self.lib}/*",
+                        ENTRY_POINT,
+                        f"--home-dir={self.home}",
+                        f"--config-dir={self.conf}",
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
                 )
             self.pid_file.write_text(str(proc.pid))
         self._wait_ready(password)

@@ -20,7 +20,9 @@ def _find_bin(name: str) -> str:
     candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
     found = candidates[0] if candidates else shutil.which(name)
     if not found:
-        raise RuntimeError(f"PostgreSQL binary {name!r} not found: install it (Debian: apt-get install postgresql).")
+        raise RuntimeError(
+            f"PostgreSQL binary {name!r} not found: install it (Debian: apt-get install postgresql)."
+        )
     return found
 
 
@@ -78,8 +80,17 @@ class LocalPostgres:
         self._prepare_dirs()
         if not self.initialised():
             self._run(
-                _find_bin("initdb"), "-D", str(self.data_dir), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8",
-                "--locale=C.UTF-8", "--no-sync",
+                _find_bin("initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                SUPERUSER,
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
             )
             with (self.data_dir / "postgresql.conf").open("a") as conf:
                 conf.write(
@@ -90,10 +101,26 @@ class LocalPostgres:
                 )
         if not self.running():
             self._run(
-                _find_bin("pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data_dir), "-l", str(self.log_file)
+                _find_bin("pg_ctl"),
+                "start",
+                "-w",
+                "-t",
+                "60",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
             )
         created = self._run(
-            _find_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, DATABASE, check=False
+            _find_bin("createdb"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            SUPERUSER,
+            DATABASE,
+            check=False,
         )
         if created.returncode != 0 and "already exists" not in created.stderr:
             raise RuntimeError(f"createdb failed: {created.stderr.strip()}")

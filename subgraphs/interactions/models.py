@@ -24,7 +24,9 @@ class Interaction(InteractionsBase, table=True):
 
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
     customer_id: uuid.UUID
-    kind: str = Field(description="call, email, wechat_message, store_visit, web_event, app_event or campaign_click")
+    kind: str = Field(
+        description="call, email, wechat_message, store_visit, web_event, app_event or campaign_click"
+    )
     channel: str
     occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     summary: str

@@ -22,7 +22,9 @@ class Order(OrdersBase, table=True):
     __table_args__ = (Index("ix_orders_customer_placed", "customer_id", "placed_at", "id"),)
 
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
-    customer_id: uuid.UUID = Field(description="Customer id from the profiles subgraph (no cross-database key).")
+    customer_id: uuid.UUID = Field(
+        description="Customer id from the profiles subgraph (no cross-database key)."
+    )
     channel: str = Field(description="online, store, wechat_mini_program or app")
     store_code: str | None = None
     status: str = Field(description="pending, paid, shipped, delivered, cancelled or refunded")
@@ -39,7 +41,9 @@ class OrderItem(OrdersBase, table=True):
     __table_args__ = (Index("ix_order_items_order", "order_id"),)
 
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
-    order_id: int = Field(sa_column=Column(BigInteger, ForeignKey("orders.orders.id", ondelete="CASCADE"), nullable=False))
+    order_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("orders.orders.id", ondelete="CASCADE"), nullable=False)
+    )
     sku: str
     name: str
     quantity: int

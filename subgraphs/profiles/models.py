@@ -32,7 +32,9 @@ class Customer(ProfilesBase, table=True):
     id: uuid.UUID = Field(primary_key=True)
     given_name: str
     family_name: str
-    full_name: str = Field(description="Display name in the customer's own convention (family name first for Chinese).")
+    full_name: str = Field(
+        description="Display name in the customer's own convention (family name first for Chinese)."
+    )
     gender: str = Field(default="unknown", description="female, male, other or unknown")
     birth_date: date | None = None
     city: str | None = None
@@ -41,5 +43,9 @@ class Customer(ProfilesBase, table=True):
     loyalty_tier: str = Field(default="bronze", description="bronze, silver, gold or platinum")
     loyalty_points: int = 0
     status: str = Field(default="active", description="active, inactive or blocked")
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()")))
-    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()")))
+    created_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    )
+    updated_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    )

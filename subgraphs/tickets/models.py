@@ -33,7 +33,9 @@ class Ticket(TicketsBase, table=True):
     assignee: str | None = None
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    resolved_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    resolved_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
     sla_due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 

@@ -1,0 +1,171 @@
+"""The ``c360`` command: run the demo, serve the API, manage local services, seed data, print schemas."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from core.settings import Settings
+
+cli = typer.Typer(
+    help="Customer 360: one GraphQL API over every system that knows your customers.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+services_cli = typer.Typer(
+    help="Local PostgreSQL and Neo4j servers (used when no DSN/URI is configured).", no_args_is_help=True
+)
+cli.add_typer(services_cli, name="services")
+
+Host = Annotated[str, typer.Option(help="Interface to bind.")]
+Port = Annotated[int, typer.Option(help="TCP port.")]
+
+
+def _ready_settings() -> Settings:
+    from c360 import services
+
+    return services.ensure(Settings())
+
+
+def _migrate(settings: Settings) -> None:
+    from core import migrations
+
+    migrations.upgrade(settings)
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    import uvicorn
+
+    from app import create_app
+
+    typer.echo(f"Customer 360 is up: GraphiQL at http://{host}:{port}/graphql", err=True)
+    for name in ("profiles", "orders", "tickets", "interactions"):
+        typer.echo(f"  subgraph {name}: http://{host}:{port}/subgraphs/{name}/graphql", err=True)
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level="warning", loop="uvloop", http="httptools"
+    )
+
+
+async def _customer_count(settings: Settings) -> int:
+    import asyncpg
+
+    conn = await asyncpg.connect(settings.dsn_for("profiles"))
+    try:
+        count: int = await conn.fetchval("SELECT count(*) FROM profiles.customers")
+        return count
+    finally:
+        await conn.close()
+
+
+@cli.command()
+def demo(
+    customers: Annotated[int, typer.Option(help="Customers to generate (100 to 100,000).")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 360,
+    reseed: Annotated[
+        bool, typer.Option(help="Regenerate data even if a data set of this size is loaded.")
+    ] = False,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+) -> None:
+    """Provision services, migrate, seed demo data and serve the API with GraphiQL."""
+    settings = _ready_settings()
+    _migrate(settings)
+    if reseed or asyncio.run(_customer_count(settings)) != customers:
+        _seed(settings, customers, seed)
+    else:
+        typer.echo(f"Demo data already loaded ({customers} customers); --reseed regenerates it.", err=True)
+    _serve(settings, host, port)
+
+
+@cli.command()
+def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Serve the API on the configured (or local) services, migrating them first."""
+    settings = _ready_settings()
+    _migrate(settings)
+    _serve(settings, host, port)
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply every subgraph's database migrations."""
+    _migrate(_ready_settings())
+    typer.echo("migrations applied", err=True)
+
+
+def _seed(settings: Settings, customers: int, seed_value: int) -> None:
+    from c360.seed.loader import seed as run_seed
+
+    report = asyncio.run(run_seed(settings, customers, seed_value))
+    typer.echo(
+        f"seeded {report.customers} customers, {report.rows} rows and {report.links} identity links "
+        f"in {report.seconds:.1f}s",
+        err=True,
+    )
+
+
+@cli.command()
+def seed(
+    customers: Annotated[
+        int, typer.Option(help="Customers to generate (100 to 100,000).", min=100, max=100_000)
+    ] = 2000,
+    seed_value: Annotated[int, typer.Option("--seed", help="Random seed.")] = 360,
+) -> None:
+    """Replace all data with a deterministic generated data set."""
+    settings = _ready_settings()
+    _migrate(settings)
+    _seed(settings, customers, seed_value)
+
+
+@cli.command()
+def schema(
+    subgraph: Annotated[
+        str | None, typer.Option(help="Print this subgraph's federation SDL instead.")
+    ] = None,
+) -> None:
+    """Print the unified GraphQL SDL, or one subgraph's federation SDL."""
+    from schema import PARTS, subgraph_schema, unified_schema
+
+    settings = Settings()
+    if subgraph is None:
+        typer.echo(unified_schema(settings).as_str())
+        return
+    if subgraph not in PARTS:
+        raise typer.BadParameter(f"unknown subgraph {subgraph!r}; choose from {', '.join(PARTS)}")
+    result = subgraph_schema(subgraph, settings).execute_sync("{ _service { sdl } }")
+    assert result.data is not None
+    typer.echo(result.data["_service"]["sdl"])
+
+
+@services_cli.command("up")
+def services_up() -> None:
+    """Start local services (idempotent) and print how to reach them."""
+    settings = _ready_settings()
+    typer.echo(f"C360_DATABASE_URL={settings.database_url}")
+    typer.echo(f"C360_NEO4J_URI={settings.neo4j_uri}")
+
+
+@services_cli.command("down")
+def services_down() -> None:
+    """Stop local services."""
+    from c360.services import neo4j, postgres
+
+    settings = Settings()
+    neo4j.LocalNeo4j(settings).stop()
+    postgres.LocalPostgres(settings).stop()
+    typer.echo("local services stopped", err=True)
+
+
+@services_cli.command("status")
+def services_status() -> None:
+    """Show whether local services exist and run."""
+    from c360.services import neo4j, postgres
+
+    settings = Settings()
+    typer.echo(postgres.LocalPostgres(settings).status())
+    typer.echo(neo4j.LocalNeo4j(settings).status())
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,96 @@
+"""Bulk loading of generated data: COPY into PostgreSQL, UNWIND batches into Neo4j, with a progress bar."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from tqdm import tqdm
+
+from c360.seed import generator as gen
+from core.postgres import Postgres
+from core.settings import Settings
+from graph_store import identity
+from graph_store.constraints import ensure_constraints
+from graph_store.driver import GraphStore
+
+TABLES = (
+    # (subgraph, table, chunk attribute, columns)
+    ("profiles", "customers", "customers", gen.CUSTOMER_COLUMNS),
+    ("orders", "orders", "orders", gen.ORDER_COLUMNS),
+    ("orders", "order_items", "order_items", gen.ORDER_ITEM_COLUMNS),
+    ("tickets", "tickets", "tickets", gen.TICKET_COLUMNS),
+    ("tickets", "ticket_comments", "ticket_comments", gen.TICKET_COMMENT_COLUMNS),
+    ("interactions", "interactions", "interactions", gen.INTERACTION_COLUMNS),
+)
+SEQUENCES = (
+    ("orders", "orders"),
+    ("orders", "order_items"),
+    ("tickets", "tickets"),
+    ("tickets", "ticket_comments"),
+    ("interactions", "interactions"),
+)
+
+
+@dataclass
+class SeedReport:
+    customers: int = 0
+    rows: int = 0
+    links: int = 0
+    seconds: float = 0.0
+
+
+async def reset(postgres: Postgres, graph: GraphStore) -> None:
+    for subgraph, table, _, _ in reversed(TABLES):
+        await postgres.db(subgraph).fetch(f"TRUNCATE {subgraph}.{table} CASCADE")
+    await identity.clear(graph)
+
+
+async def seed(
+    settings: Settings, customers: int, seed_value: int = 360, progress: bool = True
+) -> SeedReport:
+    """Replace all data with a generated data set of ``customers`` customers."""
+    if not 1 <= customers <= 1_000_000:
+        raise ValueError("customers must be between 1 and 1,000,000")
+    started = time.perf_counter()
+    postgres = Postgres(settings)
+    await postgres.start()
+    graph = GraphStore(settings)
+    report = SeedReport()
+    try:
+        await ensure_constraints(graph)
+        await reset(postgres, graph)
+        generator = gen.Generator(seed_value)
+        # The graph load of one chunk runs while the next chunk is generated and copied: Neo4j works on its own core.
+        pending: asyncio.Task[None] | None = None
+        with tqdm(total=customers, unit="customers", disable=not progress, desc="seeding") as bar:
+            for chunk in generator.chunks(customers):
+                for subgraph, table, attr, columns in TABLES:
+                    records = getattr(chunk, attr)
+                    if records:
+                        async with postgres.db(subgraph).pool.acquire() as conn:
+                            await conn.copy_records_to_table(
+                                table, records=records, columns=columns, schema_name=subgraph
+                            )
+                        report.rows += len(records)
+                if pending is not None:
+                    await pending
+                pending = asyncio.create_task(identity.load_links(graph, chunk.links))
+                report.links += len(chunk.links)
+                report.customers += len(chunk.customers)
+                bar.update(len(chunk.customers))
+            if pending is not None:
+                await pending
+        for subgraph, table in SEQUENCES:
+            await postgres.db(subgraph).fetch(
+                f"SELECT setval(pg_get_serial_sequence('{subgraph}.{table}', 'id'), "
+                f"coalesce((SELECT max(id) FROM {subgraph}.{table}), 0) + 1, false)"
+            )
+        for subgraph, table, _, _ in TABLES:
+            await postgres.db(subgraph).fetch(f"ANALYZE {subgraph}.{table}")
+    finally:
+        await postgres.close()
+        await graph.close()
+    report.seconds = time.perf_counter() - started
+    return report

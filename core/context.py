@@ -1,0 +1,58 @@
+"""The per-request context: data sources, lazily built loader groups, and the cross-source edges.
+
+Loader groups are classes that take :class:`DataSources`; ``context.loaders(OrdersLoaders)`` builds one group per
+request on first use, inside the running event loop as aiodataloader requires. Nothing here knows the subgraphs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from strawberry.types import Info as StrawberryInfo
+
+from core.entities import CustomerRef
+from core.postgres import Postgres
+from core.settings import Settings
+
+if TYPE_CHECKING:
+    from graph_store.driver import GraphStore
+
+L = TypeVar("L")
+
+
+@dataclass
+class DataSources:
+    settings: Settings
+    postgres: Postgres
+    graph: GraphStore
+
+
+class CrossSource(Protocol):
+    """Edges that cross subgraphs; ``resolvers/`` implements them for the unified schema and for subgraphs."""
+
+    async def customer(self, context: RequestContext, customer_id: str) -> CustomerRef | None: ...
+
+    async def customer_ids_with_open_tickets(self, context: RequestContext) -> Collection[str]: ...
+
+
+class RequestContext:
+    def __init__(self, sources: DataSources, cross: CrossSource, request: Any = None) -> None:
+        self.request = request
+        self.sources = sources
+        self.settings = sources.settings
+        self.cross = cross
+        self._loaders: dict[type[Any], Any] = {}
+
+    def loaders(self, group: type[L]) -> L:
+        found = self._loaders.get(group)
+        if found is None:
+            found = self._loaders[group] = group(self.sources)
+        return found  # type: ignore[no-any-return]
+
+    async def customer(self, customer_id: str) -> CustomerRef | None:
+        return await self.cross.customer(self, customer_id)
+
+
+Info = StrawberryInfo[RequestContext, None]

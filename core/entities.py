@@ -1,0 +1,28 @@
+"""The runtime value behind every ``Customer`` in every schema, and the GraphQL type subgraphs point at.
+
+Subgraphs declare edges to ``Customer`` with :class:`CustomerRef`; each schema's real ``Customer`` type is built
+in ``schema/`` from the subgraphs' field mixins and registered first, so the name ``Customer`` resolves to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import strawberry
+
+
+@strawberry.type(name="Customer", description="A customer: one person, however many systems know them.")
+class CustomerRef:
+    id: strawberry.ID = strawberry.field(description="Persistent customer id (a UUID).")
+    profile: strawberry.Private[Mapping[str, Any] | None] = None
+
+    def __getattr__(self, name: str) -> Any:
+        # Profile fields read straight from the loaded golden record: no resolver call per field.
+        profile = self.__dict__.get("profile")
+        if profile is None:
+            raise AttributeError(name)
+        try:
+            return profile[name]
+        except KeyError:
+            raise AttributeError(name) from None

@@ -1,0 +1,40 @@
+"""Errors a client may see, each with a stable ``extensions.code``; anything else is masked as unexpected."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ClientError(Exception):
+    """An error whose message is safe and useful to show to API clients."""
+
+    code = "INTERNAL"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.extensions: dict[str, Any] = {"code": self.code, **details}
+
+
+class BadUserInput(ClientError):
+    code = "BAD_USER_INPUT"
+
+
+class InvalidIdentifier(BadUserInput):
+    """An identifier value that cannot be normalised for its type."""
+
+    code = "INVALID_IDENTIFIER"
+
+    def __init__(self, identifier_type: str, value: str, reason: str) -> None:
+        super().__init__(
+            f"Invalid {identifier_type} identifier {value!r}: {reason}", identifierType=identifier_type
+        )
+
+
+class SourceUnavailable(ClientError):
+    """A backing store (a PostgreSQL database or Neo4j) could not be reached in time."""
+
+    code = "DATA_SOURCE_UNAVAILABLE"
+
+    def __init__(self, source: str, cause: BaseException | None = None) -> None:
+        reason = f": {type(cause).__name__}" if cause is not None else ""
+        super().__init__(f"Data source {source!r} is unavailable{reason}", source=source)

@@ -1,0 +1,98 @@
+"""Relay-style connections with opaque keyset cursors, shared by every subgraph."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import orjson
+import strawberry
+
+from core.errors import BadUserInput
+
+T = TypeVar("T")
+N = TypeVar("N")
+
+
+@strawberry.type(description="Where a page sits in its list (Relay cursor connections).")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="Whether more items follow this page.")
+    has_previous_page: bool = strawberry.field(description="Whether items precede this page.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first item of this page.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last item; pass it as `after`.")
+
+
+@strawberry.type(description="One item of a page with its cursor.")
+class Edge(Generic[T]):
+    cursor: str = strawberry.field(description="Opaque cursor of this item.")
+    node: T = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="A page of items (Relay cursor connection).")
+class Connection(Generic[T]):
+    edges: list[Edge[T]] = strawberry.field(description="The items of this page with their cursors.")
+    page_info: PageInfo = strawberry.field(description="Paging information.")
+
+    @strawberry.field(description="The items of this page, without cursors.")
+    def nodes(self) -> list[T]:
+        return [edge.node for edge in self.edges]
+
+
+def encode_cursor(*key: Any) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(key)).decode()
+
+
+def decode_cursor(cursor: str, arity: int) -> list[Any]:
+    try:
+        key = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, orjson.JSONDecodeError, ValueError) as exc:
+        raise BadUserInput(f"Malformed cursor {cursor!r}") from exc
+    if not isinstance(key, list) or len(key) != arity:
+        raise BadUserInput(f"Malformed cursor {cursor!r}")
+    return key
+
+
+def decode_time_cursor(cursor: str) -> tuple[datetime, int]:
+    """A ``(timestamp, id)`` keyset cursor, as used by newest-first lists."""
+    at, row_id = decode_cursor(cursor, 2)
+    try:
+        return datetime.fromisoformat(at), int(row_id)
+    except (TypeError, ValueError) as exc:
+        raise BadUserInput(f"Malformed cursor {cursor!r}") from exc
+
+
+def check_first(first: int, maximum: int) -> None:
+    if not 0 <= first <= maximum:
+        raise BadUserInput(f"`first` must be between 0 and {maximum}, got {first}")
+
+
+def page_of(
+    rows: Sequence[Any],
+    first: int,
+    has_previous: bool,
+    node: Callable[[Any], N],
+    cursor: Callable[[Any], str],
+) -> tuple[list[Edge[N]], PageInfo]:
+    """Edges and page info from up to ``first + 1`` rows fetched in order (the extra row tells that more follow)."""
+    edges = [Edge(cursor=cursor(row), node=node(row)) for row in rows[:first]]
+    info = PageInfo(
+        has_next_page=len(rows) > first,
+        has_previous_page=has_previous,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
+    return edges, info
+
+
+def build_connection(
+    rows: Sequence[Any],
+    first: int,
+    has_previous: bool,
+    node: Callable[[Any], N],
+    cursor: Callable[[Any], str],
+) -> Connection[N]:
+    edges, info = page_of(rows, first, has_previous, node, cursor)
+    return Connection(edges=edges, page_info=info)

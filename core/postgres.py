@@ -1,0 +1,110 @@
+"""asyncpg pools for the subgraphs: one pool per distinct DSN, every statement counted, outages mapped to errors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+import orjson
+
+from core.errors import SourceUnavailable
+from core.metrics import ROUND_TRIPS, SOURCE_ERRORS, SQL_STATEMENTS
+from core.settings import SUBGRAPHS, Settings
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+)
+
+
+def _encode_jsonb(value: Any) -> bytes:
+    return b"\x01" + orjson.dumps(value)
+
+
+def _decode_jsonb(data: bytes) -> Any:
+    return orjson.loads(data[1:])
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # Binary format (version byte + JSON text) so COPY can load jsonb too.
+    await conn.set_type_codec(
+        "jsonb", encoder=_encode_jsonb, decoder=_decode_jsonb, schema="pg_catalog", format="binary"
+    )
+
+
+class Database:
+    """Statements of one subgraph against its own database."""
+
+    def __init__(self, subgraph: str, pool: asyncpg.Pool) -> None:
+        self.subgraph = subgraph
+        self.pool = pool
+        self._counter = SQL_STATEMENTS.labels(subgraph)
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        self._counter.inc()
+        ROUND_TRIPS.sql += 1
+        try:
+            rows: list[asyncpg.Record] = await self.pool.fetch(sql, *args)
+        except UNAVAILABLE as exc:
+            SOURCE_ERRORS.labels(f"postgres:{self.subgraph}").inc()
+            raise SourceUnavailable(f"postgres:{self.subgraph}", exc) from exc
+        return rows
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        rows = await self.fetch(sql, *args)
+        return rows[0][0] if rows else None
+
+
+class Postgres:
+    """The pools of all subgraphs; subgraphs that share a DSN share a pool."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._pools: dict[str, asyncpg.Pool] = {}
+        self._databases: dict[str, Database] = {}
+
+    async def start(self, subgraphs: Sequence[str] = SUBGRAPHS) -> None:
+        s = self._settings
+        for subgraph in subgraphs:
+            dsn = s.dsn_for(subgraph)
+            if dsn not in self._pools:
+                # min_size=0: the process starts (and reports the outage per field) while a database is down.
+                pool = asyncpg.create_pool(
+                    dsn,
+                    min_size=0,
+                    max_size=s.pg_pool_max,
+                    command_timeout=s.pg_command_timeout,
+                    timeout=s.pg_connect_timeout,
+                    init=_init_connection,
+                )
+                self._pools[dsn] = await pool
+            self._databases[subgraph] = Database(subgraph, self._pools[dsn])
+        await self.warm_up()
+
+    async def warm_up(self) -> None:
+        """Open the configured minimum of connections where a database answers; log the ones that do not."""
+        for dsn, pool in self._pools.items():
+            try:
+                conns = [await pool.acquire() for _ in range(self._settings.pg_pool_min)]
+                for conn in conns:
+                    await pool.release(conn)
+            except UNAVAILABLE as exc:
+                log.warning("PostgreSQL at %s is unavailable at start: %s", dsn.rsplit("@", 1)[-1], exc)
+
+    def db(self, subgraph: str) -> Database:
+        return self._databases[subgraph]
+
+    async def close(self) -> None:
+        for pool in self._pools.values():
+            await pool.close()
+        self._pools.clear()
+        self._databases.clear()

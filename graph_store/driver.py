@@ -1,0 +1,66 @@
+"""The Neo4j driver's lifecycle, with bounded timeouts and every call counted.
+
+Driver defaults wait about a minute for a server that is down; an API answers in seconds instead, with a coded
+error for the fields that needed the graph.
+"""
+
+from __future__ import annotations
+
+from typing import Any, LiteralString
+
+import neo4j
+from neo4j import AsyncGraphDatabase, RoutingControl
+from neo4j.exceptions import DriverError, ServiceUnavailable, SessionExpired, TransientError
+
+from core.errors import SourceUnavailable
+from core.metrics import CYPHER_CALLS, ROUND_TRIPS, SOURCE_ERRORS
+from core.settings import Settings
+
+UNAVAILABLE = (ServiceUnavailable, SessionExpired, TransientError, DriverError, OSError, TimeoutError)
+
+
+class GraphStore:
+    def __init__(self, settings: Settings) -> None:
+        if settings.neo4j_uri is None:
+            raise RuntimeError("No Neo4j URI: set C360_NEO4J_URI or run `c360 services up`.")
+        self.database = settings.neo4j_database
+        self.driver = AsyncGraphDatabase.driver(
+            settings.neo4j_uri,
+            auth=(settings.neo4j_user, settings.neo4j_password or ""),
+            connection_acquisition_timeout=settings.neo4j_acquisition_timeout,
+            connection_timeout=settings.neo4j_acquisition_timeout,
+            max_transaction_retry_time=settings.neo4j_max_retry_time,
+            max_connection_pool_size=50,
+        )
+
+    async def _run(self, kind: str, query: LiteralString, params: dict[str, Any]) -> list[neo4j.Record]:
+        CYPHER_CALLS.labels(kind).inc()
+        ROUND_TRIPS.cypher += 1
+        routing = RoutingControl.READ if kind == "read" else RoutingControl.WRITE
+        try:
+            result = await self.driver.execute_query(query, params, database_=self.database, routing_=routing)
+        except UNAVAILABLE as exc:
+            SOURCE_ERRORS.labels("neo4j").inc()
+            raise SourceUnavailable("neo4j", exc) from exc
+        return list(result.records)
+
+    async def read(self, query: LiteralString, **params: Any) -> list[neo4j.Record]:
+        return await self._run("read", query, params)
+
+    async def write(self, query: LiteralString, **params: Any) -> list[neo4j.Record]:
+        return await self._run("write", query, params)
+
+    async def autocommit(self, query: LiteralString, **params: Any) -> None:
+        """Run a statement outside a managed transaction: ``CALL {...} IN TRANSACTIONS`` needs one."""
+        CYPHER_CALLS.labels("write").inc()
+        ROUND_TRIPS.cypher += 1
+        try:
+            async with self.driver.session(database=self.database) as session:
+                result = await session.run(query, params)
+                await result.consume()
+        except UNAVAILABLE as exc:
+            SOURCE_ERRORS.labels("neo4j").inc()
+            raise SourceUnavailable("neo4j", exc) from exc
+
+    async def close(self) -> None:
+        await self.driver.close()

@@ -1,0 +1,72 @@
+"""Identifier types and their normalisation, so every raw spelling of one identifier meets in one graph node."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from core.errors import InvalidIdentifier
+
+
+class IdentifierType(StrEnum):
+    PHONE = "phone"
+    EMAIL = "email"
+    WECHAT_UNIONID = "wechat_unionid"
+    WECHAT_OPENID = "wechat_openid"
+    DEVICE_ID = "device_id"
+    CRM_ID = "crm_id"
+    ECOMMERCE_ID = "ecommerce_id"
+    POS_ID = "pos_id"
+    SERVICE_DESK_ID = "service_desk_id"
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier:
+    type: IdentifierType
+    value: str
+    """Normalised value; a WeChat openid is ``<app id>/<openid>`` because openids are unique only per app."""
+
+    @property
+    def key(self) -> str:
+        return f"{self.type.value}:{self.value}"
+
+
+def normalize_phone(raw: str, region: str) -> str:
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidIdentifier("phone", raw, "not a phone number") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidIdentifier("phone", raw, f"not a valid number (default region {region})")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_email(raw: str) -> str:
+    try:
+        checked = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidIdentifier("email", raw, str(exc)) from exc
+    return checked.normalized.lower()
+
+
+def normalize(kind: IdentifierType, raw: str, *, region: str = "CN", app_id: str | None = None) -> Identifier:
+    """The canonical form of ``raw``; raises :class:`InvalidIdentifier` naming the type when there is none."""
+    value = raw.strip()
+    if not value:
+        raise InvalidIdentifier(kind.value, raw, "empty value")
+    if kind is IdentifierType.PHONE:
+        value = normalize_phone(value, region)
+    elif kind is IdentifierType.EMAIL:
+        value = normalize_email(value)
+    elif kind is IdentifierType.WECHAT_OPENID:
+        if not app_id or not app_id.strip():
+            raise InvalidIdentifier(
+                kind.value, raw, "an openid is unique only within one app: give its appId"
+            )
+        value = f"{app_id.strip()}/{value}"
+    elif kind is IdentifierType.DEVICE_ID:
+        value = value.lower()
+    return Identifier(kind, value)

@@ -1,0 +1,31 @@
+"""Edges between subgraphs: an order's, ticket's or interaction's customer; filters that need another domain.
+
+In the unified schema an edge to ``Customer`` loads the golden record (batched); a standalone subgraph returns
+only the key and leaves the rest to the federation gateway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from core.context import RequestContext
+from core.entities import CustomerRef
+from subgraphs.profiles.loaders import ProfilesLoaders
+from subgraphs.tickets import repository as tickets
+
+
+class Edges:
+    def __init__(self, *, load_profiles: bool) -> None:
+        self.load_profiles = load_profiles
+
+    async def customer(self, context: RequestContext, customer_id: str) -> CustomerRef | None:
+        if not self.load_profiles:
+            return CustomerRef(id=customer_id)
+        profile = await context.loaders(ProfilesLoaders).profile_by_id.load(customer_id)
+        return CustomerRef(id=customer_id, profile=profile) if profile is not None else None
+
+    async def customer_ids_with_open_tickets(self, context: RequestContext) -> Collection[str]:
+        return await tickets.customers_with_open_tickets(context.sources.postgres.db("tickets"))
+
+
+UNIFIED = Edges(load_profiles=True)

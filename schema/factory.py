@@ -1,0 +1,82 @@
+"""Builds ``Customer`` and ``Query`` from the subgraphs' mixins, for the unified schema and for each subgraph.
+
+Subgraphs point at ``Customer`` through ``core.entities.CustomerRef``; the schema registers the full ``Customer``
+first, so every reference by that name resolves to it (same-name validation is off for exactly this reason, and
+``tests/schema`` checks that no other type name is shared).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import strawberry
+from strawberry.schema.config import StrawberryConfig
+
+from core.context import Info
+from core.entities import CustomerRef
+from core.loaders import parse_uuid
+from core.settings import Settings
+from core.subgraph import SubgraphPart
+from schema.extensions import QuietErrors, extensions
+from subgraphs.interactions import PART as INTERACTIONS
+from subgraphs.orders import PART as ORDERS
+from subgraphs.profiles import PART as PROFILES
+from subgraphs.tickets import PART as TICKETS
+
+PARTS: dict[str, SubgraphPart] = {p.name: p for p in (PROFILES, ORDERS, TICKETS, INTERACTIONS)}
+FEDERATION_VERSION = "2.7"
+CUSTOMER_DESCRIPTION = "A customer: one person, however many systems know them."
+
+
+class UnifiedSchema(QuietErrors, strawberry.Schema):
+    pass
+
+
+class SubgraphSchema(QuietErrors, strawberry.federation.Schema):
+    pass
+
+
+def _customer_type(parts: Sequence[SubgraphPart], federated: bool) -> type:
+    namespace: dict[str, Any] = {"__doc__": CUSTOMER_DESCRIPTION}
+    if federated:
+
+        async def resolve_reference(cls: type, info: Info, id: strawberry.ID) -> CustomerRef | None:
+            return await info.context.customer(parse_uuid(id))
+
+        namespace["resolve_reference"] = classmethod(resolve_reference)
+    bases = (CustomerRef, *(part.customer_fields for part in parts))
+    cls = type("Customer", bases, namespace)
+    if federated:
+        return strawberry.federation.type(keys=["id"], name="Customer", description=CUSTOMER_DESCRIPTION)(cls)
+    return strawberry.type(name="Customer", description=CUSTOMER_DESCRIPTION)(cls)
+
+
+def _query_type(parts: Sequence[SubgraphPart]) -> type:
+    return strawberry.type(name="Query", description="Read the customer 360.")(
+        type("Query", tuple(part.query for part in parts), {})
+    )
+
+
+CONFIG = StrawberryConfig(_unsafe_disable_same_type_validation=True)
+
+
+def unified_schema(settings: Settings) -> strawberry.Schema:
+    parts = list(PARTS.values())
+    return UnifiedSchema(
+        query=_query_type(parts),
+        types=[_customer_type(parts, federated=False)],
+        extensions=extensions(settings),
+        config=CONFIG,
+    )
+
+
+def subgraph_schema(name: str, settings: Settings) -> strawberry.federation.Schema:
+    part = PARTS[name]
+    return SubgraphSchema(
+        query=_query_type([part]),
+        types=[_customer_type([part], federated=True)],
+        extensions=extensions(settings),
+        config=CONFIG,
+        federation_version=FEDERATION_VERSION,
+    )

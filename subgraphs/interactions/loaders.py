@@ -1,0 +1,24 @@
+"""Per-request loaders of the interactions subgraph."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import asyncpg
+from aiodataloader import DataLoader
+
+from core.context import DataSources
+from core.loaders import grouped_loader, keyed_loader
+from subgraphs.interactions import repository
+from subgraphs.interactions.repository import InteractionPage
+
+
+class InteractionsLoaders:
+    def __init__(self, sources: DataSources) -> None:
+        db = sources.postgres.db("interactions")
+        self.interaction_by_id: DataLoader[int, asyncpg.Record | None] = keyed_loader(
+            partial(repository.interactions_by_id, db), None
+        )
+        self.latest_by_customer: DataLoader[tuple[str, InteractionPage], list[asyncpg.Record]] = (
+            grouped_loader(partial(repository.latest_by_customer, db), [])
+        )

@@ -1,0 +1,54 @@
+"""Batched reads of the customer timeline; every function is one SQL statement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple
+
+import asyncpg
+
+from core.loaders import group_rows
+from core.postgres import Database
+
+COLUMNS = "i.id, i.customer_id::text AS customer_id, i.kind, i.channel, i.occurred_at, i.summary, i.payload"
+
+
+class InteractionPage(NamedTuple):
+    limit: int
+    after: tuple[datetime, int] | None = None
+    kinds: tuple[str, ...] | None = None
+
+
+async def interactions_by_id(db: Database, ids: Sequence[int]) -> dict[int, asyncpg.Record]:
+    rows = await db.fetch(
+        f"SELECT {COLUMNS} FROM interactions.interactions i WHERE i.id = ANY($1::bigint[])", list(ids)
+    )
+    return {row["id"]: row for row in rows}
+
+
+async def latest_by_customer(
+    db: Database, customer_ids: Sequence[str], page: InteractionPage
+) -> dict[str, list[asyncpg.Record]]:
+    """Each customer's newest interactions (one LATERAL join over the customer/occurred_at index)."""
+    after_at, after_id = page.after if page.after else (None, None)
+    rows = await db.fetch(
+        f"""
+        SELECT {COLUMNS}
+        FROM unnest($1::uuid[]) AS c(id)
+        CROSS JOIN LATERAL (
+            SELECT * FROM interactions.interactions x
+            WHERE x.customer_id = c.id
+              AND ($2::text[] IS NULL OR x.kind = ANY($2::text[]))
+              AND ($3::timestamptz IS NULL OR (x.occurred_at, x.id) < ($3::timestamptz, $4::bigint))
+            ORDER BY x.occurred_at DESC, x.id DESC
+            LIMIT $5
+        ) i
+        """,
+        list(customer_ids),
+        list(page.kinds) if page.kinds else None,
+        after_at,
+        after_id,
+        page.limit,
+    )
+    return group_rows(rows, "customer_id")

@@ -1,0 +1,81 @@
+"""GraphQL types of the interactions subgraph and the timeline it adds to ``Customer``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from core.context import Info
+from core.entities import CustomerRef
+from core.pagination import Connection, build_connection, check_first, decode_time_cursor, encode_cursor
+from subgraphs.interactions.loaders import InteractionsLoaders
+from subgraphs.interactions.repository import InteractionPage
+
+
+@strawberry.enum(description="What happened between the customer and the company.")
+class InteractionKind(Enum):
+    CALL = "call"
+    EMAIL = "email"
+    WECHAT_MESSAGE = "wechat_message"
+    STORE_VISIT = "store_visit"
+    WEB_EVENT = "web_event"
+    APP_EVENT = "app_event"
+    CAMPAIGN_CLICK = "campaign_click"
+
+
+@strawberry.type(description="One event on the customer's timeline.")
+class Interaction:
+    id: strawberry.ID = strawberry.field(description="Interaction id.")
+    kind: InteractionKind = strawberry.field(description="What kind of interaction it was.")
+    channel: str = strawberry.field(
+        description="Channel or touchpoint, e.g. `call_center`, `wechat_oa`, a store code."
+    )
+    occurred_at: datetime = strawberry.field(description="When it happened.")
+    summary: str = strawberry.field(description="Human-readable summary.")
+    payload: JSON = strawberry.field(description="Source-specific details as JSON.")
+    customer_id: strawberry.Private[str]
+
+    @staticmethod
+    def from_row(row: Any) -> Interaction:
+        return Interaction(
+            id=row["id"],
+            kind=row["kind"],
+            channel=row["channel"],
+            occurred_at=row["occurred_at"],
+            summary=row["summary"],
+            payload=row["payload"],
+            customer_id=row["customer_id"],
+        )
+
+    @strawberry.field(description="The customer this interaction belongs to.")
+    async def customer(self, info: Info) -> CustomerRef | None:
+        return await info.context.customer(self.customer_id)
+
+
+@strawberry.type(name="InteractionsCustomerFields")
+class InteractionCustomerFields:
+    id: strawberry.ID
+
+    @strawberry.field(description="The customer's timeline, newest first, optionally only some kinds.")
+    async def interactions(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        kinds: list[InteractionKind] | None = None,
+    ) -> Connection[Interaction]:
+        check_first(first, info.context.settings.max_page_size)
+        after_key = decode_time_cursor(after) if after else None
+        page = InteractionPage(first + 1, after_key, tuple(k.value for k in kinds) if kinds else None)
+        rows = await info.context.loaders(InteractionsLoaders).latest_by_customer.load((self.id, page))
+        return build_connection(
+            rows,
+            first,
+            after is not None,
+            Interaction.from_row,
+            lambda row: encode_cursor(row["occurred_at"].isoformat(), row["id"]),
+        )

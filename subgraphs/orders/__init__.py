@@ -1,0 +1,7 @@
+"""Orders: orders and their lines from every sales channel, and the customer's purchase summary."""
+
+from core.subgraph import SubgraphPart
+from subgraphs.orders.queries import OrdersQuery
+from subgraphs.orders.types import OrderCustomerFields
+
+PART = SubgraphPart("orders", OrderCustomerFields, OrdersQuery)

@@ -1,0 +1,30 @@
+"""Per-request loaders of the orders subgraph."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import asyncpg
+from aiodataloader import DataLoader
+
+from core.context import DataSources
+from core.loaders import grouped_loader, keyed_loader
+from subgraphs.orders import repository
+from subgraphs.orders.repository import OrderPage
+
+
+class OrdersLoaders:
+    def __init__(self, sources: DataSources) -> None:
+        db = sources.postgres.db("orders")
+        self.order_by_id: DataLoader[int, asyncpg.Record | None] = keyed_loader(
+            partial(repository.orders_by_id, db), None
+        )
+        self.orders_by_customer: DataLoader[tuple[str, OrderPage], list[asyncpg.Record]] = grouped_loader(
+            partial(repository.orders_by_customer, db), []
+        )
+        self.items_by_order: DataLoader[int, list[asyncpg.Record]] = keyed_loader(
+            partial(repository.items_by_order, db), []
+        )
+        self.stats_by_customer: DataLoader[str, asyncpg.Record | None] = keyed_loader(
+            partial(repository.stats_by_customer, db), None
+        )

@@ -1,0 +1,18 @@
+"""Root fields of the orders subgraph."""
+
+from __future__ import annotations
+
+import strawberry
+
+from core.context import Info
+from core.loaders import parse_int_id
+from subgraphs.orders.loaders import OrdersLoaders
+from subgraphs.orders.types import Order
+
+
+@strawberry.type(name="OrdersQuery")
+class OrdersQuery:
+    @strawberry.field(description="One order by id; null when no order has that id.")
+    async def order(self, info: Info, id: strawberry.ID) -> Order | None:
+        row = await info.context.loaders(OrdersLoaders).order_by_id.load(parse_int_id(id, "order id"))
+        return Order.from_row(row) if row else None

@@ -1,0 +1,133 @@
+"""GraphQL types of the orders subgraph and the order fields it adds to ``Customer``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from core.context import Info
+from core.entities import CustomerRef
+from core.pagination import Connection, build_connection, check_first, decode_time_cursor, encode_cursor
+from subgraphs.orders.loaders import OrdersLoaders
+from subgraphs.orders.repository import OrderPage
+
+
+@strawberry.enum(description="Where an order was placed.")
+class SalesChannel(Enum):
+    ONLINE = "online"
+    STORE = "store"
+    WECHAT_MINI_PROGRAM = "wechat_mini_program"
+    APP = "app"
+
+
+@strawberry.enum(description="Fulfilment status of an order.")
+class OrderStatus(Enum):
+    PENDING = "pending"
+    PAID = "paid"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+@strawberry.type(description="One line of an order.")
+class OrderItem:
+    id: strawberry.ID = strawberry.field(description="Line id.")
+    sku: str = strawberry.field(description="Stock-keeping unit of the product.")
+    name: str = strawberry.field(description="Product name at the time of the order.")
+    quantity: int = strawberry.field(description="Units ordered.")
+    unit_price: Decimal = strawberry.field(description="Price of one unit, in the order's currency.")
+
+    @strawberry.field(description="quantity × unitPrice.")
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+@strawberry.type(description="An order from any sales channel.")
+class Order:
+    id: strawberry.ID = strawberry.field(description="Order id.")
+    channel: SalesChannel = strawberry.field(description="Sales channel the order came through.")
+    store_code: str | None = strawberry.field(description="Store that took the order, for store orders.")
+    status: OrderStatus = strawberry.field(description="Fulfilment status.")
+    currency: str = strawberry.field(description="ISO 4217 currency of every amount of the order.")
+    subtotal: Decimal = strawberry.field(description="Sum of the lines before discount and shipping.")
+    discount: Decimal = strawberry.field(description="Discount applied to the order.")
+    shipping: Decimal = strawberry.field(description="Shipping fee.")
+    total: Decimal = strawberry.field(description="Amount charged: subtotal − discount + shipping.")
+    placed_at: datetime = strawberry.field(description="When the order was placed.")
+    customer_id: strawberry.Private[str]
+
+    @staticmethod
+    def from_row(row: Any) -> Order:
+        return Order(
+            id=row["id"],
+            channel=row["channel"],
+            store_code=row["store_code"],
+            status=row["status"],
+            currency=row["currency"],
+            subtotal=row["subtotal"],
+            discount=row["discount"],
+            shipping=row["shipping"],
+            total=row["total"],
+            placed_at=row["placed_at"],
+            customer_id=row["customer_id"],
+        )
+
+    @strawberry.field(description="The order's lines.")
+    async def items(self, info: Info) -> list[OrderItem]:
+        rows = await info.context.loaders(OrdersLoaders).items_by_order.load(int(self.id))
+        return [
+            OrderItem(
+                id=r["id"], sku=r["sku"], name=r["name"], quantity=r["quantity"], unit_price=r["unit_price"]
+            )
+            for r in rows
+        ]
+
+    @strawberry.field(description="The customer who placed the order.")
+    async def customer(self, info: Info) -> CustomerRef | None:
+        return await info.context.customer(self.customer_id)
+
+
+@strawberry.type(name="OrdersCustomerFields")
+class OrderCustomerFields:
+    id: strawberry.ID
+
+    @strawberry.field(description="The customer's orders, newest first.")
+    async def orders(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        status: list[OrderStatus] | None = None,
+        since: datetime | None = None,
+    ) -> Connection[Order]:
+        check_first(first, info.context.settings.max_page_size)
+        after_key = decode_time_cursor(after) if after else None
+        page = OrderPage(first + 1, after_key, tuple(s.value for s in status) if status else None, since)
+        rows = await info.context.loaders(OrdersLoaders).orders_by_customer.load((self.id, page))
+        return build_connection(
+            rows,
+            first,
+            after is not None,
+            Order.from_row,
+            lambda row: encode_cursor(row["placed_at"].isoformat(), row["id"]),
+        )
+
+    @strawberry.field(description="Sum of order totals, excluding cancelled and refunded orders.")
+    async def lifetime_value(self, info: Info) -> Decimal:
+        stats = await info.context.loaders(OrdersLoaders).stats_by_customer.load(self.id)
+        return stats["lifetime_value"] if stats else Decimal("0.00")
+
+    @strawberry.field(description="Number of orders the customer placed, in any status.")
+    async def order_count(self, info: Info) -> int:
+        stats = await info.context.loaders(OrdersLoaders).stats_by_customer.load(self.id)
+        return stats["order_count"] if stats else 0
+
+    @strawberry.field(description="When the customer's latest order was placed; null without orders.")
+    async def last_order_at(self, info: Info) -> datetime | None:
+        stats = await info.context.loaders(OrdersLoaders).stats_by_customer.load(self.id)
+        return stats["last_order_at"] if stats else None

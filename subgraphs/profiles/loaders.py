@@ -1,0 +1,28 @@
+"""Per-request loaders of the profiles subgraph: golden records from PostgreSQL, identity links from Neo4j."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import asyncpg
+from aiodataloader import DataLoader
+
+from core.context import DataSources
+from core.loaders import keyed_loader
+from graph_store import identity
+from graph_store.identity import LinkedIdentifier
+from subgraphs.profiles import repository
+
+
+class ProfilesLoaders:
+    def __init__(self, sources: DataSources) -> None:
+        db = sources.postgres.db("profiles")
+        self.profile_by_id: DataLoader[str, asyncpg.Record | None] = keyed_loader(
+            partial(repository.profiles_by_id, db), None
+        )
+        self.identifiers_by_customer: DataLoader[str, list[LinkedIdentifier]] = keyed_loader(
+            partial(identity.identifiers_by_customer, sources.graph), []
+        )
+        self.customer_by_identifier_key: DataLoader[str, str | None] = keyed_loader(
+            partial(identity.customers_by_identifier_key, sources.graph), None
+        )

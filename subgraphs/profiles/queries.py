@@ -1,0 +1,77 @@
+"""Root fields of the profiles subgraph: one customer, a filtered page of customers, lookup by identifier."""
+
+from __future__ import annotations
+
+import strawberry
+
+from core.context import Info
+from core.entities import CustomerRef
+from core.loaders import parse_uuid
+from core.pagination import check_first, decode_cursor, encode_cursor, page_of
+from graph_store.identifiers import normalize
+from subgraphs.profiles import repository
+from subgraphs.profiles.loaders import ProfilesLoaders
+from subgraphs.profiles.types import CustomerConnection, CustomerFilter, IdentifierType
+
+
+async def _criteria(info: Info, filter: CustomerFilter | None) -> repository.CustomerSearch:
+    if filter is None:
+        return repository.CustomerSearch()
+    only = exclude = None
+    if filter.has_open_tickets is not None:
+        with_open = await info.context.cross.customer_ids_with_open_tickets(info.context)
+        only, exclude = (with_open, None) if filter.has_open_tickets else (None, with_open)
+    return repository.CustomerSearch(
+        name=filter.name.strip() if filter.name and filter.name.strip() else None,
+        cities=tuple(filter.cities or ()),
+        loyalty_tiers=tuple(tier.value for tier in filter.loyalty_tiers or ()),
+        only_ids=only,
+        exclude_ids=exclude,
+    )
+
+
+@strawberry.type(name="ProfilesQuery")
+class ProfilesQuery:
+    @strawberry.field(description="One customer by id; null when no customer has that id.")
+    async def customer(self, info: Info, id: strawberry.ID) -> CustomerRef | None:
+        return await info.context.customer(parse_uuid(id))
+
+    @strawberry.field(description="Customers in id order, as a Relay connection, optionally filtered.")
+    async def customers(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        filter: CustomerFilter | None = None,
+    ) -> CustomerConnection:
+        check_first(first, info.context.settings.max_page_size)
+        after_id = parse_uuid(decode_cursor(after, 1)[0]) if after else None
+        criteria = await _criteria(info, filter)
+        db = info.context.sources.postgres.db("profiles")
+        rows = await repository.search(db, criteria, first + 1, after_id)
+        profiles = info.context.loaders(ProfilesLoaders).profile_by_id
+        for row in rows:
+            profiles.prime(row["id"], row)
+        edges, page_info = page_of(
+            rows,
+            first,
+            after is not None,
+            lambda row: CustomerRef(id=row["id"], profile=row),
+            lambda row: encode_cursor(row["id"]),
+        )
+        return CustomerConnection(edges=edges, page_info=page_info, criteria=criteria)
+
+    @strawberry.field(
+        description=(
+            "The customer an identifier belongs to. The value is normalised first, so `+86 138 0013 8000`, "
+            "`138-0013-8000` and `13800138000` find the same customer; `appId` is required for WeChat openids."
+        )
+    )
+    async def customer_by_identifier(
+        self, info: Info, type: IdentifierType, value: str, app_id: str | None = None
+    ) -> CustomerRef | None:
+        identifier = normalize(type, value, region=info.context.settings.default_phone_region, app_id=app_id)
+        customer_id = await info.context.loaders(ProfilesLoaders).customer_by_identifier_key.load(
+            identifier.key
+        )
+        return await info.context.customer(customer_id) if customer_id else None

@@ -1,0 +1,111 @@
+"""GraphQL types of the profiles subgraph: the golden-record fields of ``Customer`` and its identifiers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+
+import strawberry
+
+from core.context import Info
+from core.entities import CustomerRef
+from core.pagination import Connection
+from graph_store.identifiers import IdentifierType as IdentifierKind
+from subgraphs.profiles import repository
+from subgraphs.profiles.loaders import ProfilesLoaders
+
+IdentifierType = strawberry.enum(
+    IdentifierKind,
+    name="IdentifierType",
+    description="Kinds of identifier that can point at a customer.",
+)
+
+
+@strawberry.enum(description="Gender as recorded by the customer.")
+class Gender(Enum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+@strawberry.enum(description="Loyalty programme tier, lowest first.")
+class LoyaltyTier(Enum):
+    BRONZE = "bronze"
+    SILVER = "silver"
+    GOLD = "gold"
+    PLATINUM = "platinum"
+
+
+@strawberry.enum(description="Lifecycle status of the customer record.")
+class CustomerStatus(Enum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    BLOCKED = "blocked"
+
+
+@strawberry.type(
+    description="An identifier linked to a customer in the identity graph, with where it came from."
+)
+class Identifier:
+    type: IdentifierType = strawberry.field(description="Kind of identifier.")
+    value: str = strawberry.field(
+        description="Normalised value: E.164 phone, lower-case email, `appId/openid` for WeChat openids."
+    )
+    source: str = strawberry.field(description="Source system that reported the link.")
+    observed_at: datetime = strawberry.field(description="When the source system observed the link.")
+
+
+@strawberry.input(description="Filters for `customers`; all given filters must match.")
+class CustomerFilter:
+    name: str | None = strawberry.field(
+        default=None, description="Case-insensitive substring of the full name."
+    )
+    cities: list[str] | None = strawberry.field(
+        default=None, description="Customer lives in one of these cities."
+    )
+    loyalty_tiers: list[LoyaltyTier] | None = strawberry.field(
+        default=None, description="Customer is in one of these loyalty tiers."
+    )
+    has_open_tickets: bool | None = strawberry.field(
+        default=None, description="Customer has (true) or has no (false) open or pending ticket."
+    )
+
+
+@strawberry.type(description="A page of customers.")
+class CustomerConnection(Connection[CustomerRef]):
+    criteria: strawberry.Private[repository.CustomerSearch]
+
+    @strawberry.field(description="Number of customers matching the filter, across all pages.")
+    async def total_count(self, info: Info) -> int:
+        return await repository.count(info.context.sources.postgres.db("profiles"), self.criteria)
+
+
+@strawberry.type(name="ProfilesCustomerFields")
+class ProfileCustomerFields:
+    id: strawberry.ID = strawberry.field(description="Persistent customer id (a UUID).")
+    given_name: str = strawberry.field(description="Given (first) name.")
+    family_name: str = strawberry.field(description="Family (last) name.")
+    full_name: str = strawberry.field(
+        description="Display name in the customer's convention: family name first for Chinese names."
+    )
+    gender: Gender = strawberry.field(description="Gender as recorded by the customer.")
+    birth_date: date | None = strawberry.field(description="Date of birth, when known.")
+    city: str | None = strawberry.field(description="City of residence.")
+    region: str | None = strawberry.field(description="Province, state or region of residence.")
+    country_code: str = strawberry.field(description="ISO 3166-1 alpha-2 country code.")
+    loyalty_tier: LoyaltyTier = strawberry.field(description="Current loyalty programme tier.")
+    loyalty_points: int = strawberry.field(description="Loyalty points balance.")
+    status: CustomerStatus = strawberry.field(description="Lifecycle status of the record.")
+    created_at: datetime = strawberry.field(description="When the customer record was created.")
+    updated_at: datetime = strawberry.field(description="When the golden record last changed.")
+
+    @strawberry.field(
+        description="Phones, emails, WeChat ids, devices and source-system ids linked to this customer."
+    )
+    async def identifiers(self, info: Info) -> list[Identifier]:
+        links = await info.context.loaders(ProfilesLoaders).identifiers_by_customer.load(self.id)
+        return [
+            Identifier(type=link.type, value=link.value, source=link.source, observed_at=link.observed_at)
+            for link in links
+        ]

@@ -1,0 +1,30 @@
+"""Per-request loaders of the tickets subgraph."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import asyncpg
+from aiodataloader import DataLoader
+
+from core.context import DataSources
+from core.loaders import grouped_loader, keyed_loader
+from subgraphs.tickets import repository
+from subgraphs.tickets.repository import TicketPage
+
+
+class TicketsLoaders:
+    def __init__(self, sources: DataSources) -> None:
+        db = sources.postgres.db("tickets")
+        self.ticket_by_id: DataLoader[int, asyncpg.Record | None] = keyed_loader(
+            partial(repository.tickets_by_id, db), None
+        )
+        self.tickets_by_customer: DataLoader[tuple[str, TicketPage], list[asyncpg.Record]] = grouped_loader(
+            partial(repository.tickets_by_customer, db), []
+        )
+        self.comments_by_ticket: DataLoader[int, list[asyncpg.Record]] = keyed_loader(
+            partial(repository.comments_by_ticket, db), []
+        )
+        self.open_count_by_customer: DataLoader[str, int] = keyed_loader(
+            partial(repository.open_counts_by_customer, db), 0
+        )

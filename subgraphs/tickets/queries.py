@@ -1,0 +1,18 @@
+"""Root fields of the tickets subgraph."""
+
+from __future__ import annotations
+
+import strawberry
+
+from core.context import Info
+from core.loaders import parse_int_id
+from subgraphs.tickets.loaders import TicketsLoaders
+from subgraphs.tickets.types import Ticket
+
+
+@strawberry.type(name="TicketsQuery")
+class TicketsQuery:
+    @strawberry.field(description="One ticket by id; null when no ticket has that id.")
+    async def ticket(self, info: Info, id: strawberry.ID) -> Ticket | None:
+        row = await info.context.loaders(TicketsLoaders).ticket_by_id.load(parse_int_id(id, "ticket id"))
+        return Ticket.from_row(row) if row else None

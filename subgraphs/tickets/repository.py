@@ -1,0 +1,77 @@
+"""Batched reads of tickets and their comments; every function is one SQL statement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import asyncpg
+
+from core.loaders import group_rows
+from core.postgres import Database
+
+TICKET_COLUMNS = (
+    "t.id, t.customer_id::text AS customer_id, t.subject, t.description, t.status, t.priority, t.channel, "
+    "t.assignee, t.created_at, t.updated_at, t.resolved_at, t.sla_due_at"
+)
+OPEN_STATUSES = ("open", "pending")
+
+
+class TicketPage(NamedTuple):
+    limit: int
+    statuses: tuple[str, ...] | None = None
+
+
+async def tickets_by_id(db: Database, ids: Sequence[int]) -> dict[int, asyncpg.Record]:
+    rows = await db.fetch(
+        f"SELECT {TICKET_COLUMNS} FROM tickets.tickets t WHERE t.id = ANY($1::bigint[])", list(ids)
+    )
+    return {row["id"]: row for row in rows}
+
+
+async def tickets_by_customer(
+    db: Database, customer_ids: Sequence[str], page: TicketPage
+) -> dict[str, list[asyncpg.Record]]:
+    rows = await db.fetch(
+        f"""
+        SELECT {TICKET_COLUMNS}
+        FROM unnest($1::uuid[]) AS c(id)
+        CROSS JOIN LATERAL (
+            SELECT * FROM tickets.tickets x
+            WHERE x.customer_id = c.id AND ($2::text[] IS NULL OR x.status = ANY($2::text[]))
+            ORDER BY x.created_at DESC, x.id DESC
+            LIMIT $3
+        ) t
+        """,
+        list(customer_ids),
+        list(page.statuses) if page.statuses else None,
+        page.limit,
+    )
+    return group_rows(rows, "customer_id")
+
+
+async def comments_by_ticket(db: Database, ticket_ids: Sequence[int]) -> dict[int, list[asyncpg.Record]]:
+    rows = await db.fetch(
+        "SELECT id, ticket_id, author, body, internal, created_at FROM tickets.ticket_comments "
+        "WHERE ticket_id = ANY($1::bigint[]) ORDER BY ticket_id, created_at, id",
+        list(ticket_ids),
+    )
+    return group_rows(rows, "ticket_id")
+
+
+async def open_counts_by_customer(db: Database, customer_ids: Sequence[str]) -> dict[str, int]:
+    rows = await db.fetch(
+        "SELECT customer_id::text AS customer_id, count(*) AS n FROM tickets.tickets "
+        "WHERE customer_id = ANY($1::uuid[]) AND status = ANY($2::text[]) GROUP BY customer_id",
+        list(customer_ids),
+        list(OPEN_STATUSES),
+    )
+    return {row["customer_id"]: row["n"] for row in rows}
+
+
+async def customers_with_open_tickets(db: Database) -> set[str]:
+    rows = await db.fetch(
+        "SELECT DISTINCT customer_id::text AS customer_id FROM tickets.tickets WHERE status = ANY($1::text[])",
+        list(OPEN_STATUSES),
+    )
+    return {row["customer_id"] for row in rows}

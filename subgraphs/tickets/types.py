@@ -1,0 +1,127 @@
+"""GraphQL types of the tickets subgraph and the ticket fields it adds to ``Customer``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from core.context import Info
+from core.entities import CustomerRef
+from core.pagination import check_first
+from subgraphs.tickets.loaders import TicketsLoaders
+from subgraphs.tickets.repository import OPEN_STATUSES, TicketPage
+
+
+@strawberry.enum(description="Where a ticket is in its life; OPEN and PENDING count as open.")
+class TicketStatus(Enum):
+    OPEN = "open"
+    PENDING = "pending"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+@strawberry.enum(description="How urgently a ticket needs handling.")
+class TicketPriority(Enum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+@strawberry.enum(description="How the customer reached the service desk.")
+class TicketChannel(Enum):
+    PHONE = "phone"
+    EMAIL = "email"
+    WECHAT = "wechat"
+    WEB = "web"
+    STORE = "store"
+
+
+@strawberry.type(description="A message in a ticket's thread.")
+class TicketComment:
+    id: strawberry.ID = strawberry.field(description="Comment id.")
+    author: str = strawberry.field(description="Agent or customer who wrote it.")
+    body: str = strawberry.field(description="Text of the comment.")
+    internal: bool = strawberry.field(description="Visible to agents only.")
+    created_at: datetime = strawberry.field(description="When it was written.")
+
+
+@strawberry.type(description="A service-desk ticket.")
+class Ticket:
+    id: strawberry.ID = strawberry.field(description="Ticket id.")
+    subject: str = strawberry.field(description="One-line summary.")
+    description: str = strawberry.field(description="The customer's request as first reported.")
+    status: TicketStatus = strawberry.field(description="Current status.")
+    priority: TicketPriority = strawberry.field(description="Priority.")
+    channel: TicketChannel = strawberry.field(description="Channel the ticket came through.")
+    assignee: str | None = strawberry.field(description="Agent handling the ticket, if assigned.")
+    created_at: datetime = strawberry.field(description="When the ticket was opened.")
+    updated_at: datetime = strawberry.field(description="Last change.")
+    resolved_at: datetime | None = strawberry.field(description="When it was resolved, if it was.")
+    sla_due_at: datetime = strawberry.field(description="When the ticket must be resolved under its SLA.")
+    customer_id: strawberry.Private[str]
+
+    @staticmethod
+    def from_row(row: Any) -> Ticket:
+        return Ticket(
+            id=row["id"],
+            subject=row["subject"],
+            description=row["description"],
+            status=row["status"],
+            priority=row["priority"],
+            channel=row["channel"],
+            assignee=row["assignee"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            resolved_at=row["resolved_at"],
+            sla_due_at=row["sla_due_at"],
+            customer_id=row["customer_id"],
+        )
+
+    @strawberry.field(
+        description="Whether the SLA is missed: resolved late, or still open past its due time."
+    )
+    def sla_breached(self) -> bool:
+        if self.resolved_at is not None:
+            return self.resolved_at > self.sla_due_at
+        status = self.status.value if isinstance(self.status, Enum) else self.status
+        return status in OPEN_STATUSES and datetime.now(UTC) > self.sla_due_at
+
+    @strawberry.field(description="The ticket's thread, oldest first.")
+    async def comments(self, info: Info) -> list[TicketComment]:
+        rows = await info.context.loaders(TicketsLoaders).comments_by_ticket.load(int(self.id))
+        return [
+            TicketComment(
+                id=r["id"],
+                author=r["author"],
+                body=r["body"],
+                internal=r["internal"],
+                created_at=r["created_at"],
+            )
+            for r in rows
+        ]
+
+    @strawberry.field(description="The customer the ticket is about.")
+    async def customer(self, info: Info) -> CustomerRef | None:
+        return await info.context.customer(self.customer_id)
+
+
+@strawberry.type(name="TicketsCustomerFields")
+class TicketCustomerFields:
+    id: strawberry.ID
+
+    @strawberry.field(description="The customer's tickets, newest first, optionally only some statuses.")
+    async def tickets(
+        self, info: Info, status: list[TicketStatus] | None = None, first: int = 50
+    ) -> list[Ticket]:
+        check_first(first, info.context.settings.max_page_size)
+        page = TicketPage(first, tuple(s.value for s in status) if status else None)
+        rows = await info.context.loaders(TicketsLoaders).tickets_by_customer.load((self.id, page))
+        return [Ticket.from_row(row) for row in rows]
+
+    @strawberry.field(description="Number of the customer's tickets that are OPEN or PENDING.")
+    async def open_ticket_count(self, info: Info) -> int:
+        return await info.context.loaders(TicketsLoaders).open_count_by_customer.load(self.id)
