@@ -1,0 +1,110 @@
+"""Real PostgreSQL and Neo4j for the whole session: local test servers, or the ones C360_TEST_* configure."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from app import create_app
+from c360.seed.loader import seed
+from core import migrations
+from core.settings import PROJECT_ROOT, Settings
+from tests import fixtures
+
+TEST_DATABASE = "c360_test"
+GENERATED_CUSTOMERS = 120
+
+
+def _base_settings() -> Settings:
+    """Test services never touch the demo's: their own state directory and ports, or explicit C360_TEST_* URLs."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=os.environ.get("C360_TEST_DATABASE_URL"),
+        neo4j_uri=os.environ.get("C360_TEST_NEO4J_URI"),
+        neo4j_password=os.environ.get("C360_TEST_NEO4J_PASSWORD"),
+        state_dir=PROJECT_ROOT / "var" / "test",
+        local_pg_port=54339,
+        local_neo4j_bolt_port=17697,
+    )
+
+
+async def _create_database(dsn: str, name: str) -> str:
+    conn = await asyncpg.connect(dsn)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return dsn.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def service_settings() -> Settings:
+    """Settings pointing at running servers (the server-level DSN, before the test database exists)."""
+    from c360 import services
+
+    return services.ensure(_base_settings())
+
+
+@pytest.fixture(scope="session")
+def settings(service_settings: Settings) -> Iterator[Settings]:
+    assert service_settings.database_url is not None
+    dsn = asyncio.run(_create_database(service_settings.database_url, TEST_DATABASE))
+    test_settings = service_settings.model_copy(update={"database_url": dsn})
+    migrations.upgrade(test_settings)
+    asyncio.run(seed(test_settings, GENERATED_CUSTOMERS, seed_value=7, progress=False))
+    asyncio.run(fixtures.load(test_settings))
+    yield test_settings
+
+
+@pytest.fixture(scope="session")
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+async def pg(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection for computing expected values independently of the API."""
+    conn = await asyncpg.connect(settings.database_url)
+    yield conn
+    await conn.close()
+
+
+class GraphQL:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def __call__(self, query: str, path: str = "/graphql", **variables: Any) -> dict[str, Any]:
+        response = await self.http.post(path, json={"query": query, "variables": variables})
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(self, query: str, path: str = "/graphql", **variables: Any) -> dict[str, Any]:
+        body = await self(query, path, **variables)
+        assert "errors" not in body, body.get("errors")
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+@pytest.fixture(scope="session")
+def gql(client: httpx.AsyncClient) -> GraphQL:
+    return GraphQL(client)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The demo test reseeds a database and the shared graph: run it after everything else."""
+    items.sort(key=lambda item: item.get_closest_marker("runs_last") is not None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "runs_last: reseeds shared services, so it runs after all other tests")
