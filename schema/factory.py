@@ -41,8 +41,14 @@ def _customer_type(parts: Sequence[SubgraphPart], federated: bool) -> type:
     namespace: dict[str, Any] = {"__doc__": CUSTOMER_DESCRIPTION}
     if federated:
 
-        async def resolve_reference(cls: type, info: Info, id: strawberry.ID) -> CustomerRef | None:
-            return await info.context.customer(parse_uuid(id))
+        async def resolve_reference(cls: type, info: Info, id: strawberry.ID) -> Any:
+            ref = await info.context.customer(parse_uuid(id))
+            if ref is None:
+                return None
+            # `_entities` is a union, resolved by the runtime class: hand back this schema's Customer, not the ref.
+            entity = cls.__new__(cls)
+            entity.__dict__.update(id=ref.id, profile=ref.profile)
+            return entity
 
         namespace["resolve_reference"] = classmethod(resolve_reference)
     bases = (CustomerRef, *(part.customer_fields for part in parts))

@@ -1,0 +1,61 @@
+"""Round trips per request do not grow with the number of customers (counted on the data-source wrappers)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.metrics import ROUND_TRIPS
+from tests.conftest import GraphQL
+
+LIST_360 = """query($first: Int!) { customers(first: $first) { edges { node {
+  id fullName
+  identifiers { type value }
+  orders(first: 5) { nodes { id total items { sku quantity } } }
+  openTickets: tickets(status: [OPEN, PENDING]) { id subject }
+  interactions(first: 10) { nodes { kind occurredAt } }
+} } } }"""
+
+# customers page, orders (LATERAL), order items, tickets (LATERAL), interactions (LATERAL)
+EXPECTED_SQL = 5
+# identifiers of every listed customer
+EXPECTED_CYPHER = 1
+
+
+async def _count(gql: GraphQL, query: str, **variables: object) -> tuple[int, int, dict[str, object]]:
+    sql, cypher = ROUND_TRIPS.snapshot()
+    data = await gql.data(query, **variables)
+    return ROUND_TRIPS.sql - sql, ROUND_TRIPS.cypher - cypher, data
+
+
+@pytest.mark.parametrize("first", [5, 50])
+async def test_customer_list_costs_a_constant_number_of_round_trips(gql: GraphQL, first: int) -> None:
+    sql, cypher, data = await _count(gql, LIST_360, first=first)
+    edges = data["customers"]["edges"]  # type: ignore[index]
+    assert len(edges) == first
+    assert sum(len(e["node"]["orders"]["nodes"]) for e in edges) > 0
+    assert any(e["node"]["identifiers"] for e in edges)
+    assert (sql, cypher) == (EXPECTED_SQL, EXPECTED_CYPHER)
+
+
+async def test_summaries_batch_too(gql: GraphQL) -> None:
+    query = """query($first: Int!) { customers(first: $first) { nodes {
+      lifetimeValue orderCount lastOrderAt openTicketCount } } }"""
+    small = await _count(gql, query, first=5)
+    large = await _count(gql, query, first=100)
+    # page + order stats + open ticket counts
+    assert small[:2] == large[:2] == (3, 0)
+
+
+async def test_edges_back_to_customer_batch(gql: GraphQL) -> None:
+    """Orders fetched by id resolve their customers with one profile statement, not one each."""
+    query = "{ %s }" % " ".join(f'o{i}: order(id: "{900001 + i % 3}") {{ customer {{ fullName }} }}' for i in range(6))
+    sql, cypher, data = await _count(gql, query)
+    assert {o["customer"]["fullName"] for o in data.values()} == {"李雷"}  # type: ignore[index]
+    assert (sql, cypher) == (2, 0)
+
+
+async def test_customers_listed_once_are_not_fetched_again(gql: GraphQL) -> None:
+    """The list primes the profile loader, so orders' customers cost no statement of their own."""
+    query = """{ customers(first: 50) { nodes { orders(first: 3) { nodes { customer { fullName } } } } } }"""
+    sql, cypher, _ = await _count(gql, query)
+    assert (sql, cypher) == (2, 0)

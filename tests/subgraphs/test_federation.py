@@ -1,0 +1,61 @@
+"""Each subgraph is a federation v2 subgraph of its own, with Customer as its entity."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from core.metrics import ROUND_TRIPS
+from schema import PARTS
+from tests import fixtures
+from tests.conftest import GraphQL
+
+
+@pytest.mark.parametrize("name", list(PARTS))
+async def test_sdl_declares_customer_entity(gql: GraphQL, name: str) -> None:
+    data = await gql.data("{ _service { sdl } }", path=f"/subgraphs/{name}/graphql")
+    sdl = data["_service"]["sdl"]
+    assert 'type Customer @key(fields: "id")' in sdl
+    assert "https://specs.apollo.dev/federation/v2.7" in sdl
+
+
+async def test_subgraph_sdl_holds_only_its_own_customer_fields(gql: GraphQL) -> None:
+    sdl = (await gql.data("{ _service { sdl } }", path="/subgraphs/orders/graphql"))["_service"]["sdl"]
+    customer = sdl.split('type Customer @key(fields: "id") {', 1)[1].split("}", 1)[0]
+    assert "orders(" in customer and "lifetimeValue" in customer
+    assert "fullName" not in customer and "tickets" not in customer and "identifiers" not in customer
+
+
+ENTITIES = """query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Customer { %s } } }"""
+
+
+@pytest.mark.parametrize(
+    ("name", "selection", "sql"),
+    [
+        ("profiles", "id fullName", 1),
+        ("orders", "id orderCount orders(first: 2) { nodes { id items { sku } } }", 3),
+        ("tickets", "id openTicketCount", 1),
+        ("interactions", "id interactions(first: 3) { nodes { id } }", 1),
+    ],
+)
+async def test_entities_resolve_a_batch_in_one_round_trip_per_source(
+    gql: GraphQL, pg: asyncpg.Connection, name: str, selection: str, sql: int
+) -> None:
+    ids = [str(r["id"]) for r in await pg.fetch("SELECT id FROM profiles.customers ORDER BY id LIMIT 30")]
+    reps = [{"__typename": "Customer", "id": cid} for cid in ids]
+    before = ROUND_TRIPS.snapshot()
+    data = await gql.data(ENTITIES % selection, path=f"/subgraphs/{name}/graphql", reps=reps)
+    assert (ROUND_TRIPS.sql - before[0], ROUND_TRIPS.cypher - before[1]) == (sql, 0)
+    assert [entity["id"] for entity in data["_entities"]] == ids
+
+
+async def test_profiles_entity_of_unknown_id_is_null(gql: GraphQL) -> None:
+    reps = [{"__typename": "Customer", "id": fixtures.LI_LEI},
+            {"__typename": "Customer", "id": "00000000-0000-4000-8000-00000000dead"}]
+    data = await gql.data(ENTITIES % "fullName", path="/subgraphs/profiles/graphql", reps=reps)
+    assert data["_entities"] == [{"fullName": "李雷"}, None]
+
+
+async def test_order_customer_is_a_reference_in_the_orders_subgraph(gql: GraphQL) -> None:
+    data = await gql.data('{ order(id: "900001") { customer { id } } }', path="/subgraphs/orders/graphql")
+    assert data["order"]["customer"] == {"id": fixtures.LI_LEI}
