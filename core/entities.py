@@ -1,5 +1,8 @@
 """The runtime value behind every ``Customer`` in every schema, and the GraphQL type subgraphs point at.
 
+Fields a subgraph adds to ``Customer`` are nullable: when that subgraph's store is down, the field is null with a
+``DATA_SOURCE_UNAVAILABLE`` error and the rest of the customer still answers.
+
 Subgraphs declare edges to ``Customer`` with :class:`CustomerRef`; each schema's real ``Customer`` type is built
 in ``schema/`` from the subgraphs' field mixins and registered first, so the name ``Customer`` resolves to it.
 """

@@ -67,7 +67,7 @@ class InteractionCustomerFields:
         first: int = 20,
         after: str | None = None,
         kinds: list[InteractionKind] | None = None,
-    ) -> Connection[Interaction]:
+    ) -> Connection[Interaction] | None:
         check_first(first, info.context.settings.max_page_size)
         after_key = decode_time_cursor(after) if after else None
         page = InteractionPage(first + 1, after_key, tuple(k.value for k in kinds) if kinds else None)

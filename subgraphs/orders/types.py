@@ -104,7 +104,7 @@ class OrderCustomerFields:
         after: str | None = None,
         status: list[OrderStatus] | None = None,
         since: datetime | None = None,
-    ) -> Connection[Order]:
+    ) -> Connection[Order] | None:
         check_first(first, info.context.settings.max_page_size)
         after_key = decode_time_cursor(after) if after else None
         page = OrderPage(first + 1, after_key, tuple(s.value for s in status) if status else None, since)
@@ -118,12 +118,12 @@ class OrderCustomerFields:
         )
 
     @strawberry.field(description="Sum of order totals, excluding cancelled and refunded orders.")
-    async def lifetime_value(self, info: Info) -> Decimal:
+    async def lifetime_value(self, info: Info) -> Decimal | None:
         stats = await info.context.loaders(OrdersLoaders).stats_by_customer.load(self.id)
         return stats["lifetime_value"] if stats else Decimal("0.00")
 
     @strawberry.field(description="Number of orders the customer placed, in any status.")
-    async def order_count(self, info: Info) -> int:
+    async def order_count(self, info: Info) -> int | None:
         stats = await info.context.loaders(OrdersLoaders).stats_by_customer.load(self.id)
         return stats["order_count"] if stats else 0
 

@@ -103,7 +103,7 @@ class ProfileCustomerFields:
     @strawberry.field(
         description="Phones, emails, WeChat ids, devices and source-system ids linked to this customer."
     )
-    async def identifiers(self, info: Info) -> list[Identifier]:
+    async def identifiers(self, info: Info) -> list[Identifier] | None:
         links = await info.context.loaders(ProfilesLoaders).identifiers_by_customer.load(self.id)
         return [
             Identifier(type=link.type, value=link.value, source=link.source, observed_at=link.observed_at)

@@ -116,12 +116,12 @@ class TicketCustomerFields:
     @strawberry.field(description="The customer's tickets, newest first, optionally only some statuses.")
     async def tickets(
         self, info: Info, status: list[TicketStatus] | None = None, first: int = 50
-    ) -> list[Ticket]:
+    ) -> list[Ticket] | None:
         check_first(first, info.context.settings.max_page_size)
         page = TicketPage(first, tuple(s.value for s in status) if status else None)
         rows = await info.context.loaders(TicketsLoaders).tickets_by_customer.load((self.id, page))
         return [Ticket.from_row(row) for row in rows]
 
     @strawberry.field(description="Number of the customer's tickets that are OPEN or PENDING.")
-    async def open_ticket_count(self, info: Info) -> int:
+    async def open_ticket_count(self, info: Info) -> int | None:
         return await info.context.loaders(TicketsLoaders).open_count_by_customer.load(self.id)

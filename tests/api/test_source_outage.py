@@ -1,0 +1,64 @@
+"""A data source that is down costs only the fields that need it, with a coded error; the rest still answers."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from app import create_app
+from core.settings import Settings
+from tests import fixtures
+from tests.conftest import GraphQL
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+async def outage(settings: Settings) -> AsyncIterator[GraphQL]:
+    """The real profiles and tickets databases, with orders and Neo4j pointing at ports where nothing listens."""
+    port = _closed_port()
+    broken = settings.model_copy(update={
+        "orders_dsn": f"postgresql://postgres@127.0.0.1:{port}/nowhere",
+        "neo4j_uri": f"bolt://127.0.0.1:{port}",
+    })
+    app = create_app(broken)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        yield GraphQL(http)
+
+
+async def test_outage_is_reported_per_field(outage: GraphQL) -> None:
+    body = await outage("""query($id: ID!) { customer(id: $id) {
+      fullName openTicketCount identifiers { value } orderCount } }""", id=fixtures.LI_LEI)
+    customer = body["data"]["customer"]
+    assert customer is None or customer["fullName"] == "李雷"
+    codes = {tuple(e["path"]): (e["extensions"]["code"], e["extensions"]["source"]) for e in body["errors"]}
+    assert codes[("customer", "identifiers")] == ("DATA_SOURCE_UNAVAILABLE", "neo4j")
+    assert codes[("customer", "orderCount")] == ("DATA_SOURCE_UNAVAILABLE", "postgres:orders")
+
+
+async def test_fields_of_healthy_sources_still_answer(outage: GraphQL) -> None:
+    data = await outage.data("""query($id: ID!) { customer(id: $id) { fullName openTicketCount } }""",
+                             id=fixtures.LI_LEI)
+    assert data["customer"] == {"fullName": "李雷", "openTicketCount": 1}
+
+
+async def test_readiness_names_the_missing_sources(settings: Settings) -> None:
+    port = _closed_port()
+    app = create_app(settings.model_copy(update={"neo4j_uri": f"bolt://127.0.0.1:{port}"}))
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        response = await http.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["checks"]["neo4j"] == "unavailable"
+        assert response.json()["checks"]["postgres:profiles"] == "ok"
+        assert (await http.get("/healthz")).status_code == 200
