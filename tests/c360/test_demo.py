@@ -1,0 +1,61 @@
+"""The README's demo command provisions, seeds and serves a working API."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from core.settings import PROJECT_ROOT, Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.runs_last
+def test_demo_command_serves_seeded_data(settings: Settings) -> None:
+    port = _free_port()
+    database = settings.database_url.rsplit("/", 1)[0] + "/c360_test"  # type: ignore[union-attr]
+    env = {
+        **os.environ,
+        "C360_DATABASE_URL": database,
+        "C360_NEO4J_URI": settings.neo4j_uri or "",
+        "C360_NEO4J_PASSWORD": settings.neo4j_password or "",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "c360", "demo", "--customers", "150", "--port", str(port), "--reseed"],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        body: dict[str, object] = {}
+        while time.monotonic() < deadline:
+            try:
+                response = httpx.post(
+                    f"http://127.0.0.1:{port}/graphql",
+                    json={"query": "{ customers(first: 3) { totalCount nodes { fullName identifiers { type } } } }"},
+                    timeout=5,
+                )
+                body = response.json()
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+                time.sleep(1)
+        customers = body["data"]["customers"]  # type: ignore[index]
+        assert customers["totalCount"] == 150
+        assert len(customers["nodes"]) == 3
+        assert all(node["identifiers"] for node in customers["nodes"])
+        page = httpx.get(f"http://127.0.0.1:{port}/graphql", headers={"accept": "text/html"}, timeout=5)
+        assert "graphiql" in page.text.lower()
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=30)[0]
+    assert f"http://127.0.0.1:{port}/graphql" in output

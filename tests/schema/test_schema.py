@@ -1,0 +1,65 @@
+"""The unified schema is assembled from every subgraph, fully documented, and free of name clashes."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import tomllib
+from collections import Counter
+
+from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType, GraphQLSchema
+
+from core.settings import PROJECT_ROOT, Settings
+from schema import PARTS, subgraph_schema, unified_schema
+
+FEDERATION_TYPES = {"_Service", "_Entity", "_Any"}
+
+
+def _graphql(settings: Settings) -> GraphQLSchema:
+    return unified_schema(settings)._schema
+
+
+def test_customer_has_the_fields_of_every_subgraph() -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    customer = _graphql(settings).type_map["Customer"]
+    assert isinstance(customer, GraphQLObjectType)
+    for name in PARTS:
+        sub = subgraph_schema(name, settings)._schema.type_map["Customer"]
+        assert isinstance(sub, GraphQLObjectType)
+        assert set(sub.fields) <= set(customer.fields), name
+    assert {"fullName", "identifiers", "orders", "lifetimeValue", "tickets", "openTicketCount",
+            "interactions"} <= set(customer.fields)
+
+
+def test_every_type_field_and_argument_is_described() -> None:
+    missing = []
+    for name, gtype in _graphql(Settings(_env_file=None)).type_map.items():  # type: ignore[call-arg]
+        if name.startswith("__") or name in FEDERATION_TYPES or name in {"String", "Int", "Boolean", "ID", "Float"}:
+            continue
+        if not gtype.description:
+            missing.append(name)
+        if isinstance(gtype, GraphQLObjectType | GraphQLInputObjectType):
+            missing += [f"{name}.{f}" for f, field in gtype.fields.items() if not field.description]
+        if isinstance(gtype, GraphQLEnumType):
+            continue
+    assert missing == []
+
+
+def test_no_two_strawberry_types_share_a_graphql_name() -> None:
+    """Same-name validation is off for Customer; make sure nothing else relies on it by accident."""
+    names: Counter[str] = Counter()
+    for part in PARTS:
+        for module in ("types", "queries"):
+            mod = importlib.import_module(f"subgraphs.{part}.{module}")
+            for _, obj in inspect.getmembers(mod, inspect.isclass):
+                definition = getattr(obj, "__strawberry_definition__", None)
+                if definition is not None and obj.__module__ == mod.__name__:
+                    names[definition.name] += 1
+    assert [name for name, count in names.items() if count > 1] == []
+    assert "Customer" not in names  # only core.entities and schema/ define it
+
+
+def test_no_dependency_shadows_a_project_package() -> None:
+    lock = tomllib.loads((PROJECT_ROOT / "uv.lock").read_text())
+    ours = {"app", "c360", "core", "graph_store", "resolvers", "schema", "subgraphs", "tests", "bench"}
+    assert {pkg["name"] for pkg in lock["package"]} & ours == set()
