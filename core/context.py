@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from strawberry.types import Info as StrawberryInfo
 
@@ -19,7 +19,12 @@ from core.settings import Settings
 if TYPE_CHECKING:
     from graph_store.driver import GraphStore
 
-L = TypeVar("L")
+
+class LoaderGroup(Protocol):
+    def __init__(self, sources: DataSources) -> None: ...
+
+
+L = TypeVar("L", bound=LoaderGroup)
 
 
 @dataclass
@@ -49,7 +54,7 @@ class RequestContext:
         found = self._loaders.get(group)
         if found is None:
             found = self._loaders[group] = group(self.sources)
-        return found  # type: ignore[no-any-return]
+        return cast("L", found)
 
     async def customer(self, customer_id: str) -> CustomerRef | None:
         return await self.cross.customer(self, customer_id)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+import strawberry
+
 from core.context import RequestContext
 from core.entities import CustomerRef
 from subgraphs.profiles.loaders import ProfilesLoaders
@@ -20,9 +22,9 @@ class Edges:
 
     async def customer(self, context: RequestContext, customer_id: str) -> CustomerRef | None:
         if not self.load_profiles:
-            return CustomerRef(id=customer_id)
+            return CustomerRef(id=strawberry.ID(customer_id))
         profile = await context.loaders(ProfilesLoaders).profile_by_id.load(customer_id)
-        return CustomerRef(id=customer_id, profile=profile) if profile is not None else None
+        return CustomerRef(id=strawberry.ID(customer_id), profile=profile) if profile is not None else None
 
     async def customer_ids_with_open_tickets(self, context: RequestContext) -> Collection[str]:
         return await tickets.customers_with_open_tickets(context.sources.postgres.db("tickets"))

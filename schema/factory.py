@@ -8,7 +8,7 @@ first, so every reference by that name resolves to it (same-name validation is o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 import strawberry
 from strawberry.schema.config import StrawberryConfig
@@ -25,7 +25,7 @@ from subgraphs.profiles import PART as PROFILES
 from subgraphs.tickets import PART as TICKETS
 
 PARTS: dict[str, SubgraphPart] = {p.name: p for p in (PROFILES, ORDERS, TICKETS, INTERACTIONS)}
-FEDERATION_VERSION = "2.7"
+FEDERATION_VERSION: Final = "2.7"
 CUSTOMER_DESCRIPTION = "A customer: one person, however many systems know them."
 
 
@@ -46,7 +46,7 @@ def _customer_type(parts: Sequence[SubgraphPart], federated: bool) -> type:
             if ref is None:
                 return None
             # `_entities` is a union, resolved by the runtime class: hand back this schema's Customer, not the ref.
-            entity = cls.__new__(cls)
+            entity: Any = object.__new__(cls)
             entity.__dict__.update(id=ref.id, profile=ref.profile)
             return entity
 

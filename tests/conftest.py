@@ -24,7 +24,7 @@ GENERATED_CUSTOMERS = 120
 def _base_settings() -> Settings:
     """Test services never touch the demo's: their own state directory and ports, or explicit C360_TEST_* URLs."""
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=os.environ.get("C360_TEST_DATABASE_URL"),
         neo4j_uri=os.environ.get("C360_TEST_NEO4J_URI"),
         neo4j_password=os.environ.get("C360_TEST_NEO4J_PASSWORD"),
@@ -60,15 +60,16 @@ def settings(service_settings: Settings) -> Iterator[Settings]:
     migrations.upgrade(test_settings)
     asyncio.run(seed(test_settings, GENERATED_CUSTOMERS, seed_value=7, progress=False))
     asyncio.run(fixtures.load(test_settings))
-    yield test_settings
+    return test_settings
 
 
 @pytest.fixture(scope="session")
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as http:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+    ):
         yield http
 
 

@@ -22,8 +22,13 @@ LI_LEI_PHONE_FORMATS = ("+86 138 0013 8000", "138-0013-8000", "13800138000")
 LI_LEI_ORDERS = [
     # id, status, total, placed_at, items (sku, name, qty, unit price)
     (900001, "delivered", Decimal("100.00"), T0, [("SKU-A", "Tea", 2, Decimal("50.00"))]),
-    (900002, "paid", Decimal("250.50"), T0 + timedelta(days=3),
-     [("SKU-B", "Scarf", 1, Decimal("200.50")), ("SKU-C", "Mug", 2, Decimal("25.00"))]),
+    (
+        900002,
+        "paid",
+        Decimal("250.50"),
+        T0 + timedelta(days=3),
+        [("SKU-B", "Scarf", 1, Decimal("200.50")), ("SKU-C", "Mug", 2, Decimal("25.00"))],
+    ),
     (900003, "cancelled", Decimal("80.00"), T0 + timedelta(days=5), [("SKU-D", "Nuts", 1, Decimal("80.00"))]),
 ]
 LI_LEI_TICKETS = [
@@ -41,8 +46,17 @@ def _links(customer: str, entries: list[tuple[IdentifierType, str, str, str | No
     rows = []
     for kind, raw, source, app_id in entries:
         ident = normalize(kind, raw, app_id=app_id)
-        rows.append({"customer": customer, "type": kind.value, "value": ident.value, "key": ident.key, "raw": raw,
-                     "source": source, "observedAt": T0})
+        rows.append(
+            {
+                "customer": customer,
+                "type": kind.value,
+                "value": ident.value,
+                "key": ident.key,
+                "raw": raw,
+                "source": source,
+                "observedAt": T0,
+            }
+        )
     return rows
 
 
@@ -54,17 +68,43 @@ async def load(settings: Settings) -> None:
             " country_code, loyalty_tier, loyalty_points, status, created_at, updated_at)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'CN', $9, $10, 'active', $11, $11)",
             [
-                (uuid.UUID(LI_LEI), "雷", "李", "李雷", "male", datetime(1990, 5, 17).date(), "Hangzhou", "Zhejiang",
-                 "gold", 4200, T0),
-                (uuid.UUID(EMMA), "Emma", "Smith", "Emma Smith", "female", None, "Shanghai", "Shanghai", "silver", 10,
-                 T0),
+                (
+                    uuid.UUID(LI_LEI),
+                    "雷",
+                    "李",
+                    "李雷",
+                    "male",
+                    datetime(1990, 5, 17).date(),
+                    "Hangzhou",
+                    "Zhejiang",
+                    "gold",
+                    4200,
+                    T0,
+                ),
+                (
+                    uuid.UUID(EMMA),
+                    "Emma",
+                    "Smith",
+                    "Emma Smith",
+                    "female",
+                    None,
+                    "Shanghai",
+                    "Shanghai",
+                    "silver",
+                    10,
+                    T0,
+                ),
             ],
         )
         for oid, status, total, placed, items in LI_LEI_ORDERS:
             await conn.execute(
                 "INSERT INTO orders.orders (id, customer_id, channel, store_code, status, currency, subtotal, discount,"
                 " shipping, total, placed_at) VALUES ($1, $2, 'online', NULL, $3, 'CNY', $4, 0, 0, $4, $5)",
-                oid, uuid.UUID(LI_LEI), status, total, placed,
+                oid,
+                uuid.UUID(LI_LEI),
+                status,
+                total,
+                placed,
             )
             await conn.executemany(
                 "INSERT INTO orders.order_items (order_id, sku, name, quantity, unit_price) VALUES ($1, $2, $3, $4, $5)",
@@ -75,35 +115,56 @@ async def load(settings: Settings) -> None:
                 "INSERT INTO tickets.tickets (id, customer_id, subject, description, status, priority, channel,"
                 " assignee, created_at, updated_at, resolved_at, sla_due_at)"
                 " VALUES ($1, $2, $3, 'details', $4, 'high', 'phone', 'agent.chen', $5, $5, $6, $7)",
-                tid, uuid.UUID(LI_LEI), subject, status, created,
-                created + timedelta(hours=2) if status == "closed" else None, created + timedelta(hours=24),
+                tid,
+                uuid.UUID(LI_LEI),
+                subject,
+                status,
+                created,
+                created + timedelta(hours=2) if status == "closed" else None,
+                created + timedelta(hours=24),
             )
         await conn.executemany(
             "INSERT INTO tickets.ticket_comments (ticket_id, author, body, internal, created_at)"
             " VALUES (800001, $1, $2, false, $3)",
-            [("customer", "Where is my refund?", T0 + timedelta(days=6, hours=1)),
-             ("agent.chen", "Refund issued.", T0 + timedelta(days=6, hours=2))],
+            [
+                ("customer", "Where is my refund?", T0 + timedelta(days=6, hours=1)),
+                ("agent.chen", "Refund issued.", T0 + timedelta(days=6, hours=2)),
+            ],
         )
         await conn.executemany(
             "INSERT INTO interactions.interactions (id, customer_id, kind, channel, occurred_at, summary, payload)"
             " VALUES ($1, $2, $3, 'test', $4, $5, $6::jsonb)",
-            [(iid, uuid.UUID(LI_LEI), kind, at, summary, f'{{"n": {iid}}}') for iid, kind, at, summary in
-             LI_LEI_INTERACTIONS],
+            [
+                (iid, uuid.UUID(LI_LEI), kind, at, summary, f'{{"n": {iid}}}')
+                for iid, kind, at, summary in LI_LEI_INTERACTIONS
+            ],
         )
     finally:
         await conn.close()
     graph = GraphStore(settings)
     try:
-        await identity.load_links(graph, _links(LI_LEI, [
-            (IdentifierType.PHONE, LI_LEI_PHONE_FORMATS[0], "crm", None),
-            (IdentifierType.EMAIL, " Li.Lei@Example.COM ", "ecommerce", None),
-            (IdentifierType.WECHAT_UNIONID, "o6_bLiLeiUnion", "wechat", None),
-            (IdentifierType.WECHAT_OPENID, "oXLiLeiOpen", "wechat", "wxAPP1"),
-            (IdentifierType.CRM_ID, "CRM-LI-1", "crm", None),
-        ]))
-        await identity.load_links(graph, _links(EMMA, [
-            (IdentifierType.PHONE, "13900139000", "pos", None),
-            (IdentifierType.WECHAT_OPENID, "oXLiLeiOpen", "wechat", "wxAPP2"),
-        ]))
+        await identity.load_links(
+            graph,
+            _links(
+                LI_LEI,
+                [
+                    (IdentifierType.PHONE, LI_LEI_PHONE_FORMATS[0], "crm", None),
+                    (IdentifierType.EMAIL, " Li.Lei@Example.COM ", "ecommerce", None),
+                    (IdentifierType.WECHAT_UNIONID, "o6_bLiLeiUnion", "wechat", None),
+                    (IdentifierType.WECHAT_OPENID, "oXLiLeiOpen", "wechat", "wxAPP1"),
+                    (IdentifierType.CRM_ID, "CRM-LI-1", "crm", None),
+                ],
+            ),
+        )
+        await identity.load_links(
+            graph,
+            _links(
+                EMMA,
+                [
+                    (IdentifierType.PHONE, "13900139000", "pos", None),
+                    (IdentifierType.WECHAT_OPENID, "oXLiLeiOpen", "wechat", "wxAPP2"),
+                ],
+            ),
+        )
     finally:
         await graph.close()

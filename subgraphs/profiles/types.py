@@ -14,10 +14,9 @@ from graph_store.identifiers import IdentifierType as IdentifierKind
 from subgraphs.profiles import repository
 from subgraphs.profiles.loaders import ProfilesLoaders
 
-IdentifierType = strawberry.enum(
-    IdentifierKind,
-    name="IdentifierType",
-    description="Kinds of identifier that can point at a customer.",
+IdentifierType = IdentifierKind
+strawberry.enum(
+    IdentifierKind, name="IdentifierType", description="Kinds of identifier that can point at a customer."
 )
 
 

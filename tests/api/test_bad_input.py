@@ -31,7 +31,7 @@ async def test_syntax_error_is_reported(client: httpx.AsyncClient) -> None:
 
 
 async def test_wrong_argument_type_is_a_validation_error(gql: GraphQL) -> None:
-    body = await gql("{ customers(first: \"ten\") { nodes { id } } }")
+    body = await gql('{ customers(first: "ten") { nodes { id } } }')
     assert body["data"] is None
     assert "Int cannot represent non-integer value" in body["errors"][0]["message"]
 
@@ -50,8 +50,10 @@ async def test_page_size_is_bounded(gql: GraphQL) -> None:
 async def test_malformed_cursor_is_an_input_error(gql: GraphQL) -> None:
     body = await gql('{ customers(after: "!!!") { nodes { id } } }')
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    body = await gql('query($id: ID!) { customer(id: $id) { orders(after: "WzEsMl0=") { nodes { id } } } }',
-                     id=fixtures.LI_LEI)
+    body = await gql(
+        'query($id: ID!) { customer(id: $id) { orders(after: "WzEsMl0=") { nodes { id } } } }',
+        id=fixtures.LI_LEI,
+    )
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 

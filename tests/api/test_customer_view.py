@@ -30,7 +30,12 @@ async def test_customer_360_returns_the_fixture_data(gql: GraphQL) -> None:
     c = data["customer"]
     assert (c["id"], c["fullName"], c["givenName"], c["familyName"]) == (fixtures.LI_LEI, "李雷", "雷", "李")
     assert (c["gender"], c["birthDate"], c["city"], c["region"], c["countryCode"]) == (
-        "MALE", "1990-05-17", "Hangzhou", "Zhejiang", "CN")
+        "MALE",
+        "1990-05-17",
+        "Hangzhou",
+        "Zhejiang",
+        "CN",
+    )
     assert (c["loyaltyTier"], c["loyaltyPoints"], c["status"]) == ("GOLD", 4200, "ACTIVE")
     assert {(i["type"], i["value"], i["source"]) for i in c["identifiers"]} == {
         ("PHONE", "+8613800138000", "crm"),
@@ -61,7 +66,10 @@ async def test_customer_360_returns_the_fixture_data(gql: GraphQL) -> None:
     assert c["tickets"][0]["customer"]["fullName"] == "李雷"
     assert c["openTickets"] == [{"id": "800001"}]
     timeline = c["interactions"]
-    assert [(n["id"], n["kind"]) for n in timeline["nodes"]] == [("700003", "STORE_VISIT"), ("700002", "WECHAT_MESSAGE")]
+    assert [(n["id"], n["kind"]) for n in timeline["nodes"]] == [
+        ("700003", "STORE_VISIT"),
+        ("700002", "WECHAT_MESSAGE"),
+    ]
     assert timeline["nodes"][0]["payload"] == {"n": 700003}
     assert timeline["pageInfo"]["hasNextPage"] is True
 
@@ -70,7 +78,9 @@ async def test_nested_pages_follow_their_cursors(gql: GraphQL) -> None:
     query = """query($id: ID!, $after: String) { customer(id: $id) {
       interactions(first: 2, after: $after) { nodes { id } pageInfo { hasNextPage hasPreviousPage endCursor } } } }"""
     first = (await gql.data(query, id=fixtures.LI_LEI))["customer"]["interactions"]
-    second = (await gql.data(query, id=fixtures.LI_LEI, after=first["pageInfo"]["endCursor"]))["customer"]["interactions"]
+    second = (await gql.data(query, id=fixtures.LI_LEI, after=first["pageInfo"]["endCursor"]))["customer"][
+        "interactions"
+    ]
     assert [n["id"] for n in second["nodes"]] == ["700001"]
     assert second["pageInfo"]["hasNextPage"] is False
     assert second["pageInfo"]["hasPreviousPage"] is True
@@ -92,13 +102,26 @@ async def test_root_order_ticket_and_interaction(gql: GraphQL) -> None:
       interaction(id: "700001") { summary customer { city } } }""")
     assert data["order"] == {"total": "250.50", "customer": {"fullName": "李雷", "lifetimeValue": "350.50"}}
     # Opened 2026-10-07 with a 24-hour SLA and still open: breached.
-    assert data["ticket"] == {"subject": "Refund request", "slaBreached": True, "customer": {"id": fixtures.LI_LEI}}
+    assert data["ticket"] == {
+        "subject": "Refund request",
+        "slaBreached": True,
+        "customer": {"id": fixtures.LI_LEI},
+    }
     assert data["interaction"] == {"summary": "Asked about delivery", "customer": {"city": "Hangzhou"}}
 
 
 async def test_customer_without_orders_has_zero_summaries(gql: GraphQL) -> None:
-    data = await gql.data("""query($id: ID!) { customer(id: $id) {
+    data = await gql.data(
+        """query($id: ID!) { customer(id: $id) {
       fullName lifetimeValue orderCount lastOrderAt openTicketCount tickets { id } orders { nodes { id } } } }""",
-                          id=fixtures.EMMA)
-    assert data["customer"] == {"fullName": "Emma Smith", "lifetimeValue": "0.00", "orderCount": 0,
-                                "lastOrderAt": None, "openTicketCount": 0, "tickets": [], "orders": {"nodes": []}}
+        id=fixtures.EMMA,
+    )
+    assert data["customer"] == {
+        "fullName": "Emma Smith",
+        "lifetimeValue": "0.00",
+        "orderCount": 0,
+        "lastOrderAt": None,
+        "openTicketCount": 0,
+        "tickets": [],
+        "orders": {"nodes": []},
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from core.metrics import ROUND_TRIPS
@@ -21,7 +23,7 @@ EXPECTED_SQL = 5
 EXPECTED_CYPHER = 1
 
 
-async def _count(gql: GraphQL, query: str, **variables: object) -> tuple[int, int, dict[str, object]]:
+async def _count(gql: GraphQL, query: str, **variables: Any) -> tuple[int, int, dict[str, Any]]:
     sql, cypher = ROUND_TRIPS.snapshot()
     data = await gql.data(query, **variables)
     return ROUND_TRIPS.sql - sql, ROUND_TRIPS.cypher - cypher, data
@@ -30,7 +32,7 @@ async def _count(gql: GraphQL, query: str, **variables: object) -> tuple[int, in
 @pytest.mark.parametrize("first", [5, 50])
 async def test_customer_list_costs_a_constant_number_of_round_trips(gql: GraphQL, first: int) -> None:
     sql, cypher, data = await _count(gql, LIST_360, first=first)
-    edges = data["customers"]["edges"]  # type: ignore[index]
+    edges = data["customers"]["edges"]
     assert len(edges) == first
     assert sum(len(e["node"]["orders"]["nodes"]) for e in edges) > 0
     assert any(e["node"]["identifiers"] for e in edges)
@@ -48,9 +50,11 @@ async def test_summaries_batch_too(gql: GraphQL) -> None:
 
 async def test_edges_back_to_customer_batch(gql: GraphQL) -> None:
     """Orders fetched by id resolve their customers with one profile statement, not one each."""
-    query = "{ %s }" % " ".join(f'o{i}: order(id: "{900001 + i % 3}") {{ customer {{ fullName }} }}' for i in range(6))
+    query = "{{ {} }}".format(
+        " ".join(f'o{i}: order(id: "{900001 + i % 3}") {{ customer {{ fullName }} }}' for i in range(6))
+    )
     sql, cypher, data = await _count(gql, query)
-    assert {o["customer"]["fullName"] for o in data.values()} == {"李雷"}  # type: ignore[index]
+    assert {o["customer"]["fullName"] for o in data.values()} == {"李雷"}
     assert (sql, cypher) == (2, 0)
 
 

@@ -24,20 +24,26 @@ def _closed_port() -> int:
 async def outage(settings: Settings) -> AsyncIterator[GraphQL]:
     """The real profiles and tickets databases, with orders and Neo4j pointing at ports where nothing listens."""
     port = _closed_port()
-    broken = settings.model_copy(update={
-        "orders_dsn": f"postgresql://postgres@127.0.0.1:{port}/nowhere",
-        "neo4j_uri": f"bolt://127.0.0.1:{port}",
-    })
+    broken = settings.model_copy(
+        update={
+            "orders_dsn": f"postgresql://postgres@127.0.0.1:{port}/nowhere",
+            "neo4j_uri": f"bolt://127.0.0.1:{port}",
+        }
+    )
     app = create_app(broken)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as http:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+    ):
         yield GraphQL(http)
 
 
 async def test_outage_is_reported_per_field(outage: GraphQL) -> None:
-    body = await outage("""query($id: ID!) { customer(id: $id) {
-      fullName openTicketCount identifiers { value } orderCount } }""", id=fixtures.LI_LEI)
+    body = await outage(
+        """query($id: ID!) { customer(id: $id) {
+      fullName openTicketCount identifiers { value } orderCount } }""",
+        id=fixtures.LI_LEI,
+    )
     customer = body["data"]["customer"]
     assert customer is None or customer["fullName"] == "李雷"
     codes = {tuple(e["path"]): (e["extensions"]["code"], e["extensions"]["source"]) for e in body["errors"]}
@@ -46,17 +52,19 @@ async def test_outage_is_reported_per_field(outage: GraphQL) -> None:
 
 
 async def test_fields_of_healthy_sources_still_answer(outage: GraphQL) -> None:
-    data = await outage.data("""query($id: ID!) { customer(id: $id) { fullName openTicketCount } }""",
-                             id=fixtures.LI_LEI)
+    data = await outage.data(
+        """query($id: ID!) { customer(id: $id) { fullName openTicketCount } }""", id=fixtures.LI_LEI
+    )
     assert data["customer"] == {"fullName": "李雷", "openTicketCount": 1}
 
 
 async def test_readiness_names_the_missing_sources(settings: Settings) -> None:
     port = _closed_port()
     app = create_app(settings.model_copy(update={"neo4j_uri": f"bolt://127.0.0.1:{port}"}))
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as http:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+    ):
         response = await http.get("/readyz")
         assert response.status_code == 503
         assert response.json()["checks"]["neo4j"] == "unavailable"

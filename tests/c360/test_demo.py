@@ -32,7 +32,11 @@ def test_demo_command_serves_seeded_data(settings: Settings) -> None:
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "c360", "demo", "--customers", "150", "--port", str(port), "--reseed"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 240
@@ -41,7 +45,9 @@ def test_demo_command_serves_seeded_data(settings: Settings) -> None:
             try:
                 response = httpx.post(
                     f"http://127.0.0.1:{port}/graphql",
-                    json={"query": "{ customers(first: 3) { totalCount nodes { fullName identifiers { type } } } }"},
+                    json={
+                        "query": "{ customers(first: 3) { totalCount nodes { fullName identifiers { type } } } }"
+                    },
                     timeout=5,
                 )
                 body = response.json()

@@ -32,11 +32,16 @@ def test_openid_needs_and_is_scoped_by_app() -> None:
 
 
 def test_device_ids_ignore_case() -> None:
-    assert normalize(IdentifierType.DEVICE_ID, "AB-CD").value == normalize(IdentifierType.DEVICE_ID, "ab-cd").value
+    assert (
+        normalize(IdentifierType.DEVICE_ID, "AB-CD").value
+        == normalize(IdentifierType.DEVICE_ID, "ab-cd").value
+    )
 
 
-@pytest.mark.parametrize(("kind", "raw"), [(IdentifierType.PHONE, "12"), (IdentifierType.EMAIL, "a@"),
-                                           (IdentifierType.CRM_ID, "  ")])
+@pytest.mark.parametrize(
+    ("kind", "raw"),
+    [(IdentifierType.PHONE, "12"), (IdentifierType.EMAIL, "a@"), (IdentifierType.CRM_ID, "  ")],
+)
 def test_invalid_values_name_their_type(kind: IdentifierType, raw: str) -> None:
     with pytest.raises(InvalidIdentifier) as caught:
         normalize(kind, raw)

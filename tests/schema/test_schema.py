@@ -20,21 +20,32 @@ def _graphql(settings: Settings) -> GraphQLSchema:
 
 
 def test_customer_has_the_fields_of_every_subgraph() -> None:
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     customer = _graphql(settings).type_map["Customer"]
     assert isinstance(customer, GraphQLObjectType)
     for name in PARTS:
         sub = subgraph_schema(name, settings)._schema.type_map["Customer"]
         assert isinstance(sub, GraphQLObjectType)
         assert set(sub.fields) <= set(customer.fields), name
-    assert {"fullName", "identifiers", "orders", "lifetimeValue", "tickets", "openTicketCount",
-            "interactions"} <= set(customer.fields)
+    assert {
+        "fullName",
+        "identifiers",
+        "orders",
+        "lifetimeValue",
+        "tickets",
+        "openTicketCount",
+        "interactions",
+    } <= set(customer.fields)
 
 
 def test_every_type_field_and_argument_is_described() -> None:
     missing = []
-    for name, gtype in _graphql(Settings(_env_file=None)).type_map.items():  # type: ignore[call-arg]
-        if name.startswith("__") or name in FEDERATION_TYPES or name in {"String", "Int", "Boolean", "ID", "Float"}:
+    for name, gtype in _graphql(Settings(_env_file=None)).type_map.items():
+        if (
+            name.startswith("__")
+            or name in FEDERATION_TYPES
+            or name in {"String", "Int", "Boolean", "ID", "Float"}
+        ):
             continue
         if not gtype.description:
             missing.append(name)
