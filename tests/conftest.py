@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -53,7 +53,7 @@ def service_settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-def settings(service_settings: Settings) -> Iterator[Settings]:
+def settings(service_settings: Settings) -> Settings:
     assert service_settings.database_url is not None
     dsn = asyncio.run(_create_database(service_settings.database_url, TEST_DATABASE))
     test_settings = service_settings.model_copy(update={"database_url": dsn})
