@@ -9,8 +9,10 @@ in ``schema/`` from the subgraphs' field mixins and registered first, so the nam
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import dataclasses
+import functools
+from collections.abc import Hashable, Mapping
+from typing import Any, TypeVar, cast
 
 import strawberry
 
@@ -29,3 +31,17 @@ class CustomerRef:
             return profile[name]
         except KeyError:
             raise AttributeError(name) from None
+
+
+T = TypeVar("T")
+
+
+@functools.cache
+def _init_fields(cls: Any) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.init)
+
+
+def from_row(cls: type[T], row: Mapping[str, Any]) -> T:
+    """A strawberry type built from a database row whose columns carry its field names."""
+    names = _init_fields(cast("Hashable", cls))
+    return cls(**{name: row[name] for name in names})

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from core.context import Info
-from core.entities import CustomerRef
+from core.entities import CustomerRef, from_row
 from core.pagination import Connection, build_connection, check_first, decode_time_cursor, encode_cursor
 from subgraphs.interactions.loaders import InteractionsLoaders
 from subgraphs.interactions.repository import InteractionPage
@@ -41,15 +41,7 @@ class Interaction:
 
     @staticmethod
     def from_row(row: Any) -> Interaction:
-        return Interaction(
-            id=row["id"],
-            kind=row["kind"],
-            channel=row["channel"],
-            occurred_at=row["occurred_at"],
-            summary=row["summary"],
-            payload=row["payload"],
-            customer_id=row["customer_id"],
-        )
+        return from_row(Interaction, row)
 
     @strawberry.field(description="The customer this interaction belongs to.")
     async def customer(self, info: Info) -> CustomerRef | None:

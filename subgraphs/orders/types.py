@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 
 from core.context import Info
-from core.entities import CustomerRef
+from core.entities import CustomerRef, from_row
 from core.pagination import Connection, build_connection, check_first, decode_time_cursor, encode_cursor
 from subgraphs.orders.loaders import OrdersLoaders
 from subgraphs.orders.repository import OrderPage
@@ -63,19 +63,7 @@ class Order:
 
     @staticmethod
     def from_row(row: Any) -> Order:
-        return Order(
-            id=row["id"],
-            channel=row["channel"],
-            store_code=row["store_code"],
-            status=row["status"],
-            currency=row["currency"],
-            subtotal=row["subtotal"],
-            discount=row["discount"],
-            shipping=row["shipping"],
-            total=row["total"],
-            placed_at=row["placed_at"],
-            customer_id=row["customer_id"],
-        )
+        return from_row(Order, row)
 
     @strawberry.field(description="The order's lines.")
     async def items(self, info: Info) -> list[OrderItem]:

@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 
 from core.context import Info
-from core.entities import CustomerRef
+from core.entities import CustomerRef, from_row
 from core.pagination import check_first
 from subgraphs.tickets.loaders import TicketsLoaders
 from subgraphs.tickets.repository import OPEN_STATUSES, TicketPage
@@ -66,20 +66,7 @@ class Ticket:
 
     @staticmethod
     def from_row(row: Any) -> Ticket:
-        return Ticket(
-            id=row["id"],
-            subject=row["subject"],
-            description=row["description"],
-            status=row["status"],
-            priority=row["priority"],
-            channel=row["channel"],
-            assignee=row["assignee"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            resolved_at=row["resolved_at"],
-            sla_due_at=row["sla_due_at"],
-            customer_id=row["customer_id"],
-        )
+        return from_row(Ticket, row)
 
     @strawberry.field(
         description="Whether the SLA is missed: resolved late, or still open past its due time."
