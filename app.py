@@ -136,7 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def readyz() -> Response:
         sources = holder["sources"]
         checks: dict[str, str] = {}
-        for name in PARTS:
+        for name in (name for name, part in PARTS.items() if part.postgres):
             try:
                 await sources.postgres.db(name).fetchval("SELECT 1")
                 checks[f"postgres:{name}"] = "ok"

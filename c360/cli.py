@@ -99,7 +99,8 @@ def _seed(settings: Settings, customers: int, seed_value: int) -> None:
 
     report = asyncio.run(run_seed(settings, customers, seed_value))
     typer.echo(
-        f"seeded {report.customers} customers, {report.rows} rows and {report.links} identity links "
+        f"seeded {report.customers} customers, {report.rows} rows, {report.links} identity links "
+        f"and {report.relationships} relationships "
         f"in {report.seconds:.1f}s",
         err=True,
     )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from strawberry.types import Info as StrawberryInfo
 
-from core.entities import CustomerRef
+from core.entities import AccountRef, CustomerRef
 from core.postgres import Postgres
 from core.settings import Settings
 
@@ -41,6 +41,10 @@ class CrossSource(Protocol):
 
     async def customer_ids_with_open_tickets(self, context: RequestContext) -> Collection[str]: ...
 
+    async def account(self, context: RequestContext, account_id: str) -> AccountRef | None: ...
+
+    async def account_customer_ids(self, context: RequestContext, account_id: str) -> list[str]: ...
+
 
 class RequestContext:
     def __init__(self, sources: DataSources, cross: CrossSource, request: Any = None) -> None:
@@ -58,6 +62,15 @@ class RequestContext:
 
     async def customer(self, customer_id: str) -> CustomerRef | None:
         return await self.cross.customer(self, customer_id)
+
+    async def account(self, account_id: str) -> AccountRef | None:
+        return await self.cross.account(self, account_id)
+
+    async def rollup_customer_ids(self, account: AccountRef) -> list[str]:
+        """Customers an account's roll-ups sum over: contacts of it and of every account below it."""
+        if account.rollup_ids is not None:
+            return account.rollup_ids
+        return await self.cross.account_customer_ids(self, account.id)
 
 
 Info = StrawberryInfo[RequestContext, None]

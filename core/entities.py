@@ -1,10 +1,11 @@
-"""The runtime value behind every ``Customer`` in every schema, and the GraphQL type subgraphs point at.
+"""The runtime values behind ``Customer`` and ``Account`` in every schema, and the GraphQL types subgraphs point at.
 
 Fields a subgraph adds to ``Customer`` are nullable: when that subgraph's store is down, the field is null with a
 ``DATA_SOURCE_UNAVAILABLE`` error and the rest of the customer still answers.
 
-Subgraphs declare edges to ``Customer`` with :class:`CustomerRef`; each schema's real ``Customer`` type is built
-in ``schema/`` from the subgraphs' field mixins and registered first, so the name ``Customer`` resolves to it.
+Subgraphs declare edges to ``Customer`` with :class:`CustomerRef` (and to ``Account`` with :class:`AccountRef`);
+each schema's real type is built in ``schema/`` from the subgraphs' field mixins and registered first, so the
+name resolves to it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,21 @@ class CustomerRef:
             return profile[name]
         except KeyError:
             raise AttributeError(name) from None
+
+
+@strawberry.type(name="Account", description="A company customers work at, within its group's hierarchy.")
+class AccountRef:
+    id: strawberry.ID = strawberry.field(description="Persistent account id (a UUID).")
+    node: strawberry.Private[Any] = None
+    """The loaded account (``graph_store.relationships.accounts.AccountNode``); fields read from it."""
+    rollup_ids: strawberry.Private[list[str] | None] = None
+    """Customers the roll-ups sum over, when a federation gateway already supplied them (``@requires``)."""
+
+    def __getattr__(self, name: str) -> Any:
+        node = self.__dict__.get("node")
+        if node is None:
+            raise AttributeError(name)
+        return getattr(node, name)
 
 
 T = TypeVar("T")

@@ -38,3 +38,21 @@ class SourceUnavailable(ClientError):
     def __init__(self, source: str, cause: BaseException | None = None) -> None:
         reason = f": {type(cause).__name__}" if cause is not None else ""
         super().__init__(f"Data source {source!r} is unavailable{reason}", source=source)
+
+
+class NotFound(BadUserInput):
+    """An id in the input names nothing (a write refuses it; reads return null instead)."""
+
+    code = "NOT_FOUND"
+
+    def __init__(self, what: str, id: str) -> None:
+        super().__init__(f"No {what} with id {id!r}", what=what, id=id)
+
+
+class RelationshipRefused(BadUserInput):
+    """A relationship write that would break the graph's rules: self-links, cycles, too deep, conflicting."""
+
+    code = "RELATIONSHIP_REFUSED"
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message, reason=reason)

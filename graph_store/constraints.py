@@ -1,4 +1,4 @@
-"""Constraints and indexes of the identity graph, created idempotently at start."""
+"""Constraints and indexes of the identity and relationship graph, created idempotently at start."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ STATEMENTS: tuple[LiteralString, ...] = (
     "CREATE CONSTRAINT customer_id IF NOT EXISTS FOR (c:Customer) REQUIRE c.id IS UNIQUE",
     "CREATE CONSTRAINT identifier_key IF NOT EXISTS FOR (i:Identifier) REQUIRE i.key IS UNIQUE",
     "CREATE INDEX identifier_type IF NOT EXISTS FOR (i:Identifier) ON (i.type)",
+    "CREATE CONSTRAINT household_id IF NOT EXISTS FOR (h:Household) REQUIRE h.id IS UNIQUE",
+    "CREATE CONSTRAINT account_id IF NOT EXISTS FOR (a:Account) REQUIRE a.id IS UNIQUE",
+    "CREATE INDEX account_name IF NOT EXISTS FOR (a:Account) ON (a.nameKey, a.id)",
+    "CREATE TEXT INDEX account_name_text IF NOT EXISTS FOR (a:Account) ON (a.nameKey)",
+    "CREATE CONSTRAINT graph_lock_name IF NOT EXISTS FOR (l:GraphLock) REQUIRE l.name IS UNIQUE",
 )
 
 

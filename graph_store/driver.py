@@ -6,16 +6,18 @@ error for the fields that needed the graph.
 
 from __future__ import annotations
 
-from typing import Any, LiteralString
+from collections.abc import Awaitable, Callable
+from typing import Any, LiteralString, TypeVar
 
 import neo4j
-from neo4j import AsyncGraphDatabase, RoutingControl
+from neo4j import AsyncGraphDatabase, AsyncManagedTransaction, RoutingControl
 from neo4j.exceptions import DriverError, ServiceUnavailable, SessionExpired, TransientError
 
 from core.errors import SourceUnavailable
 from core.metrics import CYPHER_CALLS, ROUND_TRIPS, SOURCE_ERRORS
 from core.settings import Settings
 
+T = TypeVar("T")
 UNAVAILABLE = (ServiceUnavailable, SessionExpired, TransientError, DriverError, OSError, TimeoutError)
 
 
@@ -49,6 +51,20 @@ class GraphStore:
 
     async def write(self, query: LiteralString, **params: Any) -> list[neo4j.Record]:
         return await self._run("write", query, params)
+
+    async def transaction(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
+        """Run ``work`` in one write transaction, retried on transient errors (counted as one call).
+
+        A :class:`~core.errors.ClientError` raised by ``work`` rolls the transaction back and reaches the client.
+        """
+        CYPHER_CALLS.labels("write").inc()
+        ROUND_TRIPS.cypher += 1
+        try:
+            async with self.driver.session(database=self.database) as session:
+                return await session.execute_write(work)
+        except UNAVAILABLE as exc:
+            SOURCE_ERRORS.labels("neo4j").inc()
+            raise SourceUnavailable("neo4j", exc) from exc
 
     async def autocommit(self, query: LiteralString, **params: Any) -> None:
         """Run a statement outside a managed transaction: ``CALL {...} IN TRANSACTIONS`` needs one."""

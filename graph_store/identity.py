@@ -81,7 +81,5 @@ async def load_links(store: GraphStore, rows: Iterable[dict[str, Any]]) -> None:
 
 
 async def clear(store: GraphStore) -> None:
-    """Remove the identity graph in bounded transactions (used before a fresh seed)."""
-    await store.autocommit(
-        "MATCH (n) WHERE n:Customer OR n:Identifier CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
-    )
+    """Remove the identity and relationship graph in bounded transactions (used before a fresh seed)."""
+    await store.autocommit("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")

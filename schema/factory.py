@@ -1,8 +1,9 @@
-"""Builds ``Customer`` and ``Query`` from the subgraphs' mixins, for the unified schema and for each subgraph.
+"""Builds ``Customer``, ``Account``, ``Query`` and ``Mutation`` from the subgraphs' mixins, for the unified schema
+and for each subgraph.
 
-Subgraphs point at ``Customer`` through ``core.entities.CustomerRef``; the schema registers the full ``Customer``
-first, so every reference by that name resolves to it (same-name validation is off for exactly this reason, and
-``tests/schema`` checks that no other type name is shared).
+Subgraphs point at ``Customer`` and ``Account`` through ``core.entities.CustomerRef`` and ``AccountRef``; the
+schema registers the full types first, so every reference by those names resolves to them (same-name validation
+is off for exactly this reason, and ``tests/schema`` checks that no other type name is shared).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 
 from core.context import Info
-from core.entities import CustomerRef
+from core.entities import AccountRef, CustomerRef
 from core.loaders import parse_uuid
 from core.settings import Settings
 from core.subgraph import SubgraphPart
@@ -22,11 +23,13 @@ from schema.extensions import QuietErrors, extensions
 from subgraphs.interactions import PART as INTERACTIONS
 from subgraphs.orders import PART as ORDERS
 from subgraphs.profiles import PART as PROFILES
+from subgraphs.relationships import PART as RELATIONSHIPS
 from subgraphs.tickets import PART as TICKETS
 
-PARTS: dict[str, SubgraphPart] = {p.name: p for p in (PROFILES, ORDERS, TICKETS, INTERACTIONS)}
+PARTS: dict[str, SubgraphPart] = {p.name: p for p in (PROFILES, ORDERS, TICKETS, INTERACTIONS, RELATIONSHIPS)}
 FEDERATION_VERSION: Final = "2.7"
 CUSTOMER_DESCRIPTION = "A customer: one person, however many systems know them."
+ACCOUNT_DESCRIPTION = "A company customers work at, within its group's hierarchy."
 
 
 class UnifiedSchema(QuietErrors, strawberry.Schema):
@@ -58,9 +61,54 @@ def _customer_type(parts: Sequence[SubgraphPart], federated: bool) -> type:
     return strawberry.type(name="Customer", description=CUSTOMER_DESCRIPTION)(cls)
 
 
+def _account_type(parts: Sequence[SubgraphPart], federated: bool) -> type | None:
+    mixins = [
+        m for part in parts for m in (part.federated_account_fields if federated else part.account_fields)
+    ]
+    if not mixins:
+        return None
+    namespace: dict[str, Any] = {"__doc__": ACCOUNT_DESCRIPTION}
+    if federated:
+        owns = any(part.owns_accounts for part in parts)
+
+        async def resolve_reference(cls: type, /, info: Info, id: strawberry.ID, **extra: Any) -> Any:
+            node = None
+            if owns:
+                ref = await info.context.account(parse_uuid(id, "account id"))
+                if ref is None:
+                    return None
+                node = ref.node
+            entity: Any = object.__new__(cls)
+            required = extra.get("rollupCustomerIds")
+            entity.__dict__.update(
+                id=id, node=node, rollup_ids=list(required) if required is not None else None
+            )
+            return entity
+
+        namespace["resolve_reference"] = classmethod(resolve_reference)
+    cls = type("Account", (AccountRef, *mixins), namespace)
+    if federated:
+        return strawberry.federation.type(keys=["id"], name="Account", description=ACCOUNT_DESCRIPTION)(cls)
+    return strawberry.type(name="Account", description=ACCOUNT_DESCRIPTION)(cls)
+
+
+def _types(parts: Sequence[SubgraphPart], federated: bool) -> list[type]:
+    account = _account_type(parts, federated)
+    return [_customer_type(parts, federated), *([account] if account is not None else [])]
+
+
 def _query_type(parts: Sequence[SubgraphPart]) -> type:
     return strawberry.type(name="Query", description="Read the customer 360.")(
         type("Query", tuple(part.query for part in parts), {})
+    )
+
+
+def _mutation_type(parts: Sequence[SubgraphPart]) -> type | None:
+    mutations = tuple(part.mutation for part in parts if part.mutation is not None)
+    if not mutations:
+        return None
+    return strawberry.type(name="Mutation", description="Change the customer 360.")(
+        type("Mutation", mutations, {})
     )
 
 
@@ -71,7 +119,8 @@ def unified_schema(settings: Settings) -> strawberry.Schema:
     parts = list(PARTS.values())
     return UnifiedSchema(
         query=_query_type(parts),
-        types=[_customer_type(parts, federated=False)],
+        mutation=_mutation_type(parts),
+        types=_types(parts, federated=False),
         extensions=extensions(settings),
         config=CONFIG,
     )
@@ -81,7 +130,8 @@ def subgraph_schema(name: str, settings: Settings) -> strawberry.federation.Sche
     part = PARTS[name]
     return SubgraphSchema(
         query=_query_type([part]),
-        types=[_customer_type([part], federated=True)],
+        mutation=_mutation_type([part]),
+        types=_types([part], federated=True),
         extensions=extensions(settings),
         config=CONFIG,
         federation_version=FEDERATION_VERSION,

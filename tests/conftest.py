@@ -15,6 +15,7 @@ from app import create_app
 from c360.seed.loader import seed
 from core import migrations
 from core.settings import PROJECT_ROOT, Settings
+from graph_store.driver import GraphStore
 from tests import fixtures
 
 TEST_DATABASE = "c360_test"
@@ -81,6 +82,39 @@ async def pg(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
     await conn.close()
 
 
+@pytest.fixture(scope="session")
+async def graph(settings: Settings) -> AsyncIterator[GraphStore]:
+    """Direct Cypher access, for setting up graph data and computing expected values independently of the API."""
+    store = GraphStore(settings)
+    yield store
+    await store.close()
+
+
+class FreshCustomers:
+    """Generated customers with no relationship and no shared identifier; each test takes its own."""
+
+    def __init__(self, ids: list[str]) -> None:
+        self.ids = ids
+
+    def take(self, count: int) -> list[str]:
+        assert len(self.ids) >= count, "not enough unrelated customers left for this test"
+        taken, self.ids = self.ids[:count], self.ids[count:]
+        return taken
+
+
+@pytest.fixture(scope="session")
+async def fresh(graph: GraphStore) -> FreshCustomers:
+    records = await graph.read(
+        """
+        MATCH (c:Customer)
+        WHERE NOT EXISTS { (c)-[:MEMBER_OF|WORKS_AT|REFERRED]-() }
+          AND NOT EXISTS { (c)-[:HAS_IDENTIFIER]->()<-[:HAS_IDENTIFIER]-(o) WHERE o <> c }
+        RETURN c.id AS id ORDER BY id
+        """
+    )
+    return FreshCustomers([r["id"] for r in records])
+
+
 class GraphQL:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
@@ -95,6 +129,13 @@ class GraphQL:
         assert "errors" not in body, body.get("errors")
         data: dict[str, Any] = body["data"]
         return data
+
+    async def error(self, query: str, path: str = "/graphql", **variables: Any) -> dict[str, Any]:
+        """The one error a request must fail with."""
+        body = await self(query, path, **variables)
+        assert len(body.get("errors") or []) == 1, body
+        error: dict[str, Any] = body["errors"][0]
+        return error
 
 
 @pytest.fixture(scope="session")

@@ -184,3 +184,38 @@ TICKET_SUBJECTS = [
 AGENTS = ["agent.chen", "agent.liu", "agent.smith", "agent.zhao", "agent.wang", None]
 CAMPAIGNS = ["double11-2025", "cny-2026", "618-2026", "mid-autumn-2026", "member-day"]
 WEB_EVENTS = ["page_view", "add_to_cart", "search", "wishlist_add", "checkout_started"]
+GROUP_NAMES = [
+    "Huaxin",
+    "Jinhai",
+    "Longteng",
+    "Tianrui",
+    "Minsheng",
+    "Hengda Light",
+    "Zhongyuan",
+    "Baiyun",
+    "Xinghe",
+    "Ruifeng",
+    "Northwind",
+    "Evergreen",
+]
+GROUP_SUFFIXES = ["Group", "Holdings", "Industries"]
+SUBSIDIARY_KINDS = [
+    ("Retail", "retail"),
+    ("Logistics", "logistics"),
+    ("Trading", "wholesale"),
+    ("Technology", "software"),
+    ("Property", "real estate"),
+    ("Food", "food and beverage"),
+    ("Finance", "financial services"),
+]
+INDUSTRIES = [kind for _, kind in SUBSIDIARY_KINDS] + ["manufacturing", "education", "healthcare"]
+JOB_TITLES = [
+    "Purchasing Manager",
+    "Office Administrator",
+    "Finance Director",
+    "Store Manager",
+    "Procurement Specialist",
+    "CEO",
+    "HR Business Partner",
+    "IT Manager",
+]

@@ -11,7 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 from c360.seed import catalogue as cat
+from c360.seed.relationships import RelationshipGenerator
 from graph_store.identifiers import IdentifierType, normalize
+from graph_store.relationships.bulk import RelationshipBatch
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 """The moment the data set describes, so that a seed is reproducible on any day."""
@@ -27,6 +29,7 @@ class Chunk:
     ticket_comments: list[tuple[Any, ...]] = field(default_factory=list)
     interactions: list[tuple[Any, ...]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
+    relationships: RelationshipBatch = field(default_factory=RelationshipBatch)
 
 
 CUSTOMER_COLUMNS = (
@@ -97,6 +100,7 @@ def messy_phone(rng: random.Random, digits: str) -> str:
 
 class Generator:
     def __init__(self, seed: int = 360, as_of: datetime = AS_OF) -> None:
+        self.seed = seed
         self.rng = random.Random(seed)
         self.as_of = as_of
         self.ids = {"order": 0, "item": 0, "ticket": 0, "comment": 0, "interaction": 0}
@@ -116,6 +120,10 @@ class Generator:
             chunk = Chunk()
             for _ in range(min(chunk_size, customers - done)):
                 self._customer(chunk)
+            related = RelationshipGenerator(self.seed, done // chunk_size, self.as_of)
+            related.generate(chunk.customers)
+            chunk.relationships = related.batch
+            chunk.links.extend(related.links)
             done += chunk_size
             yield chunk
 

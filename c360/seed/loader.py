@@ -14,6 +14,7 @@ from core.settings import Settings
 from graph_store import identity
 from graph_store.constraints import ensure_constraints
 from graph_store.driver import GraphStore
+from graph_store.relationships import bulk
 
 TABLES = (
     # (subgraph, table, chunk attribute, columns)
@@ -38,6 +39,7 @@ class SeedReport:
     customers: int = 0
     rows: int = 0
     links: int = 0
+    relationships: int = 0
     seconds: float = 0.0
 
 
@@ -45,6 +47,11 @@ async def reset(postgres: Postgres, graph: GraphStore) -> None:
     for subgraph, table, _, _ in reversed(TABLES):
         await postgres.db(subgraph).fetch(f"TRUNCATE {subgraph}.{table} CASCADE")
     await identity.clear(graph)
+
+
+async def _load_graph(graph: GraphStore, chunk: gen.Chunk) -> None:
+    await identity.load_links(graph, chunk.links)
+    await bulk.load(graph, chunk.relationships)
 
 
 async def seed(
@@ -76,8 +83,9 @@ async def seed(
                         report.rows += len(records)
                 if pending is not None:
                     await pending
-                pending = asyncio.create_task(identity.load_links(graph, chunk.links))
+                pending = asyncio.create_task(_load_graph(graph, chunk))
                 report.links += len(chunk.links)
+                report.relationships += len(chunk.relationships)
                 report.customers += len(chunk.customers)
                 bar.update(len(chunk.customers))
             if pending is not None:

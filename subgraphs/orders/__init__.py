@@ -2,6 +2,12 @@
 
 from core.subgraph import SubgraphPart
 from subgraphs.orders.queries import OrdersQuery
-from subgraphs.orders.types import OrderCustomerFields
+from subgraphs.orders.types import OrderAccountFederatedFields, OrderAccountFields, OrderCustomerFields
 
-PART = SubgraphPart("orders", OrderCustomerFields, OrdersQuery)
+PART = SubgraphPart(
+    "orders",
+    OrderCustomerFields,
+    OrdersQuery,
+    account_fields=(OrderAccountFields,),
+    federated_account_fields=(OrderAccountFederatedFields,),
+)

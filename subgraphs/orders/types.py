@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 
 from core.context import Info
-from core.entities import CustomerRef, from_row
+from core.entities import AccountRef, CustomerRef, from_row
 from core.pagination import Connection, build_connection, check_first, decode_time_cursor, encode_cursor
 from subgraphs.orders.loaders import OrdersLoaders
 from subgraphs.orders.repository import OrderPage
@@ -119,3 +119,30 @@ class OrderCustomerFields:
     async def last_order_at(self, info: Info) -> datetime | None:
         stats = await info.context.loaders(OrdersLoaders).stats_by_customer.load(self.id)
         return stats["last_order_at"] if stats else None
+
+
+ACCOUNT_LIFETIME_VALUE = "Lifetime value summed over every contact of this account and of the accounts below it (each customer once)."
+
+
+async def _account_lifetime_value(account: AccountRef, info: Info) -> Decimal:
+    customers = await info.context.rollup_customer_ids(account)
+    stats = await info.context.loaders(OrdersLoaders).stats_by_customer.load_many(customers)
+    return sum((s["lifetime_value"] for s in stats if s is not None), Decimal("0.00"))
+
+
+@strawberry.type(name="OrdersAccountFields")
+class OrderAccountFields:
+    @strawberry.field(description=ACCOUNT_LIFETIME_VALUE)
+    async def lifetime_value(self, info: Info) -> Decimal | None:
+        return await _account_lifetime_value(self, info)  # type: ignore[arg-type]
+
+
+@strawberry.type(name="OrdersAccountKeyFields")
+class OrderAccountFederatedFields:
+    rollup_customer_ids: list[strawberry.ID] = strawberry.federation.field(
+        external=True, description="Customers the roll-up sums over, supplied by the relationships subgraph."
+    )
+
+    @strawberry.federation.field(requires=["rollupCustomerIds"], description=ACCOUNT_LIFETIME_VALUE)
+    async def lifetime_value(self, info: Info) -> Decimal | None:
+        return await _account_lifetime_value(self, info)  # type: ignore[arg-type]

@@ -6,12 +6,13 @@ import strawberry
 
 from core.context import Info
 from core.entities import CustomerRef
+from core.enums import IdentifierType
 from core.loaders import parse_uuid
 from core.pagination import check_first, decode_cursor, encode_cursor, page_of
 from graph_store.identifiers import normalize
 from subgraphs.profiles import repository
 from subgraphs.profiles.loaders import ProfilesLoaders
-from subgraphs.profiles.types import CustomerConnection, CustomerFilter, IdentifierType
+from subgraphs.profiles.types import CustomerConnection, CustomerFilter
 
 
 async def _criteria(info: Info, filter: CustomerFilter | None) -> repository.CustomerSearch:

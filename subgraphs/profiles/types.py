@@ -9,15 +9,10 @@ import strawberry
 
 from core.context import Info
 from core.entities import CustomerRef
+from core.enums import IdentifierType
 from core.pagination import Connection
-from graph_store.identifiers import IdentifierType as IdentifierKind
 from subgraphs.profiles import repository
 from subgraphs.profiles.loaders import ProfilesLoaders
-
-IdentifierType = IdentifierKind
-strawberry.enum(
-    IdentifierKind, name="IdentifierType", description="Kinds of identifier that can point at a customer."
-)
 
 
 @strawberry.enum(description="Gender as recorded by the customer.")

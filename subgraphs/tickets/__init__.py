@@ -2,6 +2,12 @@
 
 from core.subgraph import SubgraphPart
 from subgraphs.tickets.queries import TicketsQuery
-from subgraphs.tickets.types import TicketCustomerFields
+from subgraphs.tickets.types import TicketAccountFederatedFields, TicketAccountFields, TicketCustomerFields
 
-PART = SubgraphPart("tickets", TicketCustomerFields, TicketsQuery)
+PART = SubgraphPart(
+    "tickets",
+    TicketCustomerFields,
+    TicketsQuery,
+    account_fields=(TicketAccountFields,),
+    federated_account_fields=(TicketAccountFederatedFields,),
+)

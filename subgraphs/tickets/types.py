@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 
 from core.context import Info
-from core.entities import CustomerRef, from_row
+from core.entities import AccountRef, CustomerRef, from_row
 from core.pagination import check_first
 from subgraphs.tickets.loaders import TicketsLoaders
 from subgraphs.tickets.repository import OPEN_STATUSES, TicketPage
@@ -112,3 +112,32 @@ class TicketCustomerFields:
     @strawberry.field(description="Number of the customer's tickets that are OPEN or PENDING.")
     async def open_ticket_count(self, info: Info) -> int | None:
         return await info.context.loaders(TicketsLoaders).open_count_by_customer.load(self.id)
+
+
+ACCOUNT_OPEN_TICKETS = (
+    "OPEN or PENDING tickets summed over every contact of this account and of the accounts below it "
+    "(each customer once)."
+)
+
+
+async def _account_open_tickets(account: AccountRef, info: Info) -> int:
+    customers = await info.context.rollup_customer_ids(account)
+    return sum(await info.context.loaders(TicketsLoaders).open_count_by_customer.load_many(customers))
+
+
+@strawberry.type(name="TicketsAccountFields")
+class TicketAccountFields:
+    @strawberry.field(description=ACCOUNT_OPEN_TICKETS)
+    async def open_ticket_count(self, info: Info) -> int | None:
+        return await _account_open_tickets(self, info)  # type: ignore[arg-type]
+
+
+@strawberry.type(name="TicketsAccountKeyFields")
+class TicketAccountFederatedFields:
+    rollup_customer_ids: list[strawberry.ID] = strawberry.federation.field(
+        external=True, description="Customers the roll-up sums over, supplied by the relationships subgraph."
+    )
+
+    @strawberry.federation.field(requires=["rollupCustomerIds"], description=ACCOUNT_OPEN_TICKETS)
+    async def open_ticket_count(self, info: Info) -> int | None:
+        return await _account_open_tickets(self, info)  # type: ignore[arg-type]

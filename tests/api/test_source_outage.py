@@ -70,3 +70,20 @@ async def test_readiness_names_the_missing_sources(settings: Settings) -> None:
         assert response.json()["checks"]["neo4j"] == "unavailable"
         assert response.json()["checks"]["postgres:profiles"] == "ok"
         assert (await http.get("/healthz")).status_code == 200
+
+
+async def test_relationship_reads_and_writes_report_the_graph_outage(outage: GraphQL) -> None:
+    body = await outage(
+        """query($id: ID!) { customer(id: $id) { fullName household { id } related { distance } } }""",
+        id=fixtures.LI_LEI,
+    )
+    assert body["data"]["customer"] == {"fullName": "李雷", "household": None, "related": None}
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"DATA_SOURCE_UNAVAILABLE"}
+    body = await outage(
+        """mutation($a: ID!, $b: ID!) {
+          linkCustomers(input: {kind: REFERRAL, customerId: $a, relatedCustomerId: $b}) { changed } }""",
+        a=fixtures.LI_LEI,
+        b=fixtures.EMMA,
+    )
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"] == {"code": "DATA_SOURCE_UNAVAILABLE", "source": "neo4j"}

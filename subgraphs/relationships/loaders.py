@@ -1,0 +1,54 @@
+"""Per-request loaders of the relationships subgraph: one Cypher call per batch of customers or accounts."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from aiodataloader import DataLoader
+
+from core.context import DataSources
+from core.loaders import grouped_loader, keyed_loader
+from graph_store.relationships import accounts, households, referrals, shared, traversal
+from graph_store.relationships.accounts import AccountNode, Contact, ContactPage
+from graph_store.relationships.households import Household
+from graph_store.relationships.referrals import ReferralLink
+from graph_store.relationships.shared import SharedIdentifier
+from graph_store.relationships.traversal import Reached, RelatedQuery
+
+
+class RelationshipsLoaders:
+    def __init__(self, sources: DataSources) -> None:
+        graph = sources.graph
+        self.household_by_customer: DataLoader[str, Household | None] = keyed_loader(
+            partial(households.households_by_customer, graph), None
+        )
+        self.accounts_by_customer: DataLoader[str, list[Contact]] = keyed_loader(
+            partial(accounts.accounts_by_customer, graph), []
+        )
+        self.referrer_by_customer: DataLoader[str, ReferralLink | None] = keyed_loader(
+            partial(referrals.referrer_by_customer, graph), None
+        )
+        self.referrals_by_customer: DataLoader[str, list[ReferralLink]] = keyed_loader(
+            partial(referrals.referrals_by_customer, graph), []
+        )
+        self.shared_by_customer: DataLoader[str, list[SharedIdentifier]] = keyed_loader(
+            partial(shared.shared_by_customer, graph), []
+        )
+        self.related: DataLoader[tuple[str, RelatedQuery], list[Reached]] = grouped_loader(
+            partial(traversal.related, graph), []
+        )
+        self.account_by_id: DataLoader[str, AccountNode | None] = keyed_loader(
+            partial(accounts.accounts_by_id, graph), None
+        )
+        self.children_by_account: DataLoader[str, list[AccountNode]] = keyed_loader(
+            partial(accounts.children_by_account, graph), []
+        )
+        self.ancestors_by_account: DataLoader[str, list[AccountNode]] = keyed_loader(
+            partial(accounts.ancestors_by_account, graph), []
+        )
+        self.contacts_by_account: DataLoader[tuple[str, ContactPage], list[Contact]] = grouped_loader(
+            partial(accounts.contacts_by_account, graph), []
+        )
+        self.rollup_customer_ids: DataLoader[str, list[str]] = keyed_loader(
+            partial(accounts.rollup_customer_ids, graph), []
+        )

@@ -1,0 +1,173 @@
+"""Mutations of the relationship graph: link and unlink customers, manage accounts and their contacts.
+
+Every write is validated and applied in one transaction; repeating a write that is already true changes nothing
+and says so (``changed: false``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from core.context import Info
+from core.entities import AccountRef, CustomerRef
+from core.errors import BadUserInput
+from core.loaders import parse_uuid
+from graph_store.relationships import accounts, households, referrals
+from subgraphs.relationships.enums import HouseholdRole
+
+
+@strawberry.enum(description="Relationships that link two customers directly.")
+class CustomerLinkKind(Enum):
+    HOUSEHOLD = "household"
+    REFERRAL = "referral"
+
+
+def _source(source: str) -> str:
+    if not source.strip():
+        raise BadUserInput("`source` must name the system that reports the relationship")
+    return source.strip()
+
+
+@strawberry.input(description="A relationship between two customers.")
+class LinkCustomersInput:
+    kind: CustomerLinkKind = strawberry.field(
+        description=(
+            "HOUSEHOLD: `customerId` joins the household of `relatedCustomerId` (one is created, with "
+            "`relatedCustomerId` as head, if it has none). REFERRAL: `customerId` referred `relatedCustomerId`."
+        )
+    )
+    customer_id: strawberry.ID = strawberry.field(description="The joining member, or the referrer.")
+    related_customer_id: strawberry.ID = strawberry.field(
+        description="The household's member, or the referred."
+    )
+    role: HouseholdRole | None = strawberry.field(
+        default=None, description="HOUSEHOLD only: the joining member's role (OTHER when omitted)."
+    )
+    household_name: str | None = strawberry.field(
+        default=None, description="HOUSEHOLD only: name of the household when this link creates it."
+    )
+    campaign: str | None = strawberry.field(
+        default=None, description="REFERRAL only: campaign it came through."
+    )
+    since: datetime | None = strawberry.field(
+        default=None, description="When the relationship started (now when omitted)."
+    )
+    source: str = strawberry.field(default="api", description="System that reports the relationship.")
+
+
+@strawberry.input(description="A relationship between two customers to end.")
+class UnlinkCustomersInput:
+    kind: CustomerLinkKind = strawberry.field(
+        description=(
+            "HOUSEHOLD: `customerId` leaves the household it shares with `relatedCustomerId` (a household left with "
+            "one member dissolves). REFERRAL: the referral of `relatedCustomerId` by `customerId` is removed."
+        )
+    )
+    customer_id: strawberry.ID = strawberry.field(description="The leaving member, or the referrer.")
+    related_customer_id: strawberry.ID = strawberry.field(description="The other member, or the referred.")
+
+
+@strawberry.input(description="A new account (company).")
+class CreateAccountInput:
+    name: str = strawberry.field(description="Company name.")
+    industry: str | None = strawberry.field(default=None, description="Industry the company works in.")
+    city: str | None = strawberry.field(default=None, description="City of the company's main office.")
+    parent_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Account to place the new account under."
+    )
+    source: str = strawberry.field(default="api", description="System that reports the account.")
+
+
+@strawberry.input(description="A customer who is a contact of an account.")
+class AccountContactInput:
+    customer_id: strawberry.ID = strawberry.field(description="The contact.")
+    account_id: strawberry.ID = strawberry.field(description="The account.")
+    title: str | None = strawberry.field(default=None, description="Job title at the account.")
+    since: datetime | None = strawberry.field(default=None, description="Since when (now when omitted).")
+    source: str = strawberry.field(default="api", description="System that reports the relationship.")
+
+
+@strawberry.type(description="The outcome of a relationship write.")
+class RelationshipChange:
+    changed: bool = strawberry.field(
+        description="False when the graph already said this (the write was a no-op)."
+    )
+    customer_id: strawberry.Private[str | None] = None
+    related_customer_id: strawberry.Private[str | None] = None
+    account_id: strawberry.Private[str | None] = None
+
+    @strawberry.field(description="The first customer of the write, as it is now.")
+    async def customer(self, info: Info) -> CustomerRef | None:
+        return await info.context.customer(self.customer_id) if self.customer_id else None
+
+    @strawberry.field(description="The second customer of the write, as it is now.")
+    async def related_customer(self, info: Info) -> CustomerRef | None:
+        return await info.context.customer(self.related_customer_id) if self.related_customer_id else None
+
+    @strawberry.field(description="The account of the write, as it is now.")
+    async def account(self, info: Info) -> AccountRef | None:
+        return await info.context.account(self.account_id) if self.account_id else None
+
+
+@strawberry.type(name="RelationshipsMutation")
+class RelationshipsMutation:
+    @strawberry.mutation(description="Link two customers: a household membership or a referral.")
+    async def link_customers(self, info: Info, input: LinkCustomersInput) -> RelationshipChange:
+        a, b = parse_uuid(input.customer_id), parse_uuid(input.related_customer_id)
+        graph, source = info.context.sources.graph, _source(input.source)
+        if input.kind is CustomerLinkKind.HOUSEHOLD:
+            role = input.role or HouseholdRole.OTHER
+            changed = await households.join(graph, a, b, role, source, input.since, input.household_name)
+        else:
+            changed = await referrals.refer(graph, a, b, input.campaign, input.since, source)
+        return RelationshipChange(changed=changed, customer_id=a, related_customer_id=b)
+
+    @strawberry.mutation(description="End a relationship between two customers.")
+    async def unlink_customers(self, info: Info, input: UnlinkCustomersInput) -> RelationshipChange:
+        a, b = parse_uuid(input.customer_id), parse_uuid(input.related_customer_id)
+        graph = info.context.sources.graph
+        if input.kind is CustomerLinkKind.HOUSEHOLD:
+            changed = await households.leave(graph, a, b)
+        else:
+            changed = await referrals.unrefer(graph, a, b)
+        return RelationshipChange(changed=changed, customer_id=a, related_customer_id=b)
+
+    @strawberry.mutation(description="Create an account, optionally under a parent account.")
+    async def create_account(self, info: Info, input: CreateAccountInput) -> AccountRef:
+        parent = parse_uuid(input.parent_id, "account id") if input.parent_id else None
+        account_id = await accounts.create(
+            info.context.sources.graph, input.name, input.industry, input.city, parent, _source(input.source)
+        )
+        created = await info.context.account(account_id)
+        assert created is not None
+        return created
+
+    @strawberry.mutation(
+        description="Move an account under another parent, or to the top with `parentId: null`; cycles are refused."
+    )
+    async def move_account(
+        self, info: Info, account_id: strawberry.ID, parent_id: strawberry.ID | None, source: str = "api"
+    ) -> RelationshipChange:
+        account = parse_uuid(account_id, "account id")
+        parent = parse_uuid(parent_id, "account id") if parent_id else None
+        changed = await accounts.move(info.context.sources.graph, account, parent, _source(source))
+        return RelationshipChange(changed=changed, account_id=account)
+
+    @strawberry.mutation(description="Make a customer a contact of an account (or update their title).")
+    async def add_account_contact(self, info: Info, input: AccountContactInput) -> RelationshipChange:
+        customer, account = parse_uuid(input.customer_id), parse_uuid(input.account_id, "account id")
+        changed = await accounts.add_contact(
+            info.context.sources.graph, customer, account, input.title, input.since, _source(input.source)
+        )
+        return RelationshipChange(changed=changed, customer_id=customer, account_id=account)
+
+    @strawberry.mutation(description="End a customer's contact relationship with an account.")
+    async def remove_account_contact(
+        self, info: Info, customer_id: strawberry.ID, account_id: strawberry.ID
+    ) -> RelationshipChange:
+        customer, account = parse_uuid(customer_id), parse_uuid(account_id, "account id")
+        changed = await accounts.remove_contact(info.context.sources.graph, customer, account)
+        return RelationshipChange(changed=changed, customer_id=customer, account_id=account)

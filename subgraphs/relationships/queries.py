@@ -1,0 +1,44 @@
+"""Root fields of the relationships subgraph: one account, and accounts by name."""
+
+from __future__ import annotations
+
+import strawberry
+
+from core.context import Info
+from core.entities import AccountRef
+from core.loaders import parse_uuid
+from core.pagination import Connection, build_connection, check_first, decode_cursor, encode_cursor
+from graph_store.relationships import accounts
+from graph_store.relationships.accounts import AccountPage, name_key
+from subgraphs.relationships.loaders import RelationshipsLoaders
+from subgraphs.relationships.types import account_ref
+
+
+@strawberry.type(name="RelationshipsQuery")
+class RelationshipsQuery:
+    @strawberry.field(description="One account by id; null when no account has that id.")
+    async def account(self, info: Info, id: strawberry.ID) -> AccountRef | None:
+        return await info.context.account(parse_uuid(id, "account id"))
+
+    @strawberry.field(description="Accounts in name order, optionally those whose name contains `search`.")
+    async def accounts(
+        self, info: Info, first: int = 20, after: str | None = None, search: str | None = None
+    ) -> Connection[AccountRef]:
+        check_first(first, info.context.settings.max_page_size)
+        after_key = tuple(str(part) for part in decode_cursor(after, 2)) if after else None
+        page = AccountPage(
+            first + 1,
+            (after_key[0], after_key[1]) if after_key else None,
+            search.strip() if search and search.strip() else None,
+        )
+        nodes = await accounts.search(info.context.sources.graph, page)
+        loader = info.context.loaders(RelationshipsLoaders).account_by_id
+        for node in nodes:
+            loader.prime(node.id, node)
+        return build_connection(
+            nodes,
+            first,
+            after is not None,
+            account_ref,
+            lambda node: encode_cursor(name_key(node.name), node.id),
+        )
