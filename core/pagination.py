@@ -17,7 +17,9 @@ T = TypeVar("T")
 N = TypeVar("N")
 
 
-@strawberry.type(description="Where a page sits in its list (Relay cursor connections).")
+@strawberry.federation.type(
+    shareable=True, description="Where a page sits in its list (Relay cursor connections)."
+)
 class PageInfo:
     has_next_page: bool = strawberry.field(description="Whether more items follow this page.")
     has_previous_page: bool = strawberry.field(description="Whether items precede this page.")

@@ -8,10 +8,12 @@ is off for exactly this reason, and ``tests/schema`` checks that no other type n
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any, Final
 
 import strawberry
+from graphql import print_schema
 from strawberry.schema.config import StrawberryConfig
 
 from core.context import Info
@@ -33,7 +35,22 @@ ACCOUNT_DESCRIPTION = "A company customers work at, within its group's hierarchy
 
 
 class UnifiedSchema(QuietErrors, strawberry.Schema):
-    pass
+    """The one-process API. Types shared by every subgraph (``PageInfo``) carry ``@shareable`` for federation; here
+    the directive's definition is dropped and the SDL is printed by graphql-core, which prints no applied
+    directives, so neither introspection nor SDL shows federation."""
+
+    FEDERATION_ONLY: Final = frozenset({"shareable"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._schema.directives = tuple(
+            d for d in self._schema.directives if d.name not in self.FEDERATION_ONLY
+        )
+
+    def as_str(self) -> str:
+        return print_schema(self._schema)
+
+    __str__ = as_str
 
 
 class SubgraphSchema(QuietErrors, strawberry.federation.Schema):
@@ -117,13 +134,16 @@ CONFIG = StrawberryConfig(_unsafe_disable_same_type_validation=True)
 
 def unified_schema(settings: Settings) -> strawberry.Schema:
     parts = list(PARTS.values())
-    return UnifiedSchema(
-        query=_query_type(parts),
-        mutation=_mutation_type(parts),
-        types=_types(parts, federated=False),
-        extensions=extensions(settings),
-        config=CONFIG,
-    )
+    with warnings.catch_warnings():
+        # Strawberry warns about `@shareable` outside a federation schema; here it is inert (see UnifiedSchema).
+        warnings.filterwarnings("ignore", "Federation directive found in schema", UserWarning)
+        return UnifiedSchema(
+            query=_query_type(parts),
+            mutation=_mutation_type(parts),
+            types=_types(parts, federated=False),
+            extensions=extensions(settings),
+            config=CONFIG,
+        )
 
 
 def subgraph_schema(name: str, settings: Settings) -> strawberry.federation.Schema:

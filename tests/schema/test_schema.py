@@ -72,3 +72,13 @@ def test_no_dependency_shadows_a_project_package() -> None:
     lock = tomllib.loads((PROJECT_ROOT / "uv.lock").read_text())
     ours = {"app", "c360", "core", "graph_store", "resolvers", "schema", "subgraphs", "tests", "bench"}
     assert {pkg["name"] for pkg in lock["package"]} & ours == set()
+
+
+def test_unified_schema_shows_no_federation_directive() -> None:
+    """`PageInfo` is `@shareable` so the subgraphs compose; the unified API must not show it."""
+    schema = unified_schema(Settings(_env_file=None))
+    assert "@shareable" not in schema.as_str()
+    assert "shareable" not in {d.name for d in schema._schema.directives}
+    subgraph = subgraph_schema("orders", Settings(_env_file=None))
+    sdl = subgraph.execute_sync("{ _service { sdl } }").data["_service"]["sdl"]  # type: ignore[index]
+    assert "type PageInfo @shareable" in sdl
