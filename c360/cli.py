@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from core.settings import Settings
+from core.settings import PROJECT_ROOT, Settings
 
 cli = typer.Typer(
     help="Customer 360: one GraphQL API over every system that knows your customers.",
@@ -18,6 +19,10 @@ services_cli = typer.Typer(
     help="Local PostgreSQL and Neo4j servers (used when no DSN/URI is configured).", no_args_is_help=True
 )
 cli.add_typer(services_cli, name="services")
+federation_cli = typer.Typer(
+    help="Federation: compose the subgraphs into a supergraph.", no_args_is_help=True
+)
+cli.add_typer(federation_cli, name="federation")
 
 Host = Annotated[str, typer.Option(help="Interface to bind.")]
 Port = Annotated[int, typer.Option(help="TCP port.")]
@@ -166,6 +171,40 @@ def services_status() -> None:
     settings = Settings()
     typer.echo(postgres.LocalPostgres(settings).status())
     typer.echo(neo4j.LocalNeo4j(settings).status())
+
+
+@federation_cli.command("compose")
+def federation_compose(
+    out: Annotated[
+        Path, typer.Option(help="Directory for supergraph.graphql and the subgraph SDLs.")
+    ] = PROJECT_ROOT / "var" / "federation",
+    url_base: Annotated[
+        str, typer.Option(help="Where gateways reach the subgraphs: <url-base>/subgraphs/<name>/graphql.")
+    ] = "http://127.0.0.1:8000",
+) -> None:
+    """Compose every subgraph with both composers; fail on any error; write the supergraph for gateways."""
+    from c360 import federation
+
+    settings = Settings()
+    result = federation.compose(settings, url_base)
+    for composer, errors in (
+        ("@theguild/federation-composition", result.guild_errors),
+        ("@apollo/composition", result.apollo_errors),
+    ):
+        for error in errors:
+            typer.echo(f"{composer}: {error}", err=True)
+    for hint in result.apollo_hints:
+        typer.echo(f"hint: {hint}", err=True)
+    if not result.ok or result.supergraph_sdl is None:
+        raise typer.Exit(1)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, sdl in federation.subgraph_sdls(settings).items():
+        (out / f"{name}.graphql").write_text(sdl)
+    (out / "supergraph.graphql").write_text(result.supergraph_sdl)
+    same = result.api_schema_sdl == federation.unified_sdl(settings)
+    typer.echo(f"composed {out / 'supergraph.graphql'}; API schema equals /graphql: {same}", err=True)
+    if not same:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what Customer 360 needs on a fresh Debian/Ubuntu machine, once: PostgreSQL server binaries, Java 17 and
-# Maven (for Neo4j Community from Maven Central), and uv. Skips whatever is already there.
+# Maven (for Neo4j Community from Maven Central), Node.js and npm (federation composition and gateways), and uv.
+# Skips whatever is already there.
 set -euo pipefail
 
 packages=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || packages+=(postgresql postgresql-contrib)
 command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || packages+=(maven)
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 if [ ${#packages[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
