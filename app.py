@@ -46,6 +46,24 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         return orjson.dumps(data)
 
 
+class TraceOnRequest:
+    """A subgraph endpoint that runs its traced schema only when the gateway asks for a federated trace (ftv1).
+
+    The tracing extension wraps every field resolver in an async hook, which costs on every request; so two
+    schemas are built and the header picks one. The unified ``/graphql`` never traces.
+    """
+
+    HEADER = b"apollo-federation-include-trace"
+
+    def __init__(self, plain: ASGIApp, traced: ASGIApp) -> None:
+        self.plain = plain
+        self.traced = traced
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        wants = scope["type"] == "http" and dict(scope["headers"]).get(self.HEADER, b"").lower() == b"ftv1"
+        await (self.traced if wants else self.plain)(scope, receive, send)
+
+
 class BodyLimit:
     """Refuse request bodies above a size before anything parses them (413 with a GraphQL-shaped error)."""
 
@@ -125,7 +143,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for name, part in PARTS.items():
         edges = Edges(load_profiles=part.owns_profiles)
-        endpoint = GraphQLApp(subgraph_schema(name, settings), holder, edges, settings.graphiql)
+        endpoint = TraceOnRequest(
+            GraphQLApp(subgraph_schema(name, settings), holder, edges, settings.graphiql),
+            GraphQLApp(subgraph_schema(name, settings, traced=True), holder, edges, ide=False),
+        )
         app.router.routes.append(Route(f"/subgraphs/{name}/graphql", endpoint, methods=METHODS))
 
     @app.get("/healthz", include_in_schema=False)

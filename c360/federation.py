@@ -38,26 +38,23 @@ class Composition:
         return not self.guild_errors and not self.apollo_errors and self.supergraph_sdl is not None
 
 
-def node_tools() -> Path:
-    """The tools' directory with its npm packages installed (``npm ci`` once, from the lock file)."""
+def node_tools(directory: Path = TOOLS, ignore_scripts: bool = False) -> Path:
+    """A Node tools directory with its npm packages installed (``npm ci`` once, from the lock file)."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         raise FederationToolError(
             "Node.js 20+ and npm are needed for federation tooling (apt install nodejs npm)"
         )
-    marker = TOOLS / "node_modules" / ".package-lock.json"
-    lock = TOOLS / "package-lock.json"
+    marker = directory / "node_modules" / ".package-lock.json"
+    lock = directory / "package-lock.json"
     if not marker.exists() or marker.stat().st_mtime < lock.stat().st_mtime:
-        result = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=TOOLS,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        command = [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"]
+        if ignore_scripts:
+            command.append("--ignore-scripts")
+        result = subprocess.run(command, cwd=directory, capture_output=True, text=True, check=False)
         if result.returncode != 0:
-            raise FederationToolError(f"npm ci failed in {TOOLS}:\n{result.stderr}")
-    return TOOLS
+            raise FederationToolError(f"npm ci failed in {directory}:\n{result.stderr}")
+    return directory
 
 
 def subgraph_sdls(settings: Settings) -> dict[str, str]:

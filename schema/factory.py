@@ -14,6 +14,7 @@ from typing import Any, Final
 
 import strawberry
 from graphql import print_schema
+from strawberry.extensions.tracing.apollo_federation import ApolloFederationTracingExtension
 from strawberry.schema.config import StrawberryConfig
 
 from core.context import Info
@@ -146,13 +147,37 @@ def unified_schema(settings: Settings) -> strawberry.Schema:
         )
 
 
-def subgraph_schema(name: str, settings: Settings) -> strawberry.federation.Schema:
-    part = PARTS[name]
+def federated_schema(
+    query: type,
+    settings: Settings,
+    *,
+    mutation: type | None = None,
+    types: Sequence[type] = (),
+    traced: bool = False,
+    federation_version: str = FEDERATION_VERSION,
+    schema_directives: Sequence[object] = (),
+) -> strawberry.federation.Schema:
+    """Every federation subgraph is built here, with the same limits and error masking as the unified schema.
+
+    ``traced`` adds federated tracing (ftv1); endpoints build a traced twin and use it only when a gateway asks.
+    """
     return SubgraphSchema(
-        query=_query_type([part]),
+        query=query,
+        mutation=mutation,
+        types=list(types),
+        extensions=[*extensions(settings), *([ApolloFederationTracingExtension] if traced else [])],
+        config=CONFIG,
+        federation_version=federation_version,  # type: ignore[arg-type]
+        schema_directives=list(schema_directives),
+    )
+
+
+def subgraph_schema(name: str, settings: Settings, traced: bool = False) -> strawberry.federation.Schema:
+    part = PARTS[name]
+    return federated_schema(
+        _query_type([part]),
+        settings,
         mutation=_mutation_type([part]),
         types=_types([part], federated=True),
-        extensions=extensions(settings),
-        config=CONFIG,
-        federation_version=FEDERATION_VERSION,
+        traced=traced,
     )

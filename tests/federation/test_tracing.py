@@ -1,0 +1,35 @@
+"""Federated traces (ftv1) only on subgraph endpoints, and only when the gateway asks for them."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+
+from tests import fixtures
+
+QUERY = {
+    "query": "query($id: ID!) { customer(id: $id) { orderCount } }",
+    "variables": {"id": fixtures.LI_LEI},
+}
+QUERY_ORDERS = {"query": '{ order(id: "900001") { id total } }'}
+ASK = {"apollo-federation-include-trace": "ftv1"}
+
+
+async def test_subgraph_traces_when_asked(client: httpx.AsyncClient) -> None:
+    body = (await client.post("/subgraphs/orders/graphql", json=QUERY_ORDERS, headers=ASK)).json()
+    assert body["data"] == {"order": {"id": "900001", "total": "100.00"}}
+    trace = base64.b64decode(body["extensions"]["ftv1"])
+    assert len(trace) > 20  # a protobuf Trace with start/end times and the root's field nodes
+    assert b"order" in trace
+
+
+async def test_subgraph_does_not_trace_unasked(client: httpx.AsyncClient) -> None:
+    body = (await client.post("/subgraphs/orders/graphql", json=QUERY_ORDERS)).json()
+    assert "extensions" not in body
+
+
+async def test_unified_api_never_traces(client: httpx.AsyncClient) -> None:
+    body = (await client.post("/graphql", json=QUERY, headers=ASK)).json()
+    assert body["data"]["customer"]["orderCount"] == 3
+    assert "extensions" not in body
