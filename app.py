@@ -107,8 +107,11 @@ class RequestTooLarge(Exception):
     pass
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, subgraph: str | None = None) -> FastAPI:
+    """The whole API (unified schema and every subgraph endpoint), or one subgraph alone for a federated deployment."""
     settings = settings or Settings()
+    if subgraph is not None and subgraph not in PARTS:
+        raise ValueError(f"unknown subgraph {subgraph!r}; choose from {', '.join(PARTS)}")
     holder: dict[str, DataSources] = {}
 
     @asynccontextmanager
@@ -134,14 +137,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.router.routes.append(
-        Route(
-            "/graphql",
-            GraphQLApp(unified_schema(settings), holder, UNIFIED, settings.graphiql),
-            methods=METHODS,
+    if subgraph is None:
+        app.router.routes.append(
+            Route(
+                "/graphql",
+                GraphQLApp(unified_schema(settings), holder, UNIFIED, settings.graphiql),
+                methods=METHODS,
+            )
         )
-    )
     for name, part in PARTS.items():
+        if subgraph is not None and name != subgraph:
+            continue
         edges = Edges(load_profiles=part.owns_profiles)
         endpoint = TraceOnRequest(
             GraphQLApp(subgraph_schema(name, settings), holder, edges, settings.graphiql),

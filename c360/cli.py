@@ -40,17 +40,18 @@ def _migrate(settings: Settings) -> None:
     migrations.upgrade(settings)
 
 
-def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+def _serve(settings: Settings, host: str, port: int, subgraph: str | None = None) -> None:
     import uvicorn
 
     from app import create_app
+    from schema import PARTS
 
-    typer.echo(f"Customer 360 is up: GraphiQL at http://{host}:{port}/graphql", err=True)
-    for name in ("profiles", "orders", "tickets", "interactions"):
+    app = create_app(settings, subgraph)
+    if subgraph is None:
+        typer.echo(f"Customer 360 is up: GraphiQL at http://{host}:{port}/graphql", err=True)
+    for name in PARTS if subgraph is None else (subgraph,):
         typer.echo(f"  subgraph {name}: http://{host}:{port}/subgraphs/{name}/graphql", err=True)
-    uvicorn.run(
-        create_app(settings), host=host, port=port, log_level="warning", loop="uvloop", http="httptools"
-    )
+    uvicorn.run(app, host=host, port=port, log_level="warning", loop="uvloop", http="httptools")
 
 
 async def _customer_count(settings: Settings) -> int:
@@ -85,11 +86,18 @@ def demo(
 
 
 @cli.command()
-def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    subgraph: Annotated[
+        str | None,
+        typer.Option(help="Serve only this subgraph (a federated deployment runs one per process)."),
+    ] = None,
+) -> None:
     """Serve the API on the configured (or local) services, migrating them first."""
     settings = _ready_settings()
     _migrate(settings)
-    _serve(settings, host, port)
+    _serve(settings, host, port, subgraph)
 
 
 @cli.command()
@@ -181,12 +189,19 @@ def federation_compose(
     url_base: Annotated[
         str, typer.Option(help="Where gateways reach the subgraphs: <url-base>/subgraphs/<name>/graphql.")
     ] = "http://127.0.0.1:8000",
+    url: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="NAME=URL of a subgraph served by its own process (repeatable); overrides --url-base."
+        ),
+    ] = None,
 ) -> None:
     """Compose every subgraph with both composers; fail on any error; write the supergraph for gateways."""
     from c360 import federation
 
     settings = Settings()
-    result = federation.compose(settings, url_base)
+    urls = dict(item.split("=", 1) for item in url or ())
+    result = federation.compose(settings, url_base, urls=urls)
     for composer, errors in (
         ("@theguild/federation-composition", result.guild_errors),
         ("@apollo/composition", result.apollo_errors),

@@ -76,12 +76,20 @@ def unified_sdl(settings: Settings) -> str:
 
 
 def compose(
-    settings: Settings, url_base: str = "http://127.0.0.1:8000", sdls: dict[str, str] | None = None
+    settings: Settings,
+    url_base: str = "http://127.0.0.1:8000",
+    sdls: dict[str, str] | None = None,
+    urls: dict[str, str] | None = None,
 ) -> Composition:
-    """Compose every subgraph's SDL (or the given ones); ``url_base`` is where gateways will find the subgraphs."""
+    """Compose every subgraph's SDL (or the given ones).
+
+    Gateways find subgraph ``name`` at ``urls[name]`` when given (one process per subgraph), else at
+    ``<url_base>/subgraphs/<name>/graphql`` (one process serving them all).
+    """
     tools = node_tools()
+    urls = urls or {}
     subgraphs = [
-        {"name": name, "url": f"{url_base.rstrip('/')}/subgraphs/{name}/graphql", "sdl": sdl}
+        {"name": name, "url": urls.get(name, f"{url_base.rstrip('/')}/subgraphs/{name}/graphql"), "sdl": sdl}
         for name, sdl in (sdls if sdls is not None else subgraph_sdls(settings)).items()
     ]
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:

@@ -1,4 +1,4 @@
-"""Federated traces (ftv1) only on subgraph endpoints, and only when the gateway asks for them."""
+"""Subgraph endpoints: federated traces (ftv1) only there and only when asked; one subgraph per process."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import base64
 
 import httpx
 
+from app import create_app
+from core.settings import Settings
 from tests import fixtures
 
 QUERY = {
@@ -33,3 +35,20 @@ async def test_unified_api_never_traces(client: httpx.AsyncClient) -> None:
     body = (await client.post("/graphql", json=QUERY, headers=ASK)).json()
     assert body["data"]["customer"]["orderCount"] == 3
     assert "extensions" not in body
+
+
+async def test_one_subgraph_alone(settings: Settings) -> None:
+    """A federated deployment serves one subgraph per process: only its endpoint exists."""
+    app = create_app(settings, subgraph="tickets")
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+    ):
+        body = (
+            await http.post(
+                "/subgraphs/tickets/graphql", json={"query": '{ ticket(id: "800001") { subject } }'}
+            )
+        ).json()
+        assert body == {"data": {"ticket": {"subject": "Refund request"}}}
+        assert (await http.post("/graphql", json=QUERY)).status_code == 404
+        assert (await http.post("/subgraphs/orders/graphql", json=QUERY_ORDERS)).status_code == 404
