@@ -1,0 +1,1 @@
+"""Identity resolution: matching rules, the matching decision, ingestion of source records."""
