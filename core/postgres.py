@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -62,6 +63,18 @@ class Database:
     async def fetchval(self, sql: str, *args: Any) -> Any:
         rows = await self.fetch(sql, *args)
         return rows[0][0] if rows else None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """One connection in one transaction, for writes that land together (counted as one round trip)."""
+        self._counter.inc()
+        ROUND_TRIPS.sql += 1
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                yield conn
+        except UNAVAILABLE as exc:
+            SOURCE_ERRORS.labels(f"postgres:{self.subgraph}").inc()
+            raise SourceUnavailable(f"postgres:{self.subgraph}", exc) from exc
 
 
 class Postgres:

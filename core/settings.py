@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     local_neo4j_bolt_port: int = 17687
 
     default_phone_region: str = "CN"
+    identity_rules: Path = PROJECT_ROOT / "config" / "identity_rules.toml"
+    """Identity resolution rules (matching types, blocked values, limits, priorities, survivorship)."""
     max_page_size: int = 100
     max_query_depth: int = 10
     max_query_tokens: int = 2000

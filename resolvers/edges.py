@@ -26,7 +26,8 @@ class Edges:
         if not self.load_profiles:
             return CustomerRef(id=strawberry.ID(customer_id))
         profile = await context.loaders(ProfilesLoaders).profile_by_id.load(customer_id)
-        return CustomerRef(id=strawberry.ID(customer_id), profile=profile) if profile is not None else None
+        # A merged-away id answers with its survivor, under the survivor's id.
+        return CustomerRef(id=strawberry.ID(profile["id"]), profile=profile) if profile is not None else None
 
     async def customer_ids_with_open_tickets(self, context: RequestContext) -> Collection[str]:
         return await tickets.customers_with_open_tickets(context.sources.postgres.db("tickets"))

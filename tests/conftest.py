@@ -107,7 +107,8 @@ async def fresh(graph: GraphStore) -> FreshCustomers:
     records = await graph.read(
         """
         MATCH (c:Customer)
-        WHERE NOT EXISTS { (c)-[:MEMBER_OF|WORKS_AT|REFERRED]-() }
+        WHERE c.mergedInto IS NULL
+          AND NOT EXISTS { (c)-[:MEMBER_OF|WORKS_AT|REFERRED]-() }
           AND NOT EXISTS { (c)-[:HAS_IDENTIFIER]->()<-[:HAS_IDENTIFIER]-(o) WHERE o <> c }
         RETURN c.id AS id ORDER BY id
         """

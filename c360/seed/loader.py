@@ -43,9 +43,14 @@ class SeedReport:
     seconds: float = 0.0
 
 
+IDENTITY_TABLES = ("customer_aliases", "field_provenance", "rejected_records")
+
+
 async def reset(postgres: Postgres, graph: GraphStore) -> None:
     for subgraph, table, _, _ in reversed(TABLES):
         await postgres.db(subgraph).fetch(f"TRUNCATE {subgraph}.{table} CASCADE")
+    for table in IDENTITY_TABLES:
+        await postgres.db("profiles").fetch(f"TRUNCATE profiles.{table}")
     await identity.clear(graph)
 
 

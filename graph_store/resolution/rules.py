@@ -6,6 +6,7 @@ chosen without a release. A malformed file fails at start with the offending key
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -125,3 +126,9 @@ def load_rules(path: Path = DEFAULT_RULES) -> MatchingRules:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise RulesError(f"cannot read identity rules {path}: {exc}") from exc
     return parse_rules(document)
+
+
+@functools.cache
+def rules_at(path: Path) -> MatchingRules:
+    """The rules of a file, read once per process."""
+    return load_rules(path)

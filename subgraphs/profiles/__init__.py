@@ -1,7 +1,10 @@
 """Profiles: the customer golden record (PostgreSQL) and its identifiers (Neo4j identity graph)."""
 
 from core.subgraph import SubgraphPart
+from subgraphs.profiles.mutations import ProfilesMutation
 from subgraphs.profiles.queries import ProfilesQuery
 from subgraphs.profiles.types import ProfileCustomerFields
 
-PART = SubgraphPart("profiles", ProfileCustomerFields, ProfilesQuery, owns_profiles=True)
+PART = SubgraphPart(
+    "profiles", ProfileCustomerFields, ProfilesQuery, mutation=ProfilesMutation, owns_profiles=True
+)

@@ -20,6 +20,10 @@ class ProfilesLoaders:
         self.profile_by_id: DataLoader[str, asyncpg.Record | None] = keyed_loader(
             partial(repository.profiles_by_id, db), None
         )
+        self.provenance: DataLoader[str, list[asyncpg.Record]] = keyed_loader(
+            partial(repository.provenance, db), []
+        )
+        self.merged_ids: DataLoader[str, list[str]] = keyed_loader(partial(repository.merged_ids, db), [])
         self.identifiers_by_customer: DataLoader[str, list[LinkedIdentifier]] = keyed_loader(
             partial(identity.identifiers_by_customer, sources.graph), []
         )

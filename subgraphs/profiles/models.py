@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import Column, DateTime, Index, MetaData, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 SCHEMA = "profiles"
@@ -49,3 +50,44 @@ class Customer(ProfilesBase, table=True):
     updated_at: datetime = Field(
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
     )
+
+
+class CustomerAlias(ProfilesBase, table=True):
+    """An id merged into another customer: it keeps resolving, to the survivor."""
+
+    __tablename__ = "customer_aliases"
+    __table_args__ = (Index("ix_customer_aliases_customer_id", "customer_id"),)
+
+    alias_id: uuid.UUID = Field(primary_key=True)
+    customer_id: uuid.UUID = Field(description="The surviving customer.")
+    merged_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class FieldProvenance(ProfilesBase, table=True):
+    """Where each golden-record field's value came from, and the survivorship rule that chose it."""
+
+    __tablename__ = "field_provenance"
+
+    customer_id: uuid.UUID = Field(primary_key=True)
+    field: str = Field(primary_key=True)
+    value: str | None = None
+    system: str
+    external_id: str
+    observed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    rule: str
+
+
+class RejectedRecord(ProfilesBase, table=True):
+    """A source record that could not be ingested, kept whole for review."""
+
+    __tablename__ = "rejected_records"
+    __table_args__ = (Index("ix_rejected_records_system", "system", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    system: str
+    external_id: str
+    received_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    )
+    errors: list[dict[str, str]] = Field(sa_column=Column(JSONB, nullable=False))
+    payload: dict[str, object] = Field(sa_column=Column(JSONB, nullable=False))

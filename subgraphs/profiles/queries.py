@@ -7,10 +7,11 @@ import strawberry
 from core.context import Info
 from core.entities import CustomerRef
 from core.enums import IdentifierType
-from core.loaders import parse_uuid
-from core.pagination import check_first, decode_cursor, encode_cursor, page_of
+from core.loaders import parse_int_id, parse_uuid
+from core.pagination import Connection, build_connection, check_first, decode_cursor, encode_cursor, page_of
 from graph_store.identifiers import normalize
 from subgraphs.profiles import repository
+from subgraphs.profiles.ingest_types import RecordError, RejectedRecord
 from subgraphs.profiles.loaders import ProfilesLoaders
 from subgraphs.profiles.types import CustomerConnection, CustomerFilter
 
@@ -76,3 +77,29 @@ class ProfilesQuery:
             identifier.key
         )
         return await info.context.customer(customer_id) if customer_id else None
+
+    @strawberry.field(
+        description="Source records rejected on ingestion, newest first, optionally of one system."
+    )
+    async def rejected_records(
+        self, info: Info, first: int = 20, after: str | None = None, system: str | None = None
+    ) -> Connection[RejectedRecord]:
+        check_first(first, info.context.settings.max_page_size)
+        after_id = parse_int_id(str(decode_cursor(after, 1)[0]), "cursor") if after else None
+        rows = await repository.rejected(
+            info.context.sources.postgres.db("profiles"), system, first + 1, after_id
+        )
+        return build_connection(
+            rows,
+            first,
+            after is not None,
+            lambda r: RejectedRecord(
+                id=strawberry.ID(str(r["id"])),
+                system=r["system"],
+                external_id=r["external_id"],
+                received_at=r["received_at"],
+                errors=[RecordError(**e) for e in r["errors"]],
+                payload=r["payload"],
+            ),
+            lambda r: encode_cursor(r["id"]),
+        )

@@ -45,8 +45,25 @@ class CustomerSearch:
 
 
 async def profiles_by_id(db: Database, ids: Sequence[str]) -> dict[str, asyncpg.Record]:
-    rows = await db.fetch(f"SELECT {COLUMNS} FROM profiles.customers WHERE id = ANY($1::uuid[])", list(ids))
-    return {row["id"]: row for row in rows}
+    """Golden records by id; an id merged into another customer finds the survivor's record."""
+    rows = await db.fetch(
+        f"SELECT k.requested::text AS requested, {COLUMNS.replace('id::text', 'c.id::text')}"
+        " FROM unnest($1::uuid[]) AS k(requested)"
+        " LEFT JOIN profiles.customer_aliases a ON a.alias_id = k.requested"
+        " JOIN profiles.customers c ON c.id = coalesce(a.customer_id, k.requested)",
+        list(ids),
+    )
+    return {row["requested"]: row for row in rows}
+
+
+async def merged_ids(db: Database, customer_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The ids merged into each customer."""
+    rows = await db.fetch(
+        "SELECT customer_id::text AS customer, array_agg(alias_id::text ORDER BY merged_at, alias_id) AS ids"
+        " FROM profiles.customer_aliases WHERE customer_id = ANY($1::uuid[]) GROUP BY customer_id",
+        list(customer_ids),
+    )
+    return {row["customer"]: list(row["ids"]) for row in rows}
 
 
 async def search(
@@ -71,3 +88,29 @@ async def count(db: Database, criteria: CustomerSearch) -> int:
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     total: int = await db.fetchval(f"SELECT count(*) FROM profiles.customers {where}", *args)
     return total
+
+
+async def rejected(
+    db: Database, system: str | None, limit: int, before_id: int | None
+) -> list[asyncpg.Record]:
+    """Rejected records, newest first (keyset on id)."""
+    return await db.fetch(
+        "SELECT id, system, external_id, received_at, errors, payload FROM profiles.rejected_records"
+        " WHERE ($1::text IS NULL OR system = $1) AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+        system,
+        before_id,
+        limit,
+    )
+
+
+async def provenance(db: Database, customer_ids: Sequence[str]) -> dict[str, list[asyncpg.Record]]:
+    """For each customer, where each golden-record field came from."""
+    rows = await db.fetch(
+        "SELECT customer_id::text AS customer, field, value, system, external_id, observed_at, rule"
+        " FROM profiles.field_provenance WHERE customer_id = ANY($1::uuid[]) ORDER BY customer_id, field",
+        list(customer_ids),
+    )
+    found: dict[str, list[asyncpg.Record]] = {}
+    for row in rows:
+        found.setdefault(row["customer"], []).append(row)
+    return found

@@ -50,6 +50,20 @@ class Identifier:
     observed_at: datetime = strawberry.field(description="When the source system observed the link.")
 
 
+@strawberry.type(description="Where a golden-record field's value came from, and the rule that chose it.")
+class FieldProvenance:
+    field: str = strawberry.field(description="Golden-record field, e.g. `given_name`.")
+    value: str | None = strawberry.field(description="The winning value, as text.")
+    system: str = strawberry.field(
+        description="Source system of the record it came from (`profile`: prior data)."
+    )
+    external_id: str = strawberry.field(description="That record's id in its system.")
+    observed_at: datetime = strawberry.field(description="When the system observed it.")
+    rule: str = strawberry.field(
+        description="Survivorship rule that picked it (from the identity rules file)."
+    )
+
+
 @strawberry.input(description="Filters for `customers`; all given filters must match.")
 class CustomerFilter:
     name: str | None = strawberry.field(
@@ -102,4 +116,27 @@ class ProfileCustomerFields:
         return [
             Identifier(type=link.type, value=link.value, source=link.source, observed_at=link.observed_at)
             for link in links
+        ]
+
+    @strawberry.field(description="Ids of customers merged into this one; each still resolves to it.")
+    async def merged_ids(self, info: Info) -> list[strawberry.ID] | None:
+        return [
+            strawberry.ID(i) for i in await info.context.loaders(ProfilesLoaders).merged_ids.load(self.id)
+        ]
+
+    @strawberry.field(
+        description="For each golden-record field: the winning value, its source record and the rule."
+    )
+    async def provenance(self, info: Info) -> list[FieldProvenance] | None:
+        rows = await info.context.loaders(ProfilesLoaders).provenance.load(self.id)
+        return [
+            FieldProvenance(
+                field=r["field"],
+                value=r["value"],
+                system=r["system"],
+                external_id=r["external_id"],
+                observed_at=r["observed_at"],
+                rule=r["rule"],
+            )
+            for r in rows
         ]

@@ -1,0 +1,158 @@
+"""Source records as they arrive, and their validation: identifiers normalised, attributes checked.
+
+A record that fails validation is rejected whole, with one error per offending field naming the field and the
+value; it is kept for review, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import orjson
+
+from core.errors import InvalidIdentifier
+from graph_store.identifiers import Identifier, IdentifierType, normalize
+
+GENDERS = frozenset({"female", "male", "other", "unknown"})
+TIERS = frozenset({"bronze", "silver", "gold", "platinum"})
+ATTRIBUTES = (
+    "given_name",
+    "family_name",
+    "gender",
+    "birth_date",
+    "address",
+    "city",
+    "region",
+    "loyalty_tier",
+    "loyalty_points",
+)
+
+
+@dataclass(frozen=True)
+class RawIdentifier:
+    type: IdentifierType
+    value: str
+    app_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    system: str
+    external_id: str
+    observed_at: datetime
+    attributes: dict[str, Any] = field(default_factory=dict)
+    identifiers: tuple[RawIdentifier, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.system}:{self.external_id}"
+
+    def payload(self) -> dict[str, Any]:
+        """The record as received, JSON-ready (kept with a rejection)."""
+        return {
+            "system": self.system,
+            "externalId": self.external_id,
+            "observedAt": self.observed_at.isoformat(),
+            "attributes": {k: str(v) if isinstance(v, date) else v for k, v in self.attributes.items()},
+            "identifiers": [
+                {"type": i.type.value, "value": i.value, **({"appId": i.app_id} if i.app_id else {})}
+                for i in self.identifiers
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    value: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "value": self.value, "message": self.message}
+
+
+@dataclass(frozen=True)
+class ValidRecord:
+    record: SourceRecord
+    identifiers: tuple[tuple[Identifier, str], ...]
+    """Each normalised identifier with the raw value it came from."""
+    attributes: dict[str, Any]
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Rejection:
+    record: SourceRecord
+    errors: tuple[FieldError, ...]
+
+
+def _attribute_errors(attributes: dict[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:
+    clean: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for name, value in attributes.items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        where = f"attributes.{name}"
+        if name not in ATTRIBUTES:
+            errors.append(
+                FieldError(where, str(value), f"unknown attribute (known: {', '.join(ATTRIBUTES)})")
+            )
+        elif name == "gender" and str(value).lower() not in GENDERS:
+            errors.append(FieldError(where, str(value), f"expected one of {', '.join(sorted(GENDERS))}"))
+        elif name == "loyalty_tier" and str(value).lower() not in TIERS:
+            errors.append(FieldError(where, str(value), f"expected one of {', '.join(sorted(TIERS))}"))
+        elif name == "birth_date":
+            try:
+                clean[name] = value if isinstance(value, date) else date.fromisoformat(str(value))
+            except ValueError:
+                errors.append(FieldError(where, str(value), "expected an ISO date (YYYY-MM-DD)"))
+        elif name == "loyalty_points":
+            try:
+                points = int(value)
+            except (TypeError, ValueError):
+                errors.append(FieldError(where, str(value), "expected a whole number"))
+            else:
+                if points < 0:
+                    errors.append(FieldError(where, str(value), "expected zero or more"))
+                clean[name] = points
+        else:
+            clean[name] = (
+                str(value).strip().lower() if name in ("gender", "loyalty_tier") else str(value).strip()
+            )
+    return clean, errors
+
+
+def validate(record: SourceRecord, region: str) -> ValidRecord | Rejection:
+    errors: list[FieldError] = []
+    if not record.system.strip():
+        errors.append(FieldError("system", record.system, "must name the source system"))
+    if not record.external_id.strip():
+        errors.append(FieldError("externalId", record.external_id, "must be the record's id in its system"))
+    identifiers: list[tuple[Identifier, str]] = []
+    for n, raw in enumerate(record.identifiers):
+        try:
+            identifiers.append((normalize(raw.type, raw.value, region=region, app_id=raw.app_id), raw.value))
+        except InvalidIdentifier as exc:
+            errors.append(FieldError(f"identifiers[{n}].{raw.type.value}", raw.value, str(exc)))
+    attributes, attribute_errors = _attribute_errors(record.attributes)
+    errors += attribute_errors
+    if errors:
+        return Rejection(record, tuple(errors))
+    observed = record.observed_at if record.observed_at.tzinfo else record.observed_at.replace(tzinfo=UTC)
+    content = {
+        "observedAt": observed.isoformat(),
+        "attributes": {k: str(v) for k, v in sorted(attributes.items())},
+        "identifiers": sorted(i.key for i, _ in identifiers),
+    }
+    digest = hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return ValidRecord(
+        SourceRecord(
+            record.system.strip(), record.external_id.strip(), observed, record.attributes, record.identifiers
+        ),
+        tuple(identifiers),
+        attributes,
+        digest,
+    )

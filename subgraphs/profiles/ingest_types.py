@@ -1,0 +1,169 @@
+"""GraphQL types of source-record ingestion: inputs, per-record results, rejected records kept for review."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from core.context import Info
+from core.entities import CustomerRef
+from core.enums import IdentifierType
+from graph_store.resolution.ingest import Outcome
+from graph_store.resolution.records import RawIdentifier, Rejection, SourceRecord
+
+
+@strawberry.input(description="An identifier as the source system sent it; it is normalised on ingestion.")
+class IdentifierInput:
+    type: IdentifierType = strawberry.field(description="Kind of identifier.")
+    value: str = strawberry.field(description="Raw value, in any common spelling.")
+    app_id: str | None = strawberry.field(default=None, description="WeChat app id; required for openids.")
+
+
+@strawberry.input(description="Profile attributes of a source record; all optional, validated per record.")
+class SourceRecordAttributesInput:
+    given_name: str | None = strawberry.field(default=None, description="Given (first) name.")
+    family_name: str | None = strawberry.field(default=None, description="Family (last) name.")
+    gender: str | None = strawberry.field(default=None, description="female, male, other or unknown.")
+    birth_date: str | None = strawberry.field(default=None, description="ISO date, YYYY-MM-DD.")
+    address: str | None = strawberry.field(default=None, description="Postal address.")
+    city: str | None = strawberry.field(default=None, description="City.")
+    region: str | None = strawberry.field(default=None, description="Province, state or region.")
+    loyalty_tier: str | None = strawberry.field(default=None, description="bronze, silver, gold or platinum.")
+    loyalty_points: int | None = strawberry.field(default=None, description="Loyalty points balance.")
+
+
+@strawberry.input(description="One record about a person from one source system.")
+class SourceRecordInput:
+    system: str = strawberry.field(
+        description="Source system, e.g. crm, ecommerce, pos, wechat, service_desk."
+    )
+    external_id: str = strawberry.field(description="The record's id in its system.")
+    observed_at: datetime = strawberry.field(description="When the system observed this state of the record.")
+    attributes: SourceRecordAttributesInput | None = strawberry.field(
+        default=None, description="Profile data."
+    )
+    identifiers: list[IdentifierInput] = strawberry.field(
+        description="Phones, emails, WeChat ids, devices, ids."
+    )
+
+    def to_record(self) -> SourceRecord:
+        attributes: dict[str, Any] = {}
+        if self.attributes is not None:
+            attributes = {k: v for k, v in vars(self.attributes).items() if v is not None}
+        return SourceRecord(
+            self.system,
+            self.external_id,
+            self.observed_at,
+            attributes,
+            tuple(RawIdentifier(i.type, i.value, i.app_id) for i in self.identifiers),
+        )
+
+
+@strawberry.enum(description="What ingestion did with a record.")
+class IngestStatus(Enum):
+    CREATED = "created"
+    LINKED = "linked"
+    MERGED = "merged"
+    UNCHANGED = "unchanged"
+    REJECTED = "rejected"
+
+
+@strawberry.type(description="Why a field of a record was refused.")
+class RecordError:
+    field: str = strawberry.field(description="The offending field, e.g. `identifiers[1].phone`.")
+    value: str = strawberry.field(description="The value as received.")
+    message: str = strawberry.field(description="What is wrong with it.")
+
+
+@strawberry.type(description="An identifier that was not linked, and why.")
+class SkippedIdentifier:
+    type: IdentifierType = strawberry.field(description="Kind of identifier.")
+    value: str = strawberry.field(description="Normalised value.")
+    reason: str = strawberry.field(
+        description="The limit it would break, or the blocked-value pattern it matches."
+    )
+
+
+@strawberry.type(description="The outcome of ingesting one source record.")
+class SourceRecordResult:
+    system: str = strawberry.field(description="Source system of the record.")
+    external_id: str = strawberry.field(description="The record's id in its system.")
+    status: IngestStatus = strawberry.field(description="What happened to it.")
+    merged_customer_ids: list[strawberry.ID] = strawberry.field(
+        description="Customers this record merged into `customer`."
+    )
+    errors: list[RecordError] = strawberry.field(description="Why the record was rejected (empty otherwise).")
+    conflicts: list[SkippedIdentifier] = strawberry.field(description="Identifiers that yielded to a limit.")
+    blocked: list[SkippedIdentifier] = strawberry.field(description="Junk identifiers that were ignored.")
+    customer_id: strawberry.Private[str | None]
+
+    @strawberry.field(description="The customer the record belongs to; null when it was rejected.")
+    async def customer(self, info: Info) -> CustomerRef | None:
+        return await info.context.customer(self.customer_id) if self.customer_id else None
+
+    @staticmethod
+    def of(result: Outcome | Rejection) -> SourceRecordResult:
+        if isinstance(result, Rejection):
+            return SourceRecordResult(
+                system=result.record.system,
+                external_id=result.record.external_id,
+                status=IngestStatus.REJECTED,
+                merged_customer_ids=[],
+                errors=[RecordError(field=e.field, value=e.value, message=e.message) for e in result.errors],
+                conflicts=[],
+                blocked=[],
+                customer_id=None,
+            )
+        system, external_id = result.key.split(":", 1)
+        return SourceRecordResult(
+            system=system,
+            external_id=external_id,
+            status=IngestStatus(result.status),
+            merged_customer_ids=[strawberry.ID(m) for m in result.merged],
+            errors=[],
+            conflicts=[SkippedIdentifier(type=i.type, value=i.value, reason=r) for i, r in result.conflicts],
+            blocked=[SkippedIdentifier(type=i.type, value=i.value, reason=p) for i, p in result.blocked],
+            customer_id=result.customer_id,
+        )
+
+
+@strawberry.type(description="The outcome of an ingestion call.")
+class IngestSourceRecordsPayload:
+    results: list[SourceRecordResult] = strawberry.field(description="One result per record, in input order.")
+
+    def _count(self, status: IngestStatus) -> int:
+        return sum(1 for r in self.results if r.status is status)
+
+    @strawberry.field(description="Records that started a new customer.")
+    def created(self) -> int:
+        return self._count(IngestStatus.CREATED)
+
+    @strawberry.field(description="Records that joined an existing customer.")
+    def linked(self) -> int:
+        return self._count(IngestStatus.LINKED)
+
+    @strawberry.field(description="Records that merged customers.")
+    def merged(self) -> int:
+        return self._count(IngestStatus.MERGED)
+
+    @strawberry.field(description="Records already stored with the same content.")
+    def unchanged(self) -> int:
+        return self._count(IngestStatus.UNCHANGED)
+
+    @strawberry.field(description="Records rejected (kept for review in `rejectedRecords`).")
+    def rejected(self) -> int:
+        return self._count(IngestStatus.REJECTED)
+
+
+@strawberry.type(description="A record that could not be ingested, kept whole for review.")
+class RejectedRecord:
+    id: strawberry.ID = strawberry.field(description="Id of the rejection.")
+    system: str = strawberry.field(description="Source system of the record.")
+    external_id: str = strawberry.field(description="The record's id in its system.")
+    received_at: datetime = strawberry.field(description="When it was rejected.")
+    errors: list[RecordError] = strawberry.field(description="Why.")
+    payload: JSON = strawberry.field(description="The record as received.")
