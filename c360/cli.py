@@ -133,6 +133,27 @@ def seed(
 
 
 @cli.command()
+def ingest(
+    file: Annotated[
+        Path, typer.Argument(help="A .csv or .jsonl file of source records.", exists=True, dir_okay=False)
+    ],
+    system: Annotated[
+        str, typer.Option(help="Source system of the records (a `system` column or key overrides).")
+    ],
+    batch: Annotated[int, typer.Option(help="Records per transaction.", min=1, max=1000)] = 500,
+) -> None:
+    """Ingest source records from a file into the identity graph and golden records, with a summary at the end."""
+    from c360.ingest_file import ingest_file
+
+    settings = _ready_settings()
+    _migrate(settings)
+    summary = asyncio.run(ingest_file(settings, file, system, batch))
+    typer.echo(summary.describe(), err=True)
+    if summary.counts.get("rejected"):
+        typer.echo("rejected records are kept for review: query `rejectedRecords` in GraphiQL", err=True)
+
+
+@cli.command()
 def schema(
     subgraph: Annotated[
         str | None, typer.Option(help="Print this subgraph's federation SDL instead.")

@@ -14,6 +14,7 @@ STATEMENTS: tuple[LiteralString, ...] = (
     "CREATE CONSTRAINT account_id IF NOT EXISTS FOR (a:Account) REQUIRE a.id IS UNIQUE",
     "CREATE INDEX account_name IF NOT EXISTS FOR (a:Account) ON (a.nameKey, a.id)",
     "CREATE TEXT INDEX account_name_text IF NOT EXISTS FOR (a:Account) ON (a.nameKey)",
+    "CREATE CONSTRAINT source_record_key IF NOT EXISTS FOR (s:SourceRecord) REQUIRE s.key IS UNIQUE",
     "CREATE CONSTRAINT graph_lock_name IF NOT EXISTS FOR (l:GraphLock) REQUIRE l.name IS UNIQUE",
 )
 

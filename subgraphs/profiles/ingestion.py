@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from core.context import DataSources
 from core.errors import BadUserInput
+from core.postgres import Database
 from graph_store.resolution.ingest import BatchResult, Outcome, ingest_batch
 from graph_store.resolution.records import Rejection, SourceRecord, ValidRecord, validate
 from graph_store.resolution.rules import MatchingRules
@@ -24,6 +25,20 @@ MAX_BATCH = 1000
 class IngestResult:
     results: list[Outcome | Rejection]
     """One per record, in the order given."""
+
+
+async def keep_rejected(db: Database, rejected: Sequence[Rejection]) -> None:
+    """Store rejected records whole, with their errors, for review (``rejectedRecords``)."""
+    if not rejected:
+        return
+    async with db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO profiles.rejected_records (system, external_id, errors, payload) VALUES ($1, $2, $3, $4)",
+            [
+                (r.record.system, r.record.external_id, [e.as_dict() for e in r.errors], r.record.payload())
+                for r in rejected
+            ],
+        )
 
 
 async def ingest(sources: DataSources, records: Sequence[SourceRecord], rules: MatchingRules) -> IngestResult:
