@@ -167,3 +167,36 @@ class RejectedRecord:
     received_at: datetime = strawberry.field(description="When it was rejected.")
     errors: list[RecordError] = strawberry.field(description="Why.")
     payload: JSON = strawberry.field(description="The record as received.")
+
+
+@strawberry.type(description="A source record that contributes to a customer.")
+class SourceRecordView:
+    system: str = strawberry.field(description="Source system.")
+    external_id: str = strawberry.field(description="The record's id in its system.")
+    observed_at: datetime = strawberry.field(description="When the system observed it.")
+    attributes: JSON = strawberry.field(description="Its profile attributes, as validated.")
+    identifiers: list[str] = strawberry.field(description="Identifiers it linked, as `type:value`.")
+    conflicts: list[str] = strawberry.field(
+        description="Identifiers that yielded to a limit, as `type:value`."
+    )
+
+
+@strawberry.enum(description="Kinds of identity event.")
+class IdentityEventKind(Enum):
+    MERGE = "merge"
+    CONFLICT = "conflict"
+    SPLIT = "split"
+
+
+@strawberry.type(description="A merge, conflict or split in a customer's identity, with what triggered it.")
+class IdentityEvent:
+    kind: IdentityEventKind = strawberry.field(description="What happened.")
+    at: datetime = strawberry.field(description="When.")
+    record: str = strawberry.field(description="The source record that triggered it, as `system:externalId`.")
+    rule: str = strawberry.field(description="The rule that decided it (for conflicts: the limit and why).")
+    other: str = strawberry.field(
+        description="The customer merged in or split off, or the identifier that yielded (`type:value`)."
+    )
+    customer_id: strawberry.ID = strawberry.field(
+        description="The customer the event happened to at the time."
+    )

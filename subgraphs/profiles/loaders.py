@@ -11,6 +11,8 @@ from core.context import DataSources
 from core.loaders import keyed_loader
 from graph_store import identity
 from graph_store.identity import LinkedIdentifier
+from graph_store.resolution import history
+from graph_store.resolution.history import EventView, RecordView
 from subgraphs.profiles import repository
 
 
@@ -22,6 +24,12 @@ class ProfilesLoaders:
         )
         self.provenance: DataLoader[str, list[asyncpg.Record]] = keyed_loader(
             partial(repository.provenance, db), []
+        )
+        self.source_records: DataLoader[str, list[RecordView]] = keyed_loader(
+            partial(history.records_by_customer, sources.graph), []
+        )
+        self.identity_events: DataLoader[str, list[EventView]] = keyed_loader(
+            partial(history.events_by_customer, sources.graph), []
         )
         self.merged_ids: DataLoader[str, list[str]] = keyed_loader(partial(repository.merged_ids, db), [])
         self.identifiers_by_customer: DataLoader[str, list[LinkedIdentifier]] = keyed_loader(

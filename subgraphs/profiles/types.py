@@ -12,6 +12,7 @@ from core.entities import CustomerRef
 from core.enums import IdentifierType
 from core.pagination import Connection
 from subgraphs.profiles import repository
+from subgraphs.profiles.ingest_types import IdentityEvent, IdentityEventKind, SourceRecordView
 from subgraphs.profiles.loaders import ProfilesLoaders
 
 
@@ -139,4 +140,36 @@ class ProfileCustomerFields:
                 rule=r["rule"],
             )
             for r in rows
+        ]
+
+    @strawberry.field(description="The source records that make up this customer, by system.")
+    async def source_records(self, info: Info) -> list[SourceRecordView] | None:
+        records = await info.context.loaders(ProfilesLoaders).source_records.load(self.id)
+        return [
+            SourceRecordView(
+                system=r.system,
+                external_id=r.external_id,
+                observed_at=r.observed_at,
+                attributes=r.attributes,  # type: ignore[arg-type]  # JSON is a NewType over object
+                identifiers=r.claims,
+                conflicts=[key for key, _ in r.conflicts],
+            )
+            for r in records
+        ]
+
+    @strawberry.field(
+        description="Every merge, conflict and split of this customer's identity, oldest first."
+    )
+    async def identity_history(self, info: Info) -> list[IdentityEvent] | None:
+        events = await info.context.loaders(ProfilesLoaders).identity_events.load(self.id)
+        return [
+            IdentityEvent(
+                kind=IdentityEventKind(e.kind),
+                at=e.at,
+                record=e.record,
+                rule=e.rule,
+                other=e.other,
+                customer_id=strawberry.ID(e.customer_id),
+            )
+            for e in events
         ]

@@ -174,3 +174,39 @@ async def test_each_field_shows_the_value_its_rule_picks_with_its_source(gql: Gr
     assert sources["given_name"] == ("Wei", "crm", crm, "source_priority")
     assert sources["city"] == ("Hangzhou", "pos", store, "most_recent")
     assert sources["gender"] == ("female", "ecommerce", shop, "most_frequent")  # 2 of 3; newest of the two
+
+
+async def test_a_customer_explains_itself(gql: GraphQL) -> None:
+    """Source records per system, and the merge and the conflict that shaped the customer."""
+    p, email, device = phone(), f"{unique('why')}@shop.cn", unique("DEV-")
+    first = (
+        await ingest(
+            gql,
+            record(
+                "crm",
+                unique("H"),
+                [("CRM_ID", unique("CRM")), ("PHONE", p)],
+                observedAt="2026-09-01T00:00:00+00:00",
+            ),
+        )
+    )["results"][0]
+    other = (await ingest(gql, record("wechat", unique("H"), [("EMAIL", email)])))["results"][0]
+    await ingest(gql, record("app", unique("H"), [("DEVICE_ID", device), ("CRM_ID", unique("CRM"))]))
+    joining = record("pos", unique("H"), [("PHONE", p), ("EMAIL", email), ("DEVICE_ID", device)])
+    out = (await ingest(gql, joining))["results"][0]
+    assert out["status"] == "MERGED"
+    assert [c["type"] for c in out["conflicts"]] == ["DEVICE_ID"]
+    data = await gql.data(
+        """query($id: ID!) { customer(id: $id) {
+          sourceRecords { system externalId identifiers conflicts }
+          identityHistory { kind record rule other customerId } } }""",
+        id=first["customer"]["id"],
+    )
+    customer = data["customer"]
+    assert [r["system"] for r in customer["sourceRecords"]] == ["crm", "pos", "wechat"]
+    pos = next(r for r in customer["sourceRecords"] if r["system"] == "pos")
+    assert pos["identifiers"] == sorted([f"phone:+86{p}", f"email:{email}"])
+    assert pos["conflicts"] == [f"device_id:{device.lower()}"]
+    events = [(e["kind"], e["record"], e["other"]) for e in customer["identityHistory"]]
+    assert ("MERGE", f"pos:{joining['externalId']}", other["customer"]["id"]) in events
+    assert ("CONFLICT", f"pos:{joining['externalId']}", f"device_id:{device.lower()}") in events
