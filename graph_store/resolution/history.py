@@ -83,3 +83,42 @@ async def events_by_customer(store: GraphStore, customer_ids: Sequence[str]) -> 
         ]
         for rec in records
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Quality:
+    customers: int
+    source_records: int
+    merges: int
+    splits: int
+    conflicts: int
+    largest_cluster: int
+
+
+async def quality(store: GraphStore) -> Quality:
+    """Counts over the whole identity graph, in one Cypher call (counts read from the store's statistics)."""
+    [record] = await store.read(
+        """
+        CALL () { MATCH (sr:SourceRecord) RETURN count(sr) AS records }
+        CALL () { MATCH (:SourceRecord)-[:RESOLVES_TO]->(c:Customer) RETURN count(DISTINCT c) AS customers }
+        CALL () { MATCH ()-[m:MERGED_INTO]->() RETURN count(m) AS merges }
+        CALL () {
+          MATCH (e:IdentityEvent)
+          RETURN count(CASE e.kind WHEN 'split' THEN 1 END) AS splits,
+                 count(CASE e.kind WHEN 'conflict' THEN 1 END) AS conflicts
+        }
+        CALL () {
+          MATCH (c:Customer) WHERE c.mergedInto IS NULL
+          RETURN coalesce(max(COUNT { (c)<-[:RESOLVES_TO]-(:SourceRecord) }), 0) AS largest
+        }
+        RETURN records, customers, merges, splits, conflicts, largest
+        """
+    )
+    return Quality(
+        record["customers"],
+        record["records"],
+        record["merges"],
+        record["splits"],
+        record["conflicts"],
+        record["largest"],
+    )

@@ -200,3 +200,20 @@ class IdentityEvent:
     customer_id: strawberry.ID = strawberry.field(
         description="The customer the event happened to at the time."
     )
+
+
+@strawberry.type(
+    description="How well source records consolidate into customers, over the whole identity graph."
+)
+class IdentityQuality:
+    customers: int = strawberry.field(description="Customers that source records resolve to.")
+    source_records: int = strawberry.field(description="Source records ingested.")
+    merges: int = strawberry.field(description="Merges performed.")
+    splits: int = strawberry.field(description="Splits performed.")
+    conflicts: int = strawberry.field(description="Identifiers that yielded to a limit.")
+    rejected_records: int = strawberry.field(description="Records rejected on ingestion.")
+    largest_cluster_size: int = strawberry.field(description="Most source records behind one customer.")
+
+    @strawberry.field(description="1 − customers / source records: the share of records folded into another.")
+    def consolidation_rate(self) -> float:
+        return 1 - self.customers / self.source_records if self.source_records else 0.0

@@ -10,8 +10,9 @@ from core.enums import IdentifierType
 from core.loaders import parse_int_id, parse_uuid
 from core.pagination import Connection, build_connection, check_first, decode_cursor, encode_cursor, page_of
 from graph_store.identifiers import normalize
+from graph_store.resolution import history
 from subgraphs.profiles import repository
-from subgraphs.profiles.ingest_types import RecordError, RejectedRecord
+from subgraphs.profiles.ingest_types import IdentityQuality, RecordError, RejectedRecord
 from subgraphs.profiles.loaders import ProfilesLoaders
 from subgraphs.profiles.types import CustomerConnection, CustomerFilter
 
@@ -102,4 +103,23 @@ class ProfilesQuery:
                 payload=r["payload"],
             ),
             lambda r: encode_cursor(r["id"]),
+        )
+
+    @strawberry.field(
+        description="Consolidation figures of identity resolution: customers, records, merges, conflicts."
+    )
+    async def identity_quality(self, info: Info) -> IdentityQuality:
+        sources = info.context.sources
+        graph = await history.quality(sources.graph)
+        rejected = await sources.postgres.db("profiles").fetchval(
+            "SELECT count(*) FROM profiles.rejected_records"
+        )
+        return IdentityQuality(
+            customers=graph.customers,
+            source_records=graph.source_records,
+            merges=graph.merges,
+            splits=graph.splits,
+            conflicts=graph.conflicts,
+            rejected_records=rejected,
+            largest_cluster_size=graph.largest_cluster,
         )

@@ -210,3 +210,24 @@ async def test_a_customer_explains_itself(gql: GraphQL) -> None:
     events = [(e["kind"], e["record"], e["other"]) for e in customer["identityHistory"]]
     assert ("MERGE", f"pos:{joining['externalId']}", other["customer"]["id"]) in events
     assert ("CONFLICT", f"pos:{joining['externalId']}", f"device_id:{device.lower()}") in events
+
+
+async def test_quality_figures_follow_what_was_ingested(gql: GraphQL) -> None:
+    query = """{ identityQuality { customers sourceRecords merges conflicts rejectedRecords largestClusterSize
+      consolidationRate } }"""
+    before = (await gql.data(query))["identityQuality"]
+    p, q = phone(), phone()
+    await ingest(
+        gql,
+        record("crm", unique("Q"), [("PHONE", p)]),
+        record("pos", unique("Q"), [("PHONE", q)]),
+        record("ecommerce", unique("Q"), [("PHONE", p), ("PHONE", q)]),  # merges the two
+        record("crm", unique("Q"), [("PHONE", "1")]),  # rejected
+    )
+    after = (await gql.data(query))["identityQuality"]
+    assert after["sourceRecords"] - before["sourceRecords"] == 3
+    assert after["customers"] - before["customers"] == 1
+    assert after["merges"] - before["merges"] == 1
+    assert after["rejectedRecords"] - before["rejectedRecords"] == 1
+    assert after["largestClusterSize"] >= 3
+    assert after["consolidationRate"] == 1 - after["customers"] / after["sourceRecords"]
