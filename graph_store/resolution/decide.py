@@ -37,11 +37,12 @@ def decide(
     owners: Mapping[str, Collection[str]],
     holdings: Mapping[str, Collection[Identifier]],
     rules: MatchingRules,
+    separated: Collection[frozenset[str]] = (),
 ) -> Decision:
     """Decide how a record with ``identifiers`` joins the graph.
 
     ``owners`` maps identifier keys to the customers currently linked to them; ``holdings`` maps those customers to
-    the identifiers they hold. A limit already exceeded before this record (legacy data) is never made worse, but
+    the identifiers they hold; ``separated`` holds pairs of customers a split has parted, which never merge again. A limit already exceeded before this record (legacy data) is never made worse, but
     does not block the record either.
     """
     decision = Decision()
@@ -76,6 +77,15 @@ def decide(
             ),
             None,
         )
+        parted = next((pair for pair in separated if pair <= trial), None)
+        if parted is not None:
+            decision.conflicts.append(
+                (
+                    identifier,
+                    f"linking it would merge customers {' and '.join(sorted(parted))}, which were split",
+                )
+            )
+            continue
         if breach is not None:
             kind, count, limit = breach
             merging = f" by merging {len(trial)} customers" if len(trial) > 1 else ""

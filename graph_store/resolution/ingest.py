@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -49,6 +50,8 @@ class BatchResult:
     """Each merged-away customer id and the id that survived it."""
     evidence: dict[str, list[Evidence]]
     """Source records of every customer the batch touched (survivors), for the golden record."""
+    revived: list[str] = field(default_factory=list)
+    """Merged-away ids a split brought back: they stop being aliases."""
 
 
 @dataclass
@@ -56,6 +59,22 @@ class _Cluster:
     created_at: datetime
     first_system: str | None
     holdings: set[Identifier] = field(default_factory=set)
+
+
+class _Holdings(Mapping[str, Collection[Identifier]]):
+    """What each cluster holds, read live (no copy per record)."""
+
+    def __init__(self, clusters: dict[str, _Cluster]) -> None:
+        self._clusters = clusters
+
+    def __getitem__(self, customer: str) -> Collection[Identifier]:
+        return self._clusters[customer].holdings
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._clusters)
+
+    def __len__(self) -> int:
+        return len(self._clusters)
 
 
 class _State:
@@ -66,6 +85,12 @@ class _State:
         self.owners: dict[str, set[str]] = defaultdict(set)
         self.clusters: dict[str, _Cluster] = {}
         self.parent: dict[str, str] = {}
+        self.split_pairs: set[frozenset[str]] = set()
+
+    def separated(self) -> set[frozenset[str]]:
+        """Pairs of current customers that a split parted."""
+        pairs = {frozenset(self.find(c) for c in pair) for pair in self.split_pairs}
+        return {pair for pair in pairs if len(pair) == 2}
 
     def add(self, customer: str, cluster: _Cluster) -> None:
         self.clusters[customer] = cluster
@@ -132,7 +157,8 @@ async def _read(
             }
             WITH DISTINCT c
             RETURN c.id AS id, c.createdAt AS createdAt, c.firstSystem AS firstSystem,
-                   [(c)-[:HAS_IDENTIFIER]->(i:Identifier) | [i.type, i.value]] AS holdings
+                   [(c)-[:HAS_IDENTIFIER]->(i:Identifier) | [i.type, i.value]] AS holdings,
+                   [(c)-[:SPLIT_FROM]-(o:Customer) | o.id] AS splitFrom
             """,
             keys=keys,
             customers=current,
@@ -143,6 +169,7 @@ async def _read(
         created = row["createdAt"].to_native() if row["createdAt"] is not None else EPOCH
         holdings = {Identifier(IdentifierType(t), v) for t, v in row["holdings"]}
         state.add(row["id"], _Cluster(created, row["firstSystem"], holdings))
+        state.split_pairs |= {frozenset((row["id"], other)) for other in row["splitFrom"]}
     return existing, state
 
 
@@ -163,8 +190,9 @@ def _plan(
         decision = decide(
             (i for i, _ in valid.identifiers),
             state.owners,
-            {c: k.holdings for c, k in state.clusters.items()},
+            _Holdings(state.clusters),
             state.rules,
+            state.separated(),
         )
         customers = {state.find(c) for c in decision.customers}
         if known is not None and known["customer"]:
@@ -218,6 +246,7 @@ def _plan(
                 ).decode(),
                 "blocked": [f"{i.key} ({pattern})" for i, pattern in decision.blocked],
                 "customer": customer,
+                "origin": customer,
                 "claims": [
                     {
                         "key": i.key,
@@ -310,7 +339,8 @@ async def _write(tx: AsyncManagedTransaction, plan: dict[str, Any]) -> None:
             UNWIND $writes AS w
             MERGE (sr:SourceRecord {key: w.key})
             SET sr.system = w.system, sr.externalId = w.externalId, sr.observedAt = datetime(w.observedAt),
-                sr.hash = w.hash, sr.attributes = w.attributes, sr.blocked = w.blocked
+                sr.hash = w.hash, sr.attributes = w.attributes, sr.blocked = w.blocked,
+                sr.origin = coalesce(sr.origin, w.origin)
             WITH sr, w
             MATCH (c:Customer {id: w.customer})
             CALL (sr) { MATCH (sr)-[old:RESOLVES_TO]->() DELETE old }
@@ -344,7 +374,7 @@ async def _write(tx: AsyncManagedTransaction, plan: dict[str, Any]) -> None:
         )
 
 
-async def _evidence(tx: AsyncManagedTransaction, customers: list[str]) -> dict[str, list[Evidence]]:
+async def evidence_of(tx: AsyncManagedTransaction, customers: list[str]) -> dict[str, list[Evidence]]:
     rows = await (
         await tx.run(
             """
@@ -379,7 +409,7 @@ async def ingest_batch(store: GraphStore, batch: list[ValidRecord], rules: Match
         outcomes, plan = _plan(batch, existing, state, at)
         await _write(tx, plan)
         touched = sorted({o.customer_id for o in outcomes if o.status != "unchanged"})
-        evidence = await _evidence(tx, touched)
+        evidence = await evidence_of(tx, touched)
         merges = {m["loser"]: m["survivor"] for m in plan["merges"]}
         return BatchResult(outcomes, merges, {c: evidence.get(c, []) for c in touched})
 

@@ -36,9 +36,15 @@ async def apply(db: Database, result: BatchResult, rules: MatchingRules) -> None
     customers = sorted(result.evidence)
     if not customers and not result.merges:
         return
+    revived = [uuid.UUID(c) for c in result.revived]
     involved = [uuid.UUID(c) for c in {*customers, *result.merges}]
     now = datetime.now(UTC)
     async with db.transaction() as conn:
+        if revived:
+            # A split brought these ids back: they are customers again, no longer aliases.
+            await conn.execute(
+                "DELETE FROM profiles.customer_aliases WHERE alias_id = ANY($1::uuid[])", revived
+            )
         rows = await conn.fetch("SELECT * FROM profiles.customers WHERE id = ANY($1::uuid[])", involved)
         current = {str(row["id"]): row for row in rows}
         merged_into: dict[str, list[str]] = {}

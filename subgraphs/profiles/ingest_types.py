@@ -217,3 +217,32 @@ class IdentityQuality:
     @strawberry.field(description="1 − customers / source records: the share of records folded into another.")
     def consolidation_rate(self) -> float:
         return 1 - self.customers / self.source_records if self.source_records else 0.0
+
+
+@strawberry.input(description="A source record, by its system and its id there.")
+class SourceRecordRef:
+    system: str = strawberry.field(description="Source system.")
+    external_id: str = strawberry.field(description="The record's id in its system.")
+
+
+@strawberry.input(description="What to split off a customer.")
+class UnmergeCustomerInput:
+    customer_id: strawberry.ID = strawberry.field(description="The customer to split.")
+    source_records: list[SourceRecordRef] = strawberry.field(
+        default_factory=list, description="Records to take out (typically the one that caused a merge)."
+    )
+    identifiers: list[IdentifierInput] = strawberry.field(
+        default_factory=list, description="Identifiers whose records to take out."
+    )
+
+
+@strawberry.type(description="The customers a split left.")
+class UnmergeCustomerPayload:
+    customer_ids: strawberry.Private[list[str]]
+
+    @strawberry.field(
+        description="The resulting customers: the first keeps the split customer's id; ids merged earlier come back."
+    )
+    async def customers(self, info: Info) -> list[CustomerRef]:
+        found = [await info.context.customer(c) for c in self.customer_ids]
+        return [c for c in found if c is not None]

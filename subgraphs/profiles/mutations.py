@@ -5,8 +5,18 @@ from __future__ import annotations
 import strawberry
 
 from core.context import Info
+from core.loaders import parse_uuid
+from graph_store.identifiers import normalize
 from graph_store.resolution.rules import rules_at
-from subgraphs.profiles.ingest_types import IngestSourceRecordsPayload, SourceRecordInput, SourceRecordResult
+from graph_store.resolution.split import split
+from subgraphs.profiles import golden
+from subgraphs.profiles.ingest_types import (
+    IngestSourceRecordsPayload,
+    SourceRecordInput,
+    SourceRecordResult,
+    UnmergeCustomerInput,
+    UnmergeCustomerPayload,
+)
 from subgraphs.profiles.ingestion import ingest
 
 
@@ -28,3 +38,27 @@ class ProfilesMutation:
             context.sources, [r.to_record() for r in records], rules_at(context.settings.identity_rules)
         )
         return IngestSourceRecordsPayload(results=[SourceRecordResult.of(r) for r in result.results])
+
+    @strawberry.mutation(
+        description=(
+            "Split a customer: the named source records (and those claiming the named identifiers) leave it, the rest "
+            "regroup by the identifiers they claimed, and customers merged earlier come back with their own ids. "
+            "The parts are never merged again by later records."
+        )
+    )
+    async def unmerge_customer(self, info: Info, input: UnmergeCustomerInput) -> UnmergeCustomerPayload:
+        context = info.context
+        rules = rules_at(context.settings.identity_rules)
+        region = context.settings.default_phone_region
+        identifier_keys = [
+            normalize(i.type, i.value, region=region, app_id=i.app_id).key for i in input.identifiers
+        ]
+        result = await split(
+            context.sources.graph,
+            parse_uuid(input.customer_id),
+            [f"{r.system}:{r.external_id}" for r in input.source_records],
+            rules,
+            identifier_keys,
+        )
+        await golden.apply(context.sources.postgres.db("profiles"), result, rules)
+        return UnmergeCustomerPayload(customer_ids=list(result.evidence))

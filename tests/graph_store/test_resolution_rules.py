@@ -127,3 +127,17 @@ def test_non_matching_types_link_without_merging() -> None:
 def test_malformed_rules_name_the_key(document: dict[str, object], message: str) -> None:
     with pytest.raises(RulesError, match=message):
         parse_rules(document)
+
+
+def test_customers_parted_by_a_split_never_merge_again() -> None:
+    phone, email = ident(T.PHONE, "13800138000"), ident(T.EMAIL, "a@shop.cn")
+    decision = decide(
+        [phone, email],
+        {phone.key: ["a"], email.key: ["c"]},
+        {"a": [phone], "c": [email]},
+        RULES,
+        [frozenset({"a", "c"})],
+    )
+    assert decision.customers == ["c"]  # email outranks phone; the phone would re-merge a and c, so it yields
+    assert [i for i, _ in decision.conflicts] == [phone]
+    assert "were split" in decision.conflicts[0][1]
