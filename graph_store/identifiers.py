@@ -21,6 +21,7 @@ class IdentifierType(StrEnum):
     ECOMMERCE_ID = "ecommerce_id"
     POS_ID = "pos_id"
     SERVICE_DESK_ID = "service_desk_id"
+    NATIONAL_ID = "national_id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,4 +70,6 @@ def normalize(kind: IdentifierType, raw: str, *, region: str = "CN", app_id: str
         value = f"{app_id.strip()}/{value}"
     elif kind is IdentifierType.DEVICE_ID:
         value = value.lower()
+    elif kind is IdentifierType.NATIONAL_ID:
+        value = "".join(value.split()).upper()
     return Identifier(kind, value)

@@ -146,7 +146,7 @@ async def _read(
     clusters = await (
         await tx.run(
             """
-            CALL {
+            CALL () {
               UNWIND $keys AS key
               MATCH (:Identifier {key: key})<-[:HAS_IDENTIFIER]-(c:Customer)
               RETURN c
