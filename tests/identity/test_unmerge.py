@@ -83,3 +83,24 @@ async def test_unmerge_refuses_what_it_cannot_do(gql: GraphQL) -> None:
     for payload, message in cases:
         error = await gql.error(UNMERGE, input=payload)
         assert message in error["message"]
+
+
+async def test_a_merge_carries_relationships_to_the_survivor(gql: GraphQL) -> None:
+    p, email = phone(), f"{unique('rel')}@shop.cn"
+    a = await ingest(gql, record("crm", unique("K"), [("PHONE", p)], observedAt="2026-09-01T00:00:00+00:00"))
+    c = await ingest(gql, record("wechat", unique("K"), [("EMAIL", email)]))
+    a_id, c_id = a["results"][0]["customer"]["id"], c["results"][0]["customer"]["id"]
+    account = (await gql.data('mutation { createAccount(input: {name: "Merge Carry Co."}) { id } }'))[
+        "createAccount"
+    ]["id"]
+    await gql.data(
+        'mutation($c: ID!, $a: ID!) { addAccountContact(input: {customerId: $c, accountId: $a, title: "Buyer"}) { changed } }',
+        c=c_id,
+        a=account,
+    )
+    merged = (await ingest(gql, record("pos", unique("K"), [("PHONE", p), ("EMAIL", email)])))["results"][0]
+    assert merged["mergedCustomerIds"] == [c_id]
+    survivor = await gql.data(
+        "query($id: ID!) { customer(id: $id) { id accounts { title account { id } } } }", id=c_id
+    )
+    assert survivor["customer"] == {"id": a_id, "accounts": [{"title": "Buyer", "account": {"id": account}}]}
