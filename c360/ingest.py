@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from graph_store.identifiers import IdentifierType
+from graph_store.resolution.ingest import EPOCH
 from graph_store.resolution.records import ATTRIBUTES, FieldError, RawIdentifier, Rejection, SourceRecord
-
-EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
 
 @dataclass(frozen=True)
@@ -39,8 +38,8 @@ def _unreadable(line: int, system: str, external_id: str, field: str, value: str
 
 
 def _observed(value: Any) -> datetime:
-    moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    return moment
+    """An ISO 8601 time; Python 3.11 reads a trailing ``Z`` itself."""
+    return datetime.fromisoformat(str(value).strip())
 
 
 def _from_object(line: int, obj: dict[str, Any], system: str) -> SourceRecord | Unreadable:
@@ -48,11 +47,13 @@ def _from_object(line: int, obj: dict[str, Any], system: str) -> SourceRecord | 
     external_id = str(obj.get("externalId") or obj.get("external_id") or "").strip()
     if not external_id:
         return _unreadable(line, system, "", "externalId", "", "missing")
+    raw_time = obj.get("observedAt") or obj.get("observed_at")
     try:
-        observed = _observed(obj.get("observedAt") or obj.get("observed_at"))
+        observed = _observed(raw_time)
     except ValueError:
-        value = str(obj.get("observedAt") or obj.get("observed_at"))
-        return _unreadable(line, system, external_id, "observedAt", value, "expected an ISO 8601 time")
+        return _unreadable(
+            line, system, external_id, "observedAt", str(raw_time), "expected an ISO 8601 time"
+        )
     identifiers = []
     for n, item in enumerate(obj.get("identifiers") or []):
         try:

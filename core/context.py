@@ -6,6 +6,7 @@ request on first use, inside the running event loop as aiodataloader requires. N
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
@@ -62,6 +63,11 @@ class RequestContext:
 
     async def customer(self, customer_id: str) -> CustomerRef | None:
         return await self.cross.customer(self, customer_id)
+
+    async def customers(self, customer_ids: Collection[str]) -> list[CustomerRef]:
+        """The customers that exist among ``customer_ids``, in order; loaded in one batch (loads start together)."""
+        found = await asyncio.gather(*(self.cross.customer(self, c) for c in customer_ids))
+        return [customer for customer in found if customer is not None]
 
     async def account(self, account_id: str) -> AccountRef | None:
         return await self.cross.account(self, account_id)

@@ -14,6 +14,7 @@ import pytest
 from app import create_app
 from c360.seed.loader import seed
 from core import migrations
+from core.metrics import ROUND_TRIPS
 from core.settings import PROJECT_ROOT, Settings
 from graph_store.driver import GraphStore
 from tests import fixtures
@@ -130,6 +131,14 @@ class GraphQL:
         assert "errors" not in body, body.get("errors")
         data: dict[str, Any] = body["data"]
         return data
+
+    async def counted(
+        self, query: str, path: str = "/graphql", **variables: Any
+    ) -> tuple[int, int, dict[str, Any]]:
+        """SQL statements and Cypher calls the request cost, with its data."""
+        sql, cypher = ROUND_TRIPS.snapshot()
+        data = await self.data(query, path, **variables)
+        return ROUND_TRIPS.sql - sql, ROUND_TRIPS.cypher - cypher, data
 
     async def error(self, query: str, path: str = "/graphql", **variables: Any) -> dict[str, Any]:
         """The one error a request must fail with."""

@@ -12,12 +12,12 @@ from neo4j import AsyncManagedTransaction
 
 from core.errors import BadUserInput, NotFound, RelationshipRefused
 from graph_store.driver import GraphStore
+from graph_store.locks import lock
 from graph_store.relationships.common import (
     MAX_HIERARCHY_DEPTH,
     MAX_ROLLUP_CUSTOMERS,
     delete_one,
     iso,
-    lock,
     native,
     require_customers,
 )

@@ -1,4 +1,4 @@
-"""Values shared by the relationship modules: limits, kinds, the write lock, and Neo4j temporal conversion."""
+"""Values shared by the relationship modules: limits, kinds, and Neo4j temporal conversion."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Final, LiteralString
 from neo4j import AsyncManagedTransaction
 
 from core.errors import NotFound
+from graph_store.locks import lock
 
 if TYPE_CHECKING:
     from graph_store.driver import GraphStore
@@ -48,15 +49,6 @@ def iso(moment: datetime | None) -> str:
     """An ISO timestamp for Cypher's ``datetime()``; naive input is taken as UTC, None as now."""
     moment = moment or datetime.now(UTC)
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
-
-
-async def lock(tx: AsyncManagedTransaction) -> None:
-    """Serialise relationship writes: checks (cycles, memberships) and changes then see one consistent graph.
-
-    Writes are rare next to reads, so one lock node costs nothing that matters and rules out races such as two
-    concurrent moves that together form a cycle.
-    """
-    await tx.run("MERGE (l:GraphLock {name: 'relationships'}) SET l.at = timestamp()")
 
 
 async def require_customers(tx: AsyncManagedTransaction, *ids: str) -> None:

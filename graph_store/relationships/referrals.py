@@ -10,7 +10,8 @@ from neo4j import AsyncManagedTransaction
 
 from core.errors import RelationshipRefused
 from graph_store.driver import GraphStore
-from graph_store.relationships.common import MAX_MEMBERS, delete_one, iso, lock, native, require_customers
+from graph_store.locks import lock
+from graph_store.relationships.common import MAX_MEMBERS, delete_one, iso, native, require_customers
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from neo4j import AsyncManagedTransaction
 
 from graph_store.driver import GraphStore
 from graph_store.identifiers import Identifier, IdentifierType
+from graph_store.locks import lock
 from graph_store.resolution.decide import decide
 from graph_store.resolution.records import ValidRecord
 from graph_store.resolution.rules import MatchingRules, SurvivorRule
@@ -404,7 +405,7 @@ async def ingest_batch(store: GraphStore, batch: list[ValidRecord], rules: Match
     at = datetime.now(UTC).isoformat()
 
     async def work(tx: AsyncManagedTransaction) -> BatchResult:
-        await tx.run("MERGE (l:GraphLock {name: 'identity'}) SET l.at = timestamp()")
+        await lock(tx)
         existing, state = await _read(tx, batch, rules)
         outcomes, plan = _plan(batch, existing, state, at)
         await _write(tx, plan)

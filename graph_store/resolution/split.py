@@ -20,6 +20,7 @@ from neo4j import AsyncManagedTransaction
 
 from core.errors import BadUserInput, NotFound
 from graph_store.driver import GraphStore
+from graph_store.locks import lock
 from graph_store.resolution.ingest import BatchResult, evidence_of
 from graph_store.resolution.rules import MatchingRules
 
@@ -77,7 +78,7 @@ async def split(
     at = datetime.now(UTC).isoformat()
 
     async def work(tx: AsyncManagedTransaction) -> BatchResult:
-        await tx.run("MERGE (l:GraphLock {name: 'identity'}) SET l.at = timestamp()")
+        await lock(tx)
         found = await (
             await tx.run(
                 """

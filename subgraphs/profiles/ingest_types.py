@@ -244,5 +244,4 @@ class UnmergeCustomerPayload:
         description="The resulting customers: the first keeps the split customer's id; ids merged earlier come back."
     )
     async def customers(self, info: Info) -> list[CustomerRef]:
-        found = [await info.context.customer(c) for c in self.customer_ids]
-        return [c for c in found if c is not None]
+        return await info.context.customers(self.customer_ids)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
 import strawberry
@@ -118,8 +117,7 @@ class SharedIdentifier:
 
     @strawberry.field(description="The other customers linked to the identifier, in id order (at most 50).")
     async def shared_with(self, info: Info) -> list[CustomerRef]:
-        found = await asyncio.gather(*(info.context.customer(other) for other in self.other_ids))
-        return [customer for customer in found if customer is not None]
+        return await info.context.customers(self.other_ids)
 
 
 @strawberry.type(description="One hop of a path between two customers.")

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from core.metrics import ROUND_TRIPS
 from tests.conftest import GraphQL
 
 LIST_360 = """query($first: Int!) { customers(first: $first) { edges { node {
@@ -23,15 +20,9 @@ EXPECTED_SQL = 5
 EXPECTED_CYPHER = 1
 
 
-async def _count(gql: GraphQL, query: str, **variables: Any) -> tuple[int, int, dict[str, Any]]:
-    sql, cypher = ROUND_TRIPS.snapshot()
-    data = await gql.data(query, **variables)
-    return ROUND_TRIPS.sql - sql, ROUND_TRIPS.cypher - cypher, data
-
-
 @pytest.mark.parametrize("first", [5, 50])
 async def test_customer_list_costs_a_constant_number_of_round_trips(gql: GraphQL, first: int) -> None:
-    sql, cypher, data = await _count(gql, LIST_360, first=first)
+    sql, cypher, data = await gql.counted(LIST_360, first=first)
     edges = data["customers"]["edges"]
     assert len(edges) == first
     assert sum(len(e["node"]["orders"]["nodes"]) for e in edges) > 0
@@ -42,8 +33,8 @@ async def test_customer_list_costs_a_constant_number_of_round_trips(gql: GraphQL
 async def test_summaries_batch_too(gql: GraphQL) -> None:
     query = """query($first: Int!) { customers(first: $first) { nodes {
       lifetimeValue orderCount lastOrderAt openTicketCount } } }"""
-    small = await _count(gql, query, first=5)
-    large = await _count(gql, query, first=100)
+    small = await gql.counted(query, first=5)
+    large = await gql.counted(query, first=100)
     # page + order stats + open ticket counts
     assert small[:2] == large[:2] == (3, 0)
 
@@ -53,7 +44,7 @@ async def test_edges_back_to_customer_batch(gql: GraphQL) -> None:
     query = "{{ {} }}".format(
         " ".join(f'o{i}: order(id: "{900001 + i % 3}") {{ customer {{ fullName }} }}' for i in range(6))
     )
-    sql, cypher, data = await _count(gql, query)
+    sql, cypher, data = await gql.counted(query)
     assert {o["customer"]["fullName"] for o in data.values()} == {"李雷"}
     assert (sql, cypher) == (2, 0)
 
@@ -61,5 +52,5 @@ async def test_edges_back_to_customer_batch(gql: GraphQL) -> None:
 async def test_customers_listed_once_are_not_fetched_again(gql: GraphQL) -> None:
     """The list primes the profile loader, so orders' customers cost no statement of their own."""
     query = """{ customers(first: 50) { nodes { orders(first: 3) { nodes { customer { fullName } } } } } }"""
-    sql, cypher, _ = await _count(gql, query)
+    sql, cypher, _ = await gql.counted(query)
     assert (sql, cypher) == (2, 0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -12,18 +11,13 @@ from app import create_app
 from core.settings import Settings
 from tests import fixtures
 from tests.conftest import GraphQL
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.servers import free_port
 
 
 @pytest.fixture(scope="module")
 async def outage(settings: Settings) -> AsyncIterator[GraphQL]:
     """The real profiles and tickets databases, with orders and Neo4j pointing at ports where nothing listens."""
-    port = _closed_port()
+    port = free_port()  # nothing listens there
     broken = settings.model_copy(
         update={
             "orders_dsn": f"postgresql://postgres@127.0.0.1:{port}/nowhere",
@@ -59,7 +53,7 @@ async def test_fields_of_healthy_sources_still_answer(outage: GraphQL) -> None:
 
 
 async def test_readiness_names_the_missing_sources(settings: Settings) -> None:
-    port = _closed_port()
+    port = free_port()  # nothing listens there
     app = create_app(settings.model_copy(update={"neo4j_uri": f"bolt://127.0.0.1:{port}"}))
     async with (
         app.router.lifespan_context(app),

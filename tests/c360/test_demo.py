@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,17 +11,12 @@ import httpx
 import pytest
 
 from core.settings import PROJECT_ROOT, Settings
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.servers import free_port
 
 
 @pytest.mark.runs_last
 def test_demo_command_serves_seeded_data(settings: Settings) -> None:
-    port = _free_port()
+    port = free_port()
     database = settings.database_url.rsplit("/", 1)[0] + "/c360_test"  # type: ignore[union-attr]
     env = {
         **os.environ,

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
@@ -29,6 +28,7 @@ from app import TraceOnRequest
 from c360 import federation
 from core.settings import PROJECT_ROOT, Settings
 from tests.federation.compat.products import products_schema
+from tests.servers import serving
 
 COMPAT = PROJECT_ROOT / "scripts" / "federation" / "compat"
 SUITE = COMPAT / "node_modules" / "@apollo" / "federation-subgraph-compatibility-tests"
@@ -81,20 +81,8 @@ async def _products(settings: Settings) -> AsyncIterator[str]:
         GraphQL(products_schema(settings)), GraphQL(products_schema(settings, traced=True))
     )
     app = Starlette(routes=[Route("/", endpoint, methods=["GET", "POST"])])
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=PORTS["products"], log_level="warning", ws="none", lifespan="off"
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not task.done(), "the products subgraph failed to start"
-        await asyncio.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{PORTS['products']}/"
-    finally:
-        server.should_exit = True
-        await task
+    async with serving(app, PORTS["products"], lifespan="off") as url:
+        yield f"{url}/"
 
 
 async def _jest(products_url: str) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,13 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from app import create_app
 from c360 import federation
 from core.metrics import ROUND_TRIPS
 from core.settings import Settings
 from tests import fixtures
+from tests.servers import free_port, serving
 
 CUSTOMER_360 = """query($id: ID!) { customer(id: $id) {
   id fullName gender birthDate loyaltyTier
@@ -42,26 +41,11 @@ LIST = """query($first: Int!) { customers(first: $first) { totalCount nodes {
 } } }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 async def api_url(settings: Settings) -> AsyncIterator[str]:
     """The app served over loopback HTTP in this event loop, so the gateway can reach its subgraph endpoints."""
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", ws="none")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not task.done(), "the API server failed to start"
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with serving(create_app(settings), free_port()) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +53,7 @@ async def gateway(settings: Settings, api_url: str) -> AsyncIterator[httpx.Async
     composition = federation.compose(settings, url_base=api_url)
     assert composition.ok, composition.apollo_errors + composition.guild_errors
     assert composition.supergraph_sdl is not None
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory() as workdir:
         supergraph = Path(workdir) / "supergraph.graphql"
         supergraph.write_text(composition.supergraph_sdl)

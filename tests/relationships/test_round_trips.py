@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 import asyncpg
 import pytest
 
-from core.metrics import ROUND_TRIPS
 from graph_store import identity
 from graph_store.driver import GraphStore
 from tests.conftest import FreshCustomers, GraphQL
@@ -29,12 +27,6 @@ EXPECTED_CYPHER = 7
 # The page, then at most one profile batch per field that names customers (members, referrer, referrals, shared
 # identifiers): those batches merge when their Cypher answers arrive in the same tick, so the bound is what is fixed.
 MAX_SQL = 5
-
-
-async def _count(gql: GraphQL, query: str, **variables: Any) -> tuple[int, int, dict[str, Any]]:
-    sql, cypher = ROUND_TRIPS.snapshot()
-    data = await gql.data(query, **variables)
-    return ROUND_TRIPS.sql - sql, ROUND_TRIPS.cypher - cypher, data
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +61,7 @@ async def first_customer(
 
 @pytest.mark.parametrize("first", [5, 50])
 async def test_relationship_fields_cost_constant_calls(gql: GraphQL, first_customer: str, first: int) -> None:
-    sql, cypher, data = await _count(gql, LIST, first=first)
+    sql, cypher, data = await gql.counted(LIST, first=first)
     nodes = data["customers"]["nodes"]
     assert len(nodes) == first
     head = nodes[0]
@@ -86,7 +78,7 @@ async def test_related_costs_one_call_per_level(gql: GraphQL, first_customer: st
     query = """query($first: Int!) { customers(first: $first) { nodes {
       related(maxDepth: 3, first: 10) { distance customer { id } } } } }"""
     for first in (5, 50):
-        _, cypher, data = await _count(gql, query, first=first)
+        _, cypher, data = await gql.counted(query, first=first)
         assert len(data["customers"]["nodes"]) == first
         assert data["customers"]["nodes"][0]["related"]
         # One call per level at most; a level is skipped when every origin already has a full page.
