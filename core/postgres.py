@@ -42,6 +42,15 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Release without asyncpg's default reset statement.
+
+    That reset (unlock advisory locks, close cursors, unlisten, RESET ALL) is one more round trip after every
+    statement. Nothing here leaves session state behind (no LISTEN, advisory locks, session SET or open
+    cursors), and asyncpg still rolls back a transaction left open before this runs.
+    """
+
+
 class Database:
     """Statements of one subgraph against its own database."""
 
@@ -98,6 +107,7 @@ class Postgres:
                     command_timeout=s.pg_command_timeout,
                     timeout=s.pg_connect_timeout,
                     init=_init_connection,
+                    reset=_keep_session,
                 )
                 self._pools[dsn] = await pool
             self._databases[subgraph] = Database(subgraph, self._pools[dsn])

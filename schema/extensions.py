@@ -8,6 +8,7 @@ from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -31,11 +32,21 @@ def is_unexpected(error: GraphQLError) -> bool:
 
 
 def extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
+    """Extensions are made per request, but the limit rules are made once here.
+
+    ``QueryDepthLimiter`` and ``MaxAliasesLimiter`` build a new rule class each time they are made, and the rule
+    classes are part of the validation cache's key: built per request, every request missed the cache and was
+    validated again (most of the CPU time of a small query). Sharing the classes keeps them in the key, so a
+    document is validated once against the limits, then served from the cache.
+    """
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     chain: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: ParserCache(maxsize=512),
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
     ]
     if settings.mask_errors:

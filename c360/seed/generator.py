@@ -98,9 +98,29 @@ def messy_phone(rng: random.Random, digits: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Volumes:
+    """Mean rows per customer. The demo keeps a small store; the benchmark asks for a busier one.
+
+    ``tickets`` None keeps the demo's rule: one ticket plus one per ten orders, on average.
+    """
+
+    orders: float = 9
+    tickets: float | None = None
+    interactions: float = 18
+
+    def cap(self, mean: float, floor: int) -> int:
+        return max(floor, int(mean * 6))
+
+
+DEMO = Volumes()
+BENCH = Volumes(orders=20.5, tickets=10.5, interactions=50.5)
+
+
 class Generator:
-    def __init__(self, seed: int = 360, as_of: datetime = AS_OF) -> None:
+    def __init__(self, seed: int = 360, as_of: datetime = AS_OF, volumes: Volumes = DEMO) -> None:
         self.seed = seed
+        self.volumes = volumes
         self.rng = random.Random(seed)
         self.as_of = as_of
         self.ids = {"order": 0, "item": 0, "ticket": 0, "comment": 0, "interaction": 0}
@@ -253,7 +273,8 @@ class Generator:
 
     def _orders(self, chunk: Chunk, cid: str, created: datetime) -> int:
         rng = self.rng
-        count = min(int(rng.expovariate(1 / 9)), 60)
+        mean = self.volumes.orders
+        count = min(int(rng.expovariate(1 / mean)), self.volumes.cap(mean, 60))
         for _ in range(count):
             oid = self._next("order")
             placed = self._when((self.as_of - created).days + 1, created)
@@ -293,7 +314,8 @@ class Generator:
 
     def _tickets(self, chunk: Chunk, cid: str, created: datetime, orders: int) -> None:
         rng = self.rng
-        for _ in range(min(int(rng.expovariate(1 / (1.0 + orders / 10))), 12)):
+        mean = self.volumes.tickets or 1.0 + orders / 10
+        for _ in range(min(int(rng.expovariate(1 / mean)), self.volumes.cap(self.volumes.tickets or 0, 12))):
             tid = self._next("ticket")
             opened = self._when((self.as_of - created).days + 1, created)
             priority = rng.choices(["low", "normal", "high", "urgent"], [20, 55, 20, 5])[0]
@@ -347,7 +369,8 @@ class Generator:
     def _interactions(self, chunk: Chunk, cid: str, created: datetime) -> None:
         rng = self.rng
         window = min((self.as_of - created).days + 1, 730)
-        for _ in range(min(int(rng.expovariate(1 / 18)), 150)):
+        mean = self.volumes.interactions
+        for _ in range(min(int(rng.expovariate(1 / mean)), self.volumes.cap(mean, 150))):
             at = self._when(window)
             kind = rng.choices(
                 [

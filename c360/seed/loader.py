@@ -60,7 +60,11 @@ async def _load_graph(graph: GraphStore, chunk: gen.Chunk) -> None:
 
 
 async def seed(
-    settings: Settings, customers: int, seed_value: int = 360, progress: bool = True
+    settings: Settings,
+    customers: int,
+    seed_value: int = 360,
+    progress: bool = True,
+    volumes: gen.Volumes = gen.DEMO,
 ) -> SeedReport:
     """Replace all data with a generated data set of ``customers`` customers."""
     if not 1 <= customers <= 1_000_000:
@@ -73,7 +77,7 @@ async def seed(
     try:
         await ensure_constraints(graph)
         await reset(postgres, graph)
-        generator = gen.Generator(seed_value)
+        generator = gen.Generator(seed_value, volumes=volumes)
         # The graph load of one chunk runs while the next chunk is generated and copied: Neo4j works on its own core.
         pending: asyncio.Task[None] | None = None
         with tqdm(total=customers, unit="customers", disable=not progress, desc="seeding") as bar:

@@ -95,7 +95,8 @@ class LocalNeo4j:
     def _password(self) -> str:
         if self.password_file.exists():
             return self.password_file.read_text().strip()
-        password = secrets.token_urlsafe(18)
+        # Hex, never a leading '-': the admin tool would read such a password as an option.
+        password = secrets.token_hex(18)
         env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf)}
         subprocess.run(
             [self._java(), "-cp", f"{self.lib}/*", ADMIN_TOOL, "dbms", "set-initial-password", password],

@@ -1,0 +1,151 @@
+"""The benchmark's own servers and data set: started under ``var/bench``, seeded once per size, reused after.
+
+The servers are separate from the demo's and the tests' (ports 54359 and 17717), so a benchmark never reseeds a
+database somebody works with, and the configured ``C360_*`` connection settings are deliberately ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import asyncpg
+
+from c360 import services
+from c360.seed.generator import BENCH, Volumes
+from core import migrations
+from core.settings import PROJECT_ROOT, Settings
+from graph_store.driver import GraphStore
+
+STATE = PROJECT_ROOT / "var" / "bench"
+PEER_SQL = Path(__file__).parent / "peers" / "postgraphile.sql"
+
+
+@dataclass(frozen=True)
+class Size:
+    name: str
+    customers: int
+    volumes: Volumes = BENCH
+
+
+SIZES = {"s": Size("s", 10_000), "m": Size("m", 100_000)}
+
+
+def bench_settings() -> Settings:
+    """Local servers only: never the configured database, which seeding would replace."""
+    base = Settings(
+        state_dir=STATE,
+        local_pg_port=54359,
+        local_neo4j_bolt_port=17717,
+        database_url=None,
+        profiles_dsn=None,
+        orders_dsn=None,
+        tickets_dsn=None,
+        interactions_dsn=None,
+        neo4j_uri=None,
+        max_page_size=200,
+        graphiql=False,
+    )
+    return services.ensure(base)
+
+
+def stop_servers() -> None:
+    from c360.services import neo4j, postgres
+
+    settings = Settings(state_dir=STATE, local_pg_port=54359, local_neo4j_bolt_port=17717)
+    neo4j.LocalNeo4j(settings).stop()
+    postgres.LocalPostgres(settings).stop()
+
+
+async def _statement_stats_ready(dsn: str) -> bool:
+    conn = await asyncpg.connect(dsn)
+    try:
+        preloaded = await conn.fetchval("SHOW shared_preload_libraries")
+        if "pg_stat_statements" not in preloaded:
+            await conn.execute("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+            return False
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        return True
+    finally:
+        await conn.close()
+
+
+def prepare(size: Size, reseed: bool = False, progress: bool = True) -> Settings:
+    """Servers up with statement statistics, schema migrated, data of ``size`` loaded (once), peers' SQL applied."""
+    from c360.services import postgres
+
+    settings = bench_settings()
+    dsn = settings.dsn_for("profiles")
+    if not asyncio.run(_statement_stats_ready(dsn)):
+        local = postgres.LocalPostgres(settings)
+        local.stop()
+        local.ensure_running()
+        if not asyncio.run(_statement_stats_ready(dsn)):
+            raise RuntimeError("pg_stat_statements could not be preloaded on the benchmark's PostgreSQL")
+    migrations.upgrade(settings)
+    marker = STATE / "dataset.json"
+    wanted = {"size": size.name, "customers": size.customers, "volumes": asdict(size.volumes)}
+    have = json.loads(marker.read_text()) if marker.exists() else None
+    if reseed or have != wanted or asyncio.run(_customers(dsn)) != size.customers:
+        from c360.seed.loader import seed
+
+        marker.unlink(missing_ok=True)
+        asyncio.run(seed(settings, size.customers, 360, progress=progress, volumes=size.volumes))
+        marker.write_text(json.dumps(wanted))
+    asyncio.run(_apply_peer_sql(dsn))
+    return settings
+
+
+async def _customers(dsn: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        count: int = await conn.fetchval("SELECT count(*) FROM profiles.customers")
+        return count
+    finally:
+        await conn.close()
+
+
+async def _apply_peer_sql(dsn: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(PEER_SQL.read_text())
+    finally:
+        await conn.close()
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the workload asks for, drawn with a fixed seed so every system and every run sees the same requests."""
+
+    customer_ids: list[str]
+    phones: list[str]
+
+
+async def draw_inputs(settings: Settings, count: int, seed: int = 6) -> Inputs:
+    """Customers of every kind (busy or quiet), and phones that belong to exactly one customer."""
+    conn = await asyncpg.connect(settings.dsn_for("profiles"))
+    try:
+        ids = [r["id"] for r in await conn.fetch("SELECT id::text AS id FROM profiles.customers ORDER BY id")]
+    finally:
+        await conn.close()
+    rng = random.Random(seed)
+    chosen = rng.sample(ids, min(count, len(ids)))
+    graph = GraphStore(settings)
+    try:
+        rows = await graph.read(
+            """
+            UNWIND $ids AS id
+            MATCH (c:Customer {id: id})-[:HAS_IDENTIFIER]->(i:Identifier {type: 'phone'})
+            WHERE COUNT { (i)<-[:HAS_IDENTIFIER]-(:Customer) } = 1
+            RETURN id, min(i.value) AS phone ORDER BY id
+            """,
+            ids=chosen,
+        )
+    finally:
+        await graph.close()
+    phones = [r["phone"] for r in rows]
+    rng.shuffle(phones)
+    return Inputs(customer_ids=chosen, phones=phones)

@@ -1,0 +1,291 @@
+"""One benchmark run: prepare the data, start every system, check they agree, then load them in turn.
+
+Systems run interleaved (each round visits them in a rotated order) against the same PostgreSQL and Neo4j, so
+drift on a shared machine hits all of them alike, and the report states ratios measured in the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+from tqdm import tqdm
+
+from bench import data, measure, workload
+from bench.systems import Server, api_server, floor_server, postgraphile_server
+from bench.workload import API, FLOOR, POSTGRAPHILE, QUERIES
+from core.settings import Settings
+
+STEPS = {
+    "api-router": "bench.variants:router_app",
+    "api-uncached": "bench.variants:uncached_app",
+    "api-stdjson": "bench.variants:stdjson_app",
+}
+"""API variants that each undo one speed step, to show that step's effect next to the production API."""
+
+
+@dataclass
+class Options:
+    size: str = "m"
+    duration: float = 10.0
+    warmup: float = 2.0
+    connections: int = 16
+    rounds: int = 2
+    samples: int = 200
+    queries: tuple[str, ...] = tuple(QUERIES)
+    steps: bool = False
+    rate_fraction: float = 0.5
+    server_core: int | None = 0
+    load_core: int | None = 1
+    progress: bool = True
+    reseed: bool = False
+    command: str = "c360 bench"
+
+
+@dataclass
+class Verdict:
+    system: str
+    query: str
+    requests: int
+    difference: str | None = None
+
+    @property
+    def equal(self) -> bool:
+        return self.difference is None
+
+
+@dataclass
+class Run:
+    query: str
+    system: str
+    mode: str
+    round: int
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    failures: int
+    cpu_ms_per_request: float
+    peak_rss_mb: float
+    sql_per_request: float
+    cypher_per_request: float
+    rate: int | None = None
+
+
+@dataclass
+class Outcome:
+    options: Options
+    verdicts: list[Verdict] = field(default_factory=list)
+    runs: list[Run] = field(default_factory=list)
+    rates: dict[str, int] = field(default_factory=dict)
+
+
+@contextmanager
+def serving(settings: Settings, options: Options) -> Iterator[dict[str, Server]]:
+    servers = [
+        api_server(settings, options.server_core),
+        postgraphile_server(settings, options.server_core),
+        floor_server(settings, options.server_core),
+    ]
+    if options.steps:
+        servers += [
+            api_server(settings, options.server_core, name, factory) for name, factory in STEPS.items()
+        ]
+    with ExitStack() as stack:
+        for server in servers:
+            stack.callback(server.stop)
+            server.start()
+        yield {s.name: s for s in servers}
+
+
+def _ask(client: httpx.Client, server: Server, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    path, body = workload.request(server.name, query, variables)
+    answer: dict[str, Any] = client.post(
+        server.base + path, content=body, headers={"content-type": "application/json"}, timeout=30
+    ).json()
+    if answer.get("errors"):
+        raise AnswerError(orjson.dumps(answer["errors"]).decode()[:300])
+    data_part: dict[str, Any] = answer["data"]
+    return data_part
+
+
+class AnswerError(Exception):
+    pass
+
+
+def _first_difference(ours: Any, theirs: Any, path: str = "") -> str | None:
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        for key in sorted(set(ours) | set(theirs)):
+            if key not in ours or key not in theirs:
+                return f"{path}.{key}: present in only one answer"
+            found = _first_difference(ours[key], theirs[key], f"{path}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(ours, list) and isinstance(theirs, list):
+        if len(ours) != len(theirs):
+            return f"{path}: {len(ours)} items against {len(theirs)}"
+        for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+            found = _first_difference(a, b, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    return None if ours == theirs else f"{path}: {_short(ours)} against {_short(theirs)}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def gate(
+    servers: dict[str, Server], inputs: data.Inputs, queries: tuple[str, ...]
+) -> tuple[list[Verdict], dict[tuple[str, str], list[str]]]:
+    """Ask every system every request of the workload, compare each answer with the API's, and keep the bodies.
+
+    Paged queries walk the same pages in each system, each with its own cursors.
+    """
+    verdicts: list[Verdict] = []
+    bodies: dict[tuple[str, str], list[str]] = {}
+    with httpx.Client() as client:
+        for query in queries:
+            reference: list[Any] = []
+            for name, server in servers.items():
+                if not workload.supports(name, query):
+                    continue
+                verdict = Verdict(name, query, 0)
+                sent: list[str] = []
+                try:
+                    for i, (variables, answer) in enumerate(_walk(client, server, query, inputs)):
+                        sent.append(workload.request(name, query, variables)[1].decode())
+                        shaped = workload.comparable(query, name, answer)
+                        if name == API:
+                            reference.append(shaped)
+                            continue
+                        expected = reference[i]
+                        if name == POSTGRAPHILE:
+                            expected = workload.without_graph(expected)
+                        difference = _first_difference(expected, shaped)
+                        if difference and verdict.difference is None:
+                            verdict.difference = (
+                                f"request {i} ({orjson.dumps(variables).decode()}): {difference}"
+                            )
+                except AnswerError as exc:
+                    verdict.difference = f"error answer: {exc}"
+                verdict.requests = len(sent)
+                verdicts.append(verdict)
+                bodies[(name, query)] = sent
+    return verdicts, bodies
+
+
+def _walk(
+    client: httpx.Client, server: Server, query: str, inputs: data.Inputs
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    spec = QUERIES[query]
+    if spec.paged:
+        after: str | None = None
+        for _ in range(workload.PAGES):
+            variables = {"after": after}
+            answer = _ask(client, server, query, variables)
+            yield variables, answer
+            after = workload.next_cursor(server.name, query, answer)
+        return
+    values = inputs.phones if query == "q5" else inputs.customer_ids
+    key = "phone" if query == "q5" else "id"
+    for value in values:
+        variables = {key: value}
+        yield variables, _ask(client, server, query, variables)
+
+
+def _measure(
+    server: Server, dsn: str, query: str, load: measure.Load, options: Options, mode: str, round_: int
+) -> Run:
+    asyncio.run(measure.reset_statements(dsn))
+    cypher_before = measure.cypher_calls(server)
+    cpu_before = measure.cpu_seconds(server.pid)
+    result = measure.autocannon(load, options.load_core)
+    cpu = measure.cpu_seconds(server.pid) - cpu_before
+    sql = asyncio.run(measure.statements(dsn))
+    cypher = measure.cypher_calls(server) - cypher_before
+    done = max(int(result["requests"]["total"]), 1)
+    failures = int(result.get("errors", 0)) + int(result.get("non2xx", 0)) + int(result.get("timeouts", 0))
+    return Run(
+        query=query,
+        system=server.name,
+        mode=mode,
+        round=round_,
+        requests=done,
+        seconds=float(result["duration"]),
+        rps=float(result["requests"]["average"]),
+        p50_ms=float(result["latency"]["p50"]),
+        p99_ms=float(result["latency"]["p99"]),
+        failures=failures + int(result.get("graphqlErrors", 0)),
+        cpu_ms_per_request=1000 * cpu / done,
+        peak_rss_mb=measure.peak_rss_mb(server.pid),
+        sql_per_request=sql / done,
+        cypher_per_request=cypher / done,
+        rate=load.rate,
+    )
+
+
+def run(options: Options) -> Outcome:
+    """Prepare, gate, then measure throughput and fixed-rate latency for each query, systems interleaved."""
+    settings = data.prepare(data.SIZES[options.size], reseed=options.reseed, progress=options.progress)
+    dsn = settings.dsn_for("profiles")
+    inputs = asyncio.run(data.draw_inputs(settings, options.samples))
+    outcome = Outcome(options)
+    with serving(settings, options) as servers:
+        verdicts, bodies = gate(servers, inputs, options.queries)
+        outcome.verdicts = verdicts
+        passed = {(v.system, v.query) for v in verdicts if v.equal}
+        steps = len(options.queries) * (1 + 2 * options.rounds)
+        with tqdm(total=steps, desc="load", disable=not options.progress) as bar:
+            for query in options.queries:
+                timed = [servers[name] for name in servers if (name, query) in passed]
+                if not timed:
+                    bar.update(1 + 2 * options.rounds)
+                    continue
+                for server in timed:
+                    url = server.base + workload.request(server.name, query, {})[0]
+                    measure.autocannon(
+                        measure.Load(url, bodies[(server.name, query)], options.connections, options.warmup),
+                        options.load_core,
+                    )
+                bar.update()
+                for mode in ("throughput", "latency"):
+                    rate = None
+                    if mode == "latency":
+                        peak = min(
+                            statistics.median(
+                                r.rps for r in outcome.runs if r.query == query and r.system == s.name
+                            )
+                            for s in timed
+                        )
+                        rate = max(1, int(peak * options.rate_fraction))
+                        outcome.rates[query] = rate
+                    for round_ in range(options.rounds):
+                        for server in _rotated(timed, round_):
+                            url = server.base + workload.request(server.name, query, {})[0]
+                            load = measure.Load(
+                                url, bodies[(server.name, query)], options.connections, options.duration, rate
+                            )
+                            outcome.runs.append(_measure(server, dsn, query, load, options, mode, round_))
+                        bar.update()
+    return outcome
+
+
+def _rotated(items: list[Server], shift: int) -> list[Server]:
+    if not items:
+        return items
+    shift %= len(items)
+    return items[shift:] + items[:shift]
+
+
+__all__ = ["FLOOR", "Options", "Outcome", "run"]

@@ -1,0 +1,87 @@
+"""Where a request's time goes: one query of the workload, run in process through the ASGI app under pyinstrument.
+
+    uv run --group bench python -m bench.profile q1 --requests 300 --concurrency 8
+
+Uses the benchmark's data (``c360 bench --size s`` or ``m`` first) and writes the text and HTML profiles to
+``bench/results/profile-<query>.{txt,html}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+
+import httpx
+from pyinstrument import Profiler
+
+from bench import data, workload
+from bench.report import RESULTS
+
+
+async def _drive(query: str, requests: int, concurrency: int, profiler: Profiler) -> None:
+    from app import create_app
+    from core.settings import Settings
+
+    settings = data.bench_settings()
+    inputs = await data.draw_inputs(settings, 200)
+    os.environ.update(
+        {
+            "C360_DATABASE_URL": settings.dsn_for("profiles"),
+            "C360_NEO4J_URI": settings.neo4j_uri or "",
+            "C360_NEO4J_PASSWORD": settings.neo4j_password or "",
+        }
+    )
+    app = create_app(Settings(max_page_size=200, graphiql=False))
+    variables: list[dict[str, str | None]]
+    if QUERY_SPEC[query].paged:
+        variables = [{"after": None}]
+    elif query == "q5":
+        variables = [{"phone": p} for p in inputs.phones]
+    else:
+        variables = [{"id": i} for i in inputs.customer_ids]
+    bodies = [workload.request(workload.API, query, v)[1] for v in variables]
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            cycle = itertools.cycle(bodies)
+
+            async def worker(count: int) -> None:
+                for _ in range(count):
+                    answer = await client.post(
+                        "/graphql", content=next(cycle), headers={"content-type": "application/json"}
+                    )
+                    if answer.status_code != 200 or "errors" in answer.json():
+                        raise RuntimeError(answer.text[:300])
+
+            await worker(20)
+            profiler.start()
+            await asyncio.gather(*(worker(requests // concurrency) for _ in range(concurrency)))
+            profiler.stop()
+
+
+QUERY_SPEC = workload.QUERIES
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("query", choices=sorted(workload.QUERIES))
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    profiler = Profiler(interval=0.0005, async_mode="disabled")
+    asyncio.run(_drive(args.query, args.requests, args.concurrency, profiler))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    text = profiler.output_text(unicode=True, color=False, show_all=False)
+    flat = profiler.output_text(unicode=True, color=False, flat=True)
+    (RESULTS / f"profile-{args.query}-flat.txt").write_text(flat)
+    (RESULTS / f"profile-{args.query}.txt").write_text(text)
+    (RESULTS / f"profile-{args.query}.html").write_text(profiler.output_html())
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

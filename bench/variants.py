@@ -1,0 +1,93 @@
+"""API variants for the report's speed steps: each is the production app with exactly one step undone.
+
+``uvicorn bench.variants:router_app --factory`` and so on; the harness starts them with ``--steps``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from starlette.routing import Route
+from starlette.types import ASGIApp
+from strawberry.asgi import GraphQL
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.fastapi import BaseContext, GraphQLRouter
+
+from app import METHODS, GraphQLApp, create_app
+from core.context import RequestContext
+from core.settings import Settings
+from resolvers.edges import UNIFIED
+from schema import unified_schema
+
+
+def _swap(
+    make: Callable[[GraphQLApp], ASGIApp | None], router: GraphQLRouter[Any, None] | None = None
+) -> FastAPI:
+    app = create_app(Settings())
+    for i, route in enumerate(app.router.routes):
+        if isinstance(route, Route) and route.path == "/graphql":
+            production: GraphQLApp = route.app  # type: ignore[assignment]
+            replacement = make(production)
+            if replacement is None:
+                del app.router.routes[i]
+            else:
+                app.router.routes[i] = Route("/graphql", replacement, methods=METHODS)
+            break
+    if router is not None:
+        app.include_router(router, prefix="/graphql")
+    return app
+
+
+class RouterContext(RequestContext, BaseContext):
+    def __init__(self, production: GraphQLApp, request: Request) -> None:
+        RequestContext.__init__(self, production._holder["sources"], UNIFIED, request)
+        BaseContext.__init__(self)
+
+
+def router_app() -> FastAPI:
+    """Step undone: strawberry's FastAPI ``GraphQLRouter`` instead of the ASGI app mounted directly."""
+    found: dict[str, GraphQLApp] = {}
+
+    def take(production: GraphQLApp) -> None:
+        found["app"] = production
+
+    async def context(request: Request) -> RouterContext:
+        return RouterContext(found["app"], request)
+
+    router: GraphQLRouter[Any, None] = GraphQLRouter(
+        unified_schema(Settings()), context_getter=context, graphql_ide=None
+    )
+    return _swap(take, router)
+
+
+def uncached_app() -> FastAPI:
+    """Step undone: no parser and validation caches, so every request parses and validates its document."""
+
+    def make(production: GraphQLApp) -> ASGIApp:
+        schema = unified_schema(Settings())
+        schema.extensions = tuple(e for e in schema.extensions if not _is_cache(e))
+        return GraphQLApp(schema, production._holder, UNIFIED, ide=False)
+
+    return _swap(make)
+
+
+def _is_cache(factory: Any) -> bool:
+    made = factory() if callable(factory) else factory
+    return isinstance(made, ParserCache | ValidationCache)
+
+
+class StdJSONApp(GraphQLApp):
+    def encode_json(self, data: object) -> bytes:
+        encoded = GraphQL.encode_json(self, data)
+        return encoded.encode() if isinstance(encoded, str) else encoded
+
+
+def stdjson_app() -> FastAPI:
+    """Step undone: the standard library's JSON encoder instead of orjson."""
+
+    def make(production: GraphQLApp) -> ASGIApp:
+        return StdJSONApp(unified_schema(Settings()), production._holder, UNIFIED, ide=False)
+
+    return _swap(make)
