@@ -12,7 +12,14 @@ from fastapi import FastAPI, Request
 from starlette.routing import Route
 from starlette.types import ASGIApp
 from strawberry.asgi import GraphQL
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.fastapi import BaseContext, GraphQLRouter
 
 from app import METHODS, GraphQLApp, create_app
@@ -91,3 +98,37 @@ def stdjson_app() -> FastAPI:
         return StdJSONApp(unified_schema(Settings()), production._holder, UNIFIED, ide=False)
 
     return _swap(make)
+
+
+def rules_per_request_app() -> FastAPI:
+    """Step undone: the depth and alias limiters made per request, whose fresh rule classes made every request
+    miss the validation cache (how the schema was built before the cache was found to miss)."""
+    settings = Settings()
+
+    def make(production: GraphQLApp) -> ASGIApp:
+        schema = unified_schema(settings)
+        schema.extensions = (
+            lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+            lambda: ParserCache(maxsize=512),
+            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: ValidationCache(maxsize=512),
+            *(e for e in schema.extensions if isinstance(e(), MaskErrors)),
+        )
+        return GraphQLApp(schema, production._holder, UNIFIED, ide=False)
+
+    return _swap(make)
+
+
+def pool_reset_app() -> FastAPI:
+    """Step undone: asyncpg's default reset on every release, one more round trip per statement."""
+    import asyncpg
+
+    original = asyncpg.create_pool
+
+    def with_default_reset(*args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("reset", None)
+        return original(*args, **kwargs)
+
+    asyncpg.create_pool = with_default_reset
+    return create_app(Settings())
