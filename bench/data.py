@@ -1,7 +1,8 @@
-"""The benchmark's own servers and data set: started under ``var/bench``, seeded once per size, reused after.
+"""The benchmark's own servers and data sets: one pair of servers per size, seeded once, reused after.
 
-The servers are separate from the demo's and the tests' (ports 54359 and 17717), so a benchmark never reseeds a
-database somebody works with, and the configured ``C360_*`` connection settings are deliberately ignored.
+Size M lives under ``var/bench`` (ports 54359 and 17717), size S under ``var/bench-s`` (54379 and 17737): the
+test suite's smoke run at S never reseeds the M data set, and neither touches the demo's or the tests' servers.
+The configured ``C360_*`` connection settings are deliberately ignored, since seeding replaces all data.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from core import migrations
 from core.settings import PROJECT_ROOT, Settings
 from graph_store.driver import GraphStore
 
-STATE = PROJECT_ROOT / "var" / "bench"
 PEER_SQL = Path(__file__).parent / "peers" / "postgraphile.sql"
 
 
@@ -28,34 +28,43 @@ PEER_SQL = Path(__file__).parent / "peers" / "postgraphile.sql"
 class Size:
     name: str
     customers: int
+    state: Path
+    pg_port: int
+    bolt_port: int
     volumes: Volumes = BENCH
 
 
-SIZES = {"s": Size("s", 10_000), "m": Size("m", 100_000)}
+SIZES = {
+    "s": Size("s", 10_000, PROJECT_ROOT / "var" / "bench-s", 54379, 17737),
+    "m": Size("m", 100_000, PROJECT_ROOT / "var" / "bench", 54359, 17717),
+}
 
 
-def bench_settings() -> Settings:
+def local_settings(size: Size) -> Settings:
+    return Settings(state_dir=size.state, local_pg_port=size.pg_port, local_neo4j_bolt_port=size.bolt_port)
+
+
+def bench_settings(size: Size) -> Settings:
     """Local servers only: never the configured database, which seeding would replace."""
-    base = Settings(
-        state_dir=STATE,
-        local_pg_port=54359,
-        local_neo4j_bolt_port=17717,
-        database_url=None,
-        profiles_dsn=None,
-        orders_dsn=None,
-        tickets_dsn=None,
-        interactions_dsn=None,
-        neo4j_uri=None,
-        max_page_size=200,
-        graphiql=False,
+    base = local_settings(size).model_copy(
+        update=dict(
+            database_url=None,
+            profiles_dsn=None,
+            orders_dsn=None,
+            tickets_dsn=None,
+            interactions_dsn=None,
+            neo4j_uri=None,
+            max_page_size=200,
+            graphiql=False,
+        )
     )
     return services.ensure(base)
 
 
-def stop_servers() -> None:
+def stop_servers(size: Size) -> None:
     from c360.services import neo4j, postgres
 
-    settings = Settings(state_dir=STATE, local_pg_port=54359, local_neo4j_bolt_port=17717)
+    settings = local_settings(size)
     neo4j.LocalNeo4j(settings).stop()
     postgres.LocalPostgres(settings).stop()
 
@@ -77,7 +86,7 @@ def prepare(size: Size, reseed: bool = False, progress: bool = True) -> Settings
     """Servers up with statement statistics, schema migrated, data of ``size`` loaded (once), peers' SQL applied."""
     from c360.services import postgres
 
-    settings = bench_settings()
+    settings = bench_settings(size)
     dsn = settings.dsn_for("profiles")
     if not asyncio.run(_statement_stats_ready(dsn)):
         local = postgres.LocalPostgres(settings)
@@ -86,7 +95,7 @@ def prepare(size: Size, reseed: bool = False, progress: bool = True) -> Settings
         if not asyncio.run(_statement_stats_ready(dsn)):
             raise RuntimeError("pg_stat_statements could not be preloaded on the benchmark's PostgreSQL")
     migrations.upgrade(settings)
-    marker = STATE / "dataset.json"
+    marker = size.state / "dataset.json"
     wanted = {"size": size.name, "customers": size.customers, "volumes": asdict(size.volumes)}
     have = json.loads(marker.read_text()) if marker.exists() else None
     if reseed or have != wanted or asyncio.run(_customers(dsn)) != size.customers:

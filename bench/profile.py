@@ -2,7 +2,7 @@
 
     uv run --group bench python -m bench.profile q1 --requests 300 --concurrency 8
 
-Uses the benchmark's data (``c360 bench --size s`` or ``m`` first) and writes the text and HTML profiles to
+Uses the benchmark's data of ``--size`` (run ``c360 bench`` at that size first) and writes the text and HTML profiles to
 ``bench/results/profile-<query>.{txt,html}``.
 """
 
@@ -20,11 +20,11 @@ from bench import data, workload
 from bench.report import RESULTS
 
 
-async def _drive(query: str, requests: int, concurrency: int, profiler: Profiler) -> None:
+async def _drive(query: str, size: str, requests: int, concurrency: int, profiler: Profiler) -> None:
     from app import create_app
     from core.settings import Settings
 
-    settings = data.bench_settings()
+    settings = data.bench_settings(data.SIZES[size])
     inputs = await data.draw_inputs(settings, 200)
     os.environ.update(
         {
@@ -69,11 +69,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("query", choices=sorted(workload.QUERIES))
+    parser.add_argument("--size", choices=sorted(data.SIZES), default="m")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     profiler = Profiler(interval=0.0005, async_mode="disabled")
-    asyncio.run(_drive(args.query, args.requests, args.concurrency, profiler))
+    asyncio.run(_drive(args.query, args.size, args.requests, args.concurrency, profiler))
     RESULTS.mkdir(parents=True, exist_ok=True)
     text = profiler.output_text(unicode=True, color=False, show_all=False)
     flat = profiler.output_text(unicode=True, color=False, flat=True)

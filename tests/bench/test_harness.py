@@ -6,22 +6,26 @@ gate passes, and the API's round trips for the list queries, which are counts.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bench import harness, report
+from bench import data, harness, report
 from bench.workload import API, FLOOR, POSTGRAPHILE, QUERIES, supports
 
 pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.fixture(scope="module")
-def outcome() -> harness.Outcome:
+def outcome() -> Iterator[harness.Outcome]:
     options = harness.Options(
         size="s", duration=1.0, warmup=0.5, connections=4, rounds=1, samples=20, progress=False
     )
-    return harness.run(options)
+    try:
+        yield harness.run(options)
+    finally:
+        data.stop_servers(data.SIZES["s"])
 
 
 def test_every_system_returns_the_same_data(outcome: harness.Outcome) -> None:
