@@ -218,7 +218,9 @@ def _measure(
     cpu = measure.cpu_seconds(server.pid) - cpu_before
     sql = asyncio.run(measure.statements(dsn))
     cypher = measure.cypher_calls(server) - cypher_before
+    # Costs are divided by requests sent: the server also served those still in flight when the run stopped.
     done = max(int(result["requests"]["total"]), 1)
+    sent = max(int(result["requests"].get("sent", done)), done)
     failures = int(result.get("errors", 0)) + int(result.get("non2xx", 0)) + int(result.get("timeouts", 0))
     return Run(
         query=query,
@@ -231,10 +233,10 @@ def _measure(
         p50_ms=float(result["latency"]["p50"]),
         p99_ms=float(result["latency"]["p99"]),
         failures=failures + int(result.get("graphqlErrors", 0)),
-        cpu_ms_per_request=1000 * cpu / done,
+        cpu_ms_per_request=1000 * cpu / sent,
         peak_rss_mb=measure.peak_rss_mb(server.pid),
-        sql_per_request=sql / done,
-        cypher_per_request=cypher / done,
+        sql_per_request=sql / sent,
+        cypher_per_request=cypher / sent,
         rate=load.rate,
     )
 

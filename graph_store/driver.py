@@ -47,7 +47,32 @@ class GraphStore:
         return list(result.records)
 
     async def read(self, query: LiteralString, **params: Any) -> list[neo4j.Record]:
-        return await self._run("read", query, params)
+        """An auto-commit read: RUN and PULL go out together, with no BEGIN and COMMIT around them.
+
+        That costs about a third less client CPU and wall time than a managed transaction (measured on the
+        identifiers batch, see docs/benchmark.md). Sessions share ``execute_query``'s bookmark manager, so reads
+        still see earlier writes on a cluster; a transient failure is tried once more.
+        """
+        CYPHER_CALLS.labels("read").inc()
+        ROUND_TRIPS.cypher += 1
+        for attempt in (1, 2):
+            try:
+                async with self.driver.session(
+                    database=self.database,
+                    default_access_mode=neo4j.READ_ACCESS,
+                    bookmark_manager=self.driver.execute_query_bookmark_manager,
+                ) as session:
+                    result = await session.run(query, params)
+                    return [record async for record in result]
+            except (SessionExpired, TransientError) as exc:
+                if attempt == 1:
+                    continue
+                SOURCE_ERRORS.labels("neo4j").inc()
+                raise SourceUnavailable("neo4j", exc) from exc
+            except UNAVAILABLE as exc:
+                SOURCE_ERRORS.labels("neo4j").inc()
+                raise SourceUnavailable("neo4j", exc) from exc
+        raise AssertionError("unreachable")
 
     async def write(self, query: LiteralString, **params: Any) -> list[neo4j.Record]:
         return await self._run("write", query, params)

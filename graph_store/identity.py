@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from graph_store.driver import GraphStore
@@ -22,12 +22,17 @@ class LinkedIdentifier:
 async def identifiers_by_customer(
     store: GraphStore, customer_ids: Sequence[str]
 ) -> dict[str, list[LinkedIdentifier]]:
-    """Every identifier linked to each customer, in one Cypher call."""
+    """Every identifier linked to each customer, in one Cypher call.
+
+    The instant comes back as epoch seconds and microseconds: the driver's temporal hydration (a zoned
+    ``DateTime``, then ``to_native``) cost more CPU than the rest of this call.
+    """
     records = await store.read(
         """
         UNWIND $ids AS id
         MATCH (:Customer {id: id})-[r:HAS_IDENTIFIER]->(i:Identifier)
-        RETURN id, i.type AS type, i.value AS value, r.source AS source, r.observedAt AS observedAt
+        RETURN id, i.type AS type, i.value AS value, r.source AS source,
+               r.observedAt.epochSeconds AS seconds, r.observedAt.microsecond AS micros
         ORDER BY id, type, value
         """,
         ids=list(customer_ids),
@@ -36,7 +41,10 @@ async def identifiers_by_customer(
     for rec in records:
         found.setdefault(rec["id"], []).append(
             LinkedIdentifier(
-                IdentifierType(rec["type"]), rec["value"], rec["source"], rec["observedAt"].to_native()
+                IdentifierType(rec["type"]),
+                rec["value"],
+                rec["source"],
+                datetime.fromtimestamp(rec["seconds"], UTC).replace(microsecond=rec["micros"]),
             )
         )
     return found
