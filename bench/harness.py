@@ -38,7 +38,7 @@ STEP_QUERIES = ("q1", "q3")
 class Options:
     size: str = "m"
     duration: float = 10.0
-    warmup: float = 2.0
+    warmup: float = 5.0
     connections: int = 16
     rounds: int = 2
     samples: int = 200

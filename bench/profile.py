@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import itertools
 import os
+from typing import Any
 
 import httpx
 from pyinstrument import Profiler
@@ -63,6 +64,44 @@ async def _drive(query: str, size: str, requests: int, concurrency: int, profile
 
 QUERY_SPEC = workload.QUERIES
 
+BUCKETS = (
+    ("GraphQL execution (graphql-core)", ("graphql/",)),
+    ("strawberry (resolver wrappers, HTTP view, extensions)", ("strawberry/",)),
+    ("asyncpg (PostgreSQL driver)", ("asyncpg/",)),
+    ("neo4j driver", ("neo4j/",)),
+    ("DataLoader batching", ("aiodataloader/",)),
+    ("ASGI stack (starlette, fastapi)", ("starlette/", "fastapi/")),
+    (
+        "load client (httpx, in process)",
+        ("httpx/", "httpcore/", "http/cookiejar", "urllib/", "bench/profile"),
+    ),
+    ("event loop and sockets (asyncio)", ("asyncio/", "selectors", "socket")),
+    ("this API's code", ("core/", "subgraphs/", "graph_store/", "resolvers/", "schema/", "app.py")),
+)
+
+
+def buckets(profiler: Profiler, requests: int) -> str:
+    """Self time of every frame, summed by the library it belongs to, per request."""
+    session = profiler.last_session
+    assert session is not None
+    totals: dict[str, float] = {}
+    stack: list[tuple[Any, str]] = [(session.root_frame(), "")]
+    while stack:
+        frame, parent_path = stack.pop()
+        if frame is None:
+            continue
+        # Self time sits in synthetic "[self]" leaves, which carry no path: they belong to their parent.
+        path = frame.file_path or parent_path
+        stack.extend((child, path) for child in frame.children)
+        own = frame.time - sum(child.time for child in frame.children)
+        name = next((label for label, parts in BUCKETS if any(p in path for p in parts)), "other")
+        totals[name] = totals.get(name, 0.0) + max(own, 0.0)
+    whole = sum(totals.values()) or 1.0
+    lines = ["| where | ms per request | share |", "|---|---|---|"]
+    for name, seconds in sorted(totals.items(), key=lambda kv: -kv[1]):
+        lines.append(f"| {name} | {1000 * seconds / requests:.2f} | {seconds / whole:.0%} |")
+    return "\n".join(lines)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(
@@ -79,9 +118,12 @@ def main() -> None:
     text = profiler.output_text(unicode=True, color=False, show_all=False)
     flat = profiler.output_text(unicode=True, color=False, flat=True)
     (RESULTS / f"profile-{args.query}-flat.txt").write_text(flat)
+    table = buckets(profiler, args.requests)
+    (RESULTS / f"profile-{args.query}.md").write_text(table + "\n")
     (RESULTS / f"profile-{args.query}.txt").write_text(text)
     (RESULTS / f"profile-{args.query}.html").write_text(profiler.output_html())
     print(text)
+    print(table)
 
 
 if __name__ == "__main__":

@@ -157,7 +157,7 @@ def ingest(
 def bench(
     size: Annotated[str, typer.Option(help="s (10,000 customers) or m (100,000 customers).")] = "m",
     duration: Annotated[float, typer.Option(help="Seconds per measured run.")] = 10.0,
-    warmup: Annotated[float, typer.Option(help="Seconds of unrecorded load per system and query.")] = 2.0,
+    warmup: Annotated[float, typer.Option(help="Seconds of unrecorded load per system and query.")] = 5.0,
     connections: Annotated[int, typer.Option(help="Concurrent connections of the load generator.")] = 16,
     rounds: Annotated[int, typer.Option(help="Interleaved rounds per mode; the report takes medians.")] = 2,
     queries: Annotated[str, typer.Option(help="Comma-separated subset of q1..q5.")] = "q1,q2,q3,q4,q5",

@@ -29,8 +29,14 @@ class PageInfo:
 
 @strawberry.type(description="One item of a page with its cursor.")
 class Edge(Generic[T]):
-    cursor: str = strawberry.field(description="Opaque cursor of this item.")
     node: T = strawberry.field(description="The item.")
+    row: strawberry.Private[Any]
+    cursor_of: strawberry.Private[Callable[[Any], str]]
+
+    @strawberry.field(description="Opaque cursor of this item.")
+    def cursor(self) -> str:
+        """Encoded only when asked for: lists read through ``nodes`` never pay for their cursors."""
+        return self.cursor_of(self.row)
 
 
 @strawberry.type(description="A page of items (Relay cursor connection).")
@@ -79,12 +85,13 @@ def page_of(
     cursor: Callable[[Any], str],
 ) -> tuple[list[Edge[N]], PageInfo]:
     """Edges and page info from up to ``first + 1`` rows fetched in order (the extra row tells that more follow)."""
-    edges = [Edge(cursor=cursor(row), node=node(row)) for row in rows[:first]]
+    page = rows[:first]
+    edges = [Edge(node=node(row), row=row, cursor_of=cursor) for row in page]
     info = PageInfo(
         has_next_page=len(rows) > first,
         has_previous_page=has_previous,
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None,
+        start_cursor=cursor(page[0]) if page else None,
+        end_cursor=cursor(page[-1]) if page else None,
     )
     return edges, info
 
