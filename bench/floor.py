@@ -190,8 +190,8 @@ class Floor:
         # Two statements, not `$1 IS NULL OR id > $1`: PostgreSQL cannot use the primary key for that one.
         select = "SELECT id::text AS id, full_name, loyalty_tier FROM profiles.customers"
         if after is None:
-            return await self.fetch(f"{select} ORDER BY id LIMIT $1", size)
-        return await self.fetch(f"{select} WHERE id > $1::uuid ORDER BY id LIMIT $2", after, size)
+            return await self.fetch(f"{select} ORDER BY customers.id LIMIT $1", size)
+        return await self.fetch(f"{select} WHERE id > $1::uuid ORDER BY customers.id LIMIT $2", after, size)
 
     async def q3(self, params: dict[str, Any]) -> dict[str, Any]:
         page = await self._page(50, params.get("after"))

@@ -78,7 +78,10 @@ async def search(
     args.append(limit)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     return await db.fetch(
-        f"SELECT {COLUMNS} FROM profiles.customers {where} ORDER BY id LIMIT ${len(args)}", *args
+        # `customers.id`, the uuid column: a bare `id` would name the text alias of the select list, and sorting
+        # by that text scans and sorts the whole table instead of walking the primary key.
+        f"SELECT {COLUMNS} FROM profiles.customers {where} ORDER BY customers.id LIMIT ${len(args)}",
+        *args,
     )
 
 
