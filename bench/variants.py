@@ -132,3 +132,8 @@ def pool_reset_app() -> FastAPI:
 
     asyncpg.create_pool = with_default_reset
     return create_app(Settings())
+
+
+def default_gc_app() -> FastAPI:
+    """Step undone: Python's default garbage-collector thresholds, nothing frozen."""
+    return create_app(Settings(gc_gen0_threshold=0))

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_body_bytes: int = 256 * 1024
     graphiql: bool = True
+    gc_gen0_threshold: int = 20_000
+    """Allocations between young-generation collections; 0 keeps Python's defaults (see ``app.tune_gc``)."""
     mask_errors: bool = True
 
     def dsn_for(self, subgraph: str) -> str:
