@@ -16,6 +16,7 @@ from pathlib import Path
 import asyncpg
 
 from c360 import services
+from c360.seed import loader
 from c360.seed.generator import BENCH, Volumes
 from core import migrations
 from core.settings import PROJECT_ROOT, Settings
@@ -98,23 +99,12 @@ def prepare(size: Size, reseed: bool = False, progress: bool = True) -> Settings
     marker = size.state / "dataset.json"
     wanted = {"size": size.name, "customers": size.customers, "volumes": asdict(size.volumes)}
     have = json.loads(marker.read_text()) if marker.exists() else None
-    if reseed or have != wanted or asyncio.run(_customers(dsn)) != size.customers:
-        from c360.seed.loader import seed
-
+    if reseed or have != wanted or asyncio.run(loader.customer_count(settings)) != size.customers:
         marker.unlink(missing_ok=True)
-        asyncio.run(seed(settings, size.customers, 360, progress=progress, volumes=size.volumes))
+        asyncio.run(loader.seed(settings, size.customers, 360, progress=progress, volumes=size.volumes))
         marker.write_text(json.dumps(wanted))
     asyncio.run(_apply_peer_sql(dsn))
     return settings
-
-
-async def _customers(dsn: str) -> int:
-    conn = await asyncpg.connect(dsn)
-    try:
-        count: int = await conn.fetchval("SELECT count(*) FROM profiles.customers")
-        return count
-    finally:
-        await conn.close()
 
 
 async def _apply_peer_sql(dsn: str) -> None:
@@ -131,6 +121,12 @@ class Inputs:
 
     customer_ids: list[str]
     phones: list[str]
+
+    def variables(self, query: str) -> list[dict[str, str | None]]:
+        """The variables of each request of a query looked up by key (Q5 by phone, the others by id)."""
+        if query == "q5":
+            return [{"phone": phone} for phone in self.phones]
+        return [{"id": cid} for cid in self.customer_ids]
 
 
 async def draw_inputs(settings: Settings, count: int, seed: int = 6) -> Inputs:

@@ -16,6 +16,7 @@ import asyncpg
 import orjson
 from neo4j import AsyncDriver, AsyncGraphDatabase
 
+from core.loaders import group_rows
 from core.settings import Settings
 from graph_store.identifiers import IdentifierType, normalize
 
@@ -199,11 +200,11 @@ class Floor:
         orders, tickets = await asyncio.gather(
             self.fetch(ORDERS_LAST, ids, 5), self.fetch(TICKETS_LAST, ids, 5)
         )
-        orders_of = _group(
+        orders_of = _shaped(
             orders,
             lambda o: {"id": o["id"], "status": o["status"], "total": o["total"], "placedAt": o["placed_at"]},
         )
-        tickets_of = _group(
+        tickets_of = _shaped(
             tickets,
             lambda t: {
                 "id": t["id"],
@@ -292,17 +293,16 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """No reset statement on release: these handlers leave no session state (as in the API's pools)."""
 
 
-def _profile(row: asyncpg.Record) -> dict[str, Any]:
-    return {out: row[col] for col, out in PROFILE_KEYS}
-
-
-def _group(
+def _shaped(
     rows: Sequence[asyncpg.Record], shape: Callable[[asyncpg.Record], dict[str, Any]]
 ) -> dict[str, list[dict[str, Any]]]:
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        grouped.setdefault(row["customer_id"], []).append(shape(row))
-    return grouped
+    return {
+        customer: [shape(r) for r in found] for customer, found in group_rows(rows, "customer_id").items()
+    }
+
+
+def _profile(row: asyncpg.Record) -> dict[str, Any]:
+    return {out: row[col] for col, out in PROFILE_KEYS}
 
 
 def _default(value: Any) -> Any:

@@ -202,10 +202,7 @@ def _walk(
             yield variables, answer
             after = workload.next_cursor(server.name, query, answer)
         return
-    values = inputs.phones if query == "q5" else inputs.customer_ids
-    key = "phone" if query == "q5" else "id"
-    for value in values:
-        variables = {key: value}
+    for variables in inputs.variables(query):
         yield variables, _ask(client, server, query, variables)
 
 

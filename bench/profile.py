@@ -19,6 +19,7 @@ from pyinstrument import Profiler
 
 from bench import data, workload
 from bench.report import RESULTS
+from bench.systems import connection_env
 
 
 async def _drive(query: str, size: str, requests: int, concurrency: int, profiler: Profiler) -> None:
@@ -27,21 +28,10 @@ async def _drive(query: str, size: str, requests: int, concurrency: int, profile
 
     settings = data.bench_settings(data.SIZES[size])
     inputs = await data.draw_inputs(settings, 200)
-    os.environ.update(
-        {
-            "C360_DATABASE_URL": settings.dsn_for("profiles"),
-            "C360_NEO4J_URI": settings.neo4j_uri or "",
-            "C360_NEO4J_PASSWORD": settings.neo4j_password or "",
-        }
-    )
-    app = create_app(Settings(max_page_size=200, graphiql=False))
-    variables: list[dict[str, str | None]]
-    if QUERY_SPEC[query].paged:
-        variables = [{"after": None}]
-    elif query == "q5":
-        variables = [{"phone": p} for p in inputs.phones]
-    else:
-        variables = [{"id": i} for i in inputs.customer_ids]
+    os.environ.update(connection_env(settings))
+    app = create_app(Settings())
+    paged = workload.QUERIES[query].paged
+    variables: list[dict[str, str | None]] = [{"after": None}] if paged else inputs.variables(query)
     bodies = [workload.request(workload.API, query, v)[1] for v in variables]
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -61,8 +51,6 @@ async def _drive(query: str, size: str, requests: int, concurrency: int, profile
             await asyncio.gather(*(worker(requests // concurrency) for _ in range(concurrency)))
             profiler.stop()
 
-
-QUERY_SPEC = workload.QUERIES
 
 BUCKETS = (
     ("GraphQL execution (graphql-core)", ("graphql/",)),

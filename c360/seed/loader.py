@@ -6,6 +6,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 
+import asyncpg
 from tqdm import tqdm
 
 from c360.seed import generator as gen
@@ -111,3 +112,13 @@ async def seed(
         await graph.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+async def customer_count(settings: Settings) -> int:
+    """How many customers are loaded: whether a seeded data set is still there."""
+    conn = await asyncpg.connect(settings.dsn_for("profiles"))
+    try:
+        count: int = await conn.fetchval("SELECT count(*) FROM profiles.customers")
+        return count
+    finally:
+        await conn.close()
