@@ -31,8 +31,8 @@ def _base_settings() -> Settings:
         neo4j_uri=os.environ.get("C360_TEST_NEO4J_URI"),
         neo4j_password=os.environ.get("C360_TEST_NEO4J_PASSWORD"),
         state_dir=PROJECT_ROOT / "var" / "test",
-        local_pg_port=54339,
-        local_neo4j_bolt_port=17697,
+        local_pg_port=int(os.environ.get("C360_TEST_PG_PORT", "54339")),
+        local_neo4j_bolt_port=int(os.environ.get("C360_TEST_NEO4J_PORT", "17697")),
     )
 
 
