@@ -17,7 +17,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from core.context import CrossSource, DataSources, RequestContext
+from core import registry
 from core.errors import SourceUnavailable
 from core.postgres import Postgres
 from core.settings import Settings
@@ -25,6 +25,8 @@ from graph_store.constraints import ensure_constraints
 from graph_store.driver import GraphStore
 from resolvers.edges import UNIFIED, Edges
 from schema import PARTS, subgraph_schema, unified_schema
+from subgraphs.kit.context import CrossSource, RequestContext
+from subgraphs.kit.sources import DataSources
 
 log = logging.getLogger("c360.app")
 METHODS = ["GET", "POST"]
@@ -126,8 +128,8 @@ def tune_gc(gen0_threshold: int) -> None:
 def create_app(settings: Settings | None = None, subgraph: str | None = None) -> FastAPI:
     """The whole API (unified schema and every subgraph endpoint), or one subgraph alone for a federated deployment."""
     settings = settings or Settings()
-    if subgraph is not None and subgraph not in PARTS:
-        raise ValueError(f"unknown subgraph {subgraph!r}; choose from {', '.join(PARTS)}")
+    if subgraph is not None:
+        registry.get(subgraph)  # an unknown name fails here, before anything starts
     holder: dict[str, DataSources] = {}
 
     @asynccontextmanager
@@ -180,7 +182,7 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
     async def readyz() -> Response:
         sources = holder["sources"]
         checks: dict[str, str] = {}
-        for name in (name for name, part in PARTS.items() if part.postgres):
+        for name in registry.POSTGRES:
             try:
                 await sources.postgres.db(name).fetchval("SELECT 1")
                 checks[f"postgres:{name}"] = "ok"

@@ -50,10 +50,7 @@ def bench_settings(size: Size) -> Settings:
     base = local_settings(size).model_copy(
         update=dict(
             database_url=None,
-            profiles_dsn=None,
-            orders_dsn=None,
-            tickets_dsn=None,
-            interactions_dsn=None,
+            subgraph_dsns={},
             neo4j_uri=None,
             max_page_size=200,
             graphiql=False,

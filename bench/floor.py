@@ -16,9 +16,9 @@ import asyncpg
 import orjson
 from neo4j import AsyncDriver, AsyncGraphDatabase
 
-from core.loaders import group_rows
 from core.settings import Settings
 from graph_store.identifiers import IdentifierType, normalize
+from subgraphs.kit.loaders import group_rows
 
 PROFILE = (
     "id::text AS id, given_name, family_name, full_name, gender, birth_date, city, region, country_code, "

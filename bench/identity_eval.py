@@ -29,7 +29,6 @@ import asyncpg
 from c360 import services
 from c360.seed.generator import messy_phone
 from core import migrations
-from core.context import DataSources
 from core.postgres import Postgres
 from core.settings import PROJECT_ROOT, Settings
 from graph_store.constraints import ensure_constraints
@@ -39,6 +38,7 @@ from graph_store.identity import clear
 from graph_store.resolution.ingest import Outcome
 from graph_store.resolution.records import RawIdentifier, SourceRecord
 from graph_store.resolution.rules import rules_at
+from subgraphs.kit.sources import DataSources
 from subgraphs.profiles.ingestion import ingest
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -23,10 +23,10 @@ from strawberry.extensions import (
 from strawberry.fastapi import BaseContext, GraphQLRouter
 
 from app import METHODS, GraphQLApp, create_app
-from core.context import RequestContext
 from core.settings import Settings
 from resolvers.edges import UNIFIED
 from schema import unified_schema
+from subgraphs.kit.context import RequestContext
 
 
 def _swap(

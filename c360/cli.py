@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from core import registry
 from core.settings import PROJECT_ROOT, Settings
 
 cli = typer.Typer(
@@ -44,12 +45,11 @@ def _serve(settings: Settings, host: str, port: int, subgraph: str | None = None
     import uvicorn
 
     from app import create_app
-    from schema import PARTS
 
     app = create_app(settings, subgraph)
     if subgraph is None:
         typer.echo(f"Customer 360 is up: GraphiQL at http://{host}:{port}/graphql", err=True)
-    for name in PARTS if subgraph is None else (subgraph,):
+    for name in registry.NAMES if subgraph is None else (subgraph,):
         typer.echo(f"  subgraph {name}: http://{host}:{port}/subgraphs/{name}/graphql", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", loop="uvloop", http="httptools")
 
@@ -193,14 +193,14 @@ def schema(
     ] = None,
 ) -> None:
     """Print the unified GraphQL SDL, or one subgraph's federation SDL."""
-    from schema import PARTS, subgraph_schema, unified_schema
+    from schema import subgraph_schema, unified_schema
 
     settings = Settings()
     if subgraph is None:
         typer.echo(unified_schema(settings).as_str())
         return
-    if subgraph not in PARTS:
-        raise typer.BadParameter(f"unknown subgraph {subgraph!r}; choose from {', '.join(PARTS)}")
+    if subgraph not in registry.NAMES:
+        raise typer.BadParameter(f"unknown subgraph {subgraph!r}; choose from {', '.join(registry.NAMES)}")
     result = subgraph_schema(subgraph, settings).execute_sync("{ _service { sdl } }")
     assert result.data is not None
     typer.echo(result.data["_service"]["sdl"])

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from graphql import lexicographic_sort_schema, print_schema
 
+from core import registry
 from core.settings import PROJECT_ROOT, Settings
 
 TOOLS = PROJECT_ROOT / "scripts" / "federation"
@@ -58,10 +59,10 @@ def node_tools(directory: Path = TOOLS, ignore_scripts: bool = False) -> Path:
 
 
 def subgraph_sdls(settings: Settings) -> dict[str, str]:
-    from schema import PARTS, subgraph_schema
+    from schema import subgraph_schema
 
     sdls = {}
-    for name in PARTS:
+    for name in registry.NAMES:
         result = subgraph_schema(name, settings).execute_sync("{ _service { sdl } }")
         assert result.data is not None, result.errors
         sdls[name] = result.data["_service"]["sdl"]

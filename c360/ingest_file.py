@@ -11,13 +11,13 @@ from pathlib import Path
 from tqdm import tqdm
 
 from c360.ingest import Unreadable, count_lines, read
-from core.context import DataSources
 from core.postgres import Postgres
 from core.settings import Settings
 from graph_store.constraints import ensure_constraints
 from graph_store.driver import GraphStore
 from graph_store.resolution.records import Rejection, SourceRecord
 from graph_store.resolution.rules import rules_at
+from subgraphs.kit.sources import DataSources
 from subgraphs.profiles.ingestion import ingest, keep_rejected
 
 

@@ -15,7 +15,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from core.settings import PROJECT_ROOT, SUBGRAPHS, Settings
+from core import registry
+from core.settings import PROJECT_ROOT, Settings
 
 
 def sqlalchemy_url(dsn: str) -> str:
@@ -32,12 +33,12 @@ def alembic_config(subgraph: str, dsn: str) -> Config:
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
     """Bring every subgraph's schema to ``revision``; blocking, so call it outside a running event loop."""
-    for subgraph in SUBGRAPHS:
+    for subgraph in registry.POSTGRES:
         command.upgrade(alembic_config(subgraph, settings.dsn_for(subgraph)), revision)
 
 
 def downgrade(settings: Settings, revision: str = "base") -> None:
-    for subgraph in reversed(SUBGRAPHS):
+    for subgraph in reversed(registry.POSTGRES):
         command.downgrade(alembic_config(subgraph, settings.dsn_for(subgraph)), revision)
 
 

@@ -11,9 +11,10 @@ from typing import Any
 import asyncpg
 import orjson
 
+from core import registry
 from core.errors import SourceUnavailable
 from core.metrics import ROUND_TRIPS, SOURCE_ERRORS, SQL_STATEMENTS
-from core.settings import SUBGRAPHS, Settings
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ class Postgres:
         self._pools: dict[str, asyncpg.Pool] = {}
         self._databases: dict[str, Database] = {}
 
-    async def start(self, subgraphs: Sequence[str] = SUBGRAPHS) -> None:
+    async def start(self, subgraphs: Sequence[str] = registry.POSTGRES) -> None:
         s = self._settings
         for subgraph in subgraphs:
             dsn = s.dsn_for(subgraph)

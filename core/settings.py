@@ -7,12 +7,43 @@ it in, so a configured DSN or URI always wins over local provisioning.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from core import registry
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SUBGRAPHS = ("profiles", "orders", "tickets", "interactions")
+
+
+class SubgraphDsns(PydanticBaseSettingsSource):
+    """``C360_<NAME>_DSN`` for each PostgreSQL subgraph of the registry, from the ``.env`` file and the environment.
+
+    The variables follow the registry, so adding a subgraph adds its setting without another list of names.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], *sources: EnvSettingsSource) -> None:
+        super().__init__(settings_cls)
+        self.sources = sources
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        dsns: dict[str, str] = {}
+        for source in self.sources:  # later sources win: the environment over the .env file
+            for name in registry.POSTGRES:
+                value = source.env_vars.get(f"c360_{name}_dsn")
+                if value:
+                    dsns[name] = value
+        return {"subgraph_dsns": dsns} if dsns else {}
 
 
 class Settings(BaseSettings):
@@ -21,10 +52,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="Default PostgreSQL DSN for every subgraph without a DSN of its own."
     )
-    profiles_dsn: str | None = None
-    orders_dsn: str | None = None
-    tickets_dsn: str | None = None
-    interactions_dsn: str | None = None
+    subgraph_dsns: dict[str, str] = Field(
+        default_factory=dict,
+        description="A subgraph's own DSN by subgraph name (set as `C360_<NAME>_DSN`), else `database_url`.",
+    )
     pg_pool_min: int = 1
     pg_pool_max: int = 10
     pg_command_timeout: float = 10.0
@@ -56,8 +87,7 @@ class Settings(BaseSettings):
 
     def dsn_for(self, subgraph: str) -> str:
         """The DSN a subgraph reads from: its own setting, else the shared default."""
-        own: str | None = getattr(self, f"{subgraph}_dsn")
-        dsn = own or self.database_url
+        dsn = self.subgraph_dsns.get(subgraph) or self.database_url
         if dsn is None:
             raise RuntimeError(
                 f"No PostgreSQL DSN for subgraph {subgraph!r}: set C360_DATABASE_URL or C360_{subgraph.upper()}_DSN, "
@@ -67,4 +97,21 @@ class Settings(BaseSettings):
 
     @property
     def services_configured(self) -> bool:
-        return self.database_url is not None or all(getattr(self, f"{s}_dsn") for s in SUBGRAPHS)
+        return self.database_url is not None or all(s in self.subgraph_dsns for s in registry.POSTGRES)
+
+    def shares_database(self, a: str, b: str) -> bool:
+        """Whether two subgraphs read the same database, so one statement may join their tables."""
+        return self.dsn_for(a) == self.dsn_for(b)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        env_sources = [s for s in (dotenv_settings, env_settings) if isinstance(s, EnvSettingsSource)]
+        dsns = SubgraphDsns(settings_cls, *env_sources)
+        return init_settings, dsns, env_settings, dotenv_settings, file_secret_settings

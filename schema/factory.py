@@ -8,6 +8,7 @@ is off for exactly this reason, and ``tests/schema`` checks that no other type n
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from collections.abc import Sequence
 from typing import Any, Final
@@ -17,19 +18,23 @@ from graphql import print_schema
 from strawberry.extensions.tracing.apollo_federation import ApolloFederationTracingExtension
 from strawberry.schema.config import StrawberryConfig
 
-from core.context import Info
-from core.entities import AccountRef, CustomerRef
-from core.loaders import parse_uuid
+from core import registry
+from core.ids import parse_uuid
 from core.settings import Settings
-from core.subgraph import SubgraphPart
 from schema.extensions import QuietErrors, extensions
-from subgraphs.interactions import PART as INTERACTIONS
-from subgraphs.orders import PART as ORDERS
-from subgraphs.profiles import PART as PROFILES
-from subgraphs.relationships import PART as RELATIONSHIPS
-from subgraphs.tickets import PART as TICKETS
+from subgraphs.kit.context import Info
+from subgraphs.kit.entities import AccountRef, CustomerRef
+from subgraphs.kit.part import SubgraphPart
 
-PARTS: dict[str, SubgraphPart] = {p.name: p for p in (PROFILES, ORDERS, TICKETS, INTERACTIONS, RELATIONSHIPS)}
+
+def _part(name: str) -> SubgraphPart:
+    part: SubgraphPart = importlib.import_module(f"subgraphs.{name}").PART
+    assert part.name == name, f"subgraphs.{name} declares the part {part.name!r}"
+    return part
+
+
+PARTS: dict[str, SubgraphPart] = {name: _part(name) for name in registry.NAMES}
+"""Each registered subgraph's GraphQL part, in registry order (``core.registry`` is the one list)."""
 FEDERATION_VERSION: Final = "2.7"
 CUSTOMER_DESCRIPTION = "A customer: one person, however many systems know them."
 ACCOUNT_DESCRIPTION = "A company customers work at, within its group's hierarchy."
@@ -87,12 +92,12 @@ def _account_type(parts: Sequence[SubgraphPart], federated: bool) -> type | None
         return None
     namespace: dict[str, Any] = {"__doc__": ACCOUNT_DESCRIPTION}
     if federated:
-        owns = any(part.owns_accounts for part in parts)
+        load = next((part.load_account for part in parts if part.load_account is not None), None)
 
         async def resolve_reference(cls: type, /, info: Info, id: strawberry.ID, **extra: Any) -> Any:
             node = None
-            if owns:
-                ref = await info.context.account(parse_uuid(id, "account id"))
+            if load is not None:
+                ref = await load(info.context, parse_uuid(id, "account id"))
                 if ref is None:
                     return None
                 node = ref.node

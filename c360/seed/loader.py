@@ -10,6 +10,7 @@ import asyncpg
 from tqdm import tqdm
 
 from c360.seed import generator as gen
+from core import registry
 from core.postgres import Postgres
 from core.settings import Settings
 from graph_store import identity
@@ -44,14 +45,17 @@ class SeedReport:
     seconds: float = 0.0
 
 
-IDENTITY_TABLES = ("customer_aliases", "field_provenance", "rejected_records")
-
-
 async def reset(postgres: Postgres, graph: GraphStore) -> None:
-    for subgraph, table, _, _ in reversed(TABLES):
-        await postgres.db(subgraph).fetch(f"TRUNCATE {subgraph}.{table} CASCADE")
-    for table in IDENTITY_TABLES:
-        await postgres.db("profiles").fetch(f"TRUNCATE profiles.{table}")
+    """Empty every table of every PostgreSQL subgraph (not their migration state) and the graph."""
+    for subgraph in registry.POSTGRES:
+        db = postgres.db(subgraph)
+        tables = await db.fetch(
+            "SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables"
+            " WHERE schemaname = $1 AND tablename <> 'alembic_version'",
+            subgraph,
+        )
+        if tables:
+            await db.fetch(f"TRUNCATE {', '.join(t['name'] for t in tables)} CASCADE")
     await identity.clear(graph)
 
 

@@ -7,10 +7,10 @@ from functools import partial
 import asyncpg
 from aiodataloader import DataLoader
 
-from core.context import DataSources
-from core.loaders import grouped_loader, keyed_loader
 from subgraphs.interactions import repository
 from subgraphs.interactions.repository import InteractionPage
+from subgraphs.kit.loaders import grouped_loader, keyed_loader
+from subgraphs.kit.sources import DataSources
 
 
 class InteractionsLoaders:

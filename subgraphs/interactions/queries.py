@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
-from core.context import Info
-from core.loaders import parse_int_id
+from core.ids import parse_int_id
 from subgraphs.interactions.loaders import InteractionsLoaders
 from subgraphs.interactions.types import Interaction
+from subgraphs.kit.context import Info
 
 
 @strawberry.type(name="InteractionsQuery")

@@ -8,8 +8,8 @@ from typing import NamedTuple
 
 import asyncpg
 
-from core.loaders import group_rows
 from core.postgres import Database
+from subgraphs.kit.loaders import group_rows
 
 COLUMNS = "i.id, i.customer_id::text AS customer_id, i.kind, i.channel, i.occurred_at, i.summary, i.payload"
 

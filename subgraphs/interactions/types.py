@@ -9,11 +9,17 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from core.context import Info
-from core.entities import CustomerRef, from_row
-from core.pagination import Connection, build_connection, check_first, decode_time_cursor, encode_cursor
 from subgraphs.interactions.loaders import InteractionsLoaders
 from subgraphs.interactions.repository import InteractionPage
+from subgraphs.kit.context import Info
+from subgraphs.kit.entities import CustomerRef, from_row
+from subgraphs.kit.pagination import (
+    Connection,
+    build_connection,
+    check_first,
+    decode_time_cursor,
+    encode_cursor,
+)
 
 
 @strawberry.enum(description="What happened between the customer and the company.")

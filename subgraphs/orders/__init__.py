@@ -1,6 +1,6 @@
 """Orders: orders and their lines from every sales channel, and the customer's purchase summary."""
 
-from core.subgraph import SubgraphPart
+from subgraphs.kit.part import SubgraphPart
 from subgraphs.orders.queries import OrdersQuery
 from subgraphs.orders.types import OrderAccountFederatedFields, OrderAccountFields, OrderCustomerFields
 

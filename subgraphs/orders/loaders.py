@@ -7,8 +7,8 @@ from functools import partial
 import asyncpg
 from aiodataloader import DataLoader
 
-from core.context import DataSources
-from core.loaders import grouped_loader, keyed_loader
+from subgraphs.kit.loaders import grouped_loader, keyed_loader
+from subgraphs.kit.sources import DataSources
 from subgraphs.orders import repository
 from subgraphs.orders.repository import OrderPage
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from core.context import Info
-from core.loaders import parse_int_id
+from core.ids import parse_int_id
+from subgraphs.kit.context import Info
 from subgraphs.orders.loaders import OrdersLoaders
 from subgraphs.orders.types import Order
 

@@ -8,8 +8,8 @@ from typing import NamedTuple
 
 import asyncpg
 
-from core.loaders import group_rows
 from core.postgres import Database
+from subgraphs.kit.loaders import group_rows
 
 ORDER_COLUMNS = (
     "o.id, o.customer_id::text AS customer_id, o.channel, o.store_code, o.status, o.currency, o.subtotal, "

@@ -9,9 +9,15 @@ from typing import Any
 
 import strawberry
 
-from core.context import Info
-from core.entities import AccountRef, CustomerRef, from_row
-from core.pagination import Connection, build_connection, check_first, decode_time_cursor, encode_cursor
+from subgraphs.kit.context import Info
+from subgraphs.kit.entities import AccountRef, CustomerRef, from_row
+from subgraphs.kit.pagination import (
+    Connection,
+    build_connection,
+    check_first,
+    decode_time_cursor,
+    encode_cursor,
+)
 from subgraphs.orders.loaders import OrdersLoaders
 from subgraphs.orders.repository import OrderPage
 

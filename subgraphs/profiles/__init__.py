@@ -1,6 +1,6 @@
 """Profiles: the customer golden record (PostgreSQL) and its identifiers (Neo4j identity graph)."""
 
-from core.subgraph import SubgraphPart
+from subgraphs.kit.part import SubgraphPart
 from subgraphs.profiles.mutations import ProfilesMutation
 from subgraphs.profiles.queries import ProfilesQuery
 from subgraphs.profiles.types import ProfileCustomerFields

@@ -9,11 +9,12 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from core.context import Info
-from core.entities import CustomerRef
-from core.enums import IdentifierType
 from graph_store.resolution.ingest import Outcome
 from graph_store.resolution.records import RawIdentifier, Rejection, SourceRecord
+from subgraphs.kit.context import Info
+from subgraphs.kit.entities import CustomerRef
+from subgraphs.kit.enums import IdentifierType
+from subgraphs.profiles import loaders
 
 
 @strawberry.input(description="An identifier as the source system sent it; it is normalised on ingestion.")
@@ -103,7 +104,7 @@ class SourceRecordResult:
 
     @strawberry.field(description="The customer the record belongs to; null when it was rejected.")
     async def customer(self, info: Info) -> CustomerRef | None:
-        return await info.context.customer(self.customer_id) if self.customer_id else None
+        return await loaders.customer(info.context, self.customer_id) if self.customer_id else None
 
     @staticmethod
     def of(result: Outcome | Rejection) -> SourceRecordResult:
@@ -244,4 +245,4 @@ class UnmergeCustomerPayload:
         description="The resulting customers: the first keeps the split customer's id; ids merged earlier come back."
     )
     async def customers(self, info: Info) -> list[CustomerRef]:
-        return await info.context.customers(self.customer_ids)
+        return await loaders.customers(info.context, self.customer_ids)

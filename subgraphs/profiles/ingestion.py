@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.context import DataSources
 from core.errors import BadUserInput
 from core.postgres import Database
 from graph_store.resolution.ingest import BatchResult, Outcome, ingest_batch
 from graph_store.resolution.records import Rejection, SourceRecord, ValidRecord, validate
 from graph_store.resolution.rules import MatchingRules
+from subgraphs.kit.sources import DataSources
 from subgraphs.profiles import golden
 
 MAX_BATCH = 1000

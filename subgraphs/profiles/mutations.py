@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
-from core.context import Info
-from core.loaders import parse_uuid
+from core.ids import parse_uuid
 from graph_store.identifiers import normalize
 from graph_store.resolution.rules import rules_at
 from graph_store.resolution.split import split
+from subgraphs.kit.context import Info
 from subgraphs.profiles import golden
 from subgraphs.profiles.ingest_types import (
     IngestSourceRecordsPayload,

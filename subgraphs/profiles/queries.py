@@ -4,32 +4,38 @@ from __future__ import annotations
 
 import strawberry
 
-from core.context import Info
-from core.entities import CustomerRef
-from core.enums import IdentifierType
-from core.loaders import parse_int_id, parse_uuid
-from core.pagination import Connection, build_connection, check_first, decode_cursor, encode_cursor, page_of
+from core.ids import parse_int_id, parse_uuid
 from graph_store.identifiers import normalize
 from graph_store.resolution import history
-from subgraphs.profiles import repository
+from subgraphs.kit.context import Info
+from subgraphs.kit.entities import CustomerRef
+from subgraphs.kit.enums import IdentifierType
+from subgraphs.kit.pagination import (
+    Connection,
+    build_connection,
+    check_first,
+    decode_cursor,
+    encode_cursor,
+    page_of,
+)
+from subgraphs.profiles import loaders, repository
 from subgraphs.profiles.ingest_types import IdentityQuality, RecordError, RejectedRecord
 from subgraphs.profiles.loaders import ProfilesLoaders
 from subgraphs.profiles.types import CustomerConnection, CustomerFilter
 
 
-async def _criteria(info: Info, filter: CustomerFilter | None) -> repository.CustomerSearch:
+def _criteria(info: Info, filter: CustomerFilter | None) -> repository.CustomerSearch:
     if filter is None:
         return repository.CustomerSearch()
-    only = exclude = None
-    if filter.has_open_tickets is not None:
-        with_open = await info.context.cross.customer_ids_with_open_tickets(info.context)
-        only, exclude = (with_open, None) if filter.has_open_tickets else (None, with_open)
     return repository.CustomerSearch(
         name=filter.name.strip() if filter.name and filter.name.strip() else None,
         cities=tuple(filter.cities or ()),
         loyalty_tiers=tuple(tier.value for tier in filter.loyalty_tiers or ()),
-        only_ids=only,
-        exclude_ids=exclude,
+        related=(
+            info.context.cross.open_tickets(info.context, filter.has_open_tickets)
+            if filter.has_open_tickets is not None
+            else None
+        ),
     )
 
 
@@ -37,7 +43,7 @@ async def _criteria(info: Info, filter: CustomerFilter | None) -> repository.Cus
 class ProfilesQuery:
     @strawberry.field(description="One customer by id; null when no customer has that id.")
     async def customer(self, info: Info, id: strawberry.ID) -> CustomerRef | None:
-        return await info.context.customer(parse_uuid(id))
+        return await loaders.customer(info.context, parse_uuid(id))
 
     @strawberry.field(description="Customers in id order, as a Relay connection, optionally filtered.")
     async def customers(
@@ -49,7 +55,7 @@ class ProfilesQuery:
     ) -> CustomerConnection:
         check_first(first, info.context.settings.max_page_size)
         after_id = parse_uuid(decode_cursor(after, 1)[0]) if after else None
-        criteria = await _criteria(info, filter)
+        criteria = _criteria(info, filter)
         db = info.context.sources.postgres.db("profiles")
         rows = await repository.search(db, criteria, first + 1, after_id)
         profiles = info.context.loaders(ProfilesLoaders).profile_by_id
@@ -77,7 +83,7 @@ class ProfilesQuery:
         customer_id = await info.context.loaders(ProfilesLoaders).customer_by_identifier_key.load(
             identifier.key
         )
-        return await info.context.customer(customer_id) if customer_id else None
+        return await loaders.customer(info.context, customer_id) if customer_id else None
 
     @strawberry.field(
         description="Source records rejected on ingestion, newest first, optionally of one system."

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, replace
 
 import asyncpg
 
 from core.postgres import Database
+from subgraphs.kit.filters import CustomerPredicate
 
 COLUMNS = (
     "id::text AS id, given_name, family_name, full_name, gender, birth_date, city, region, country_code, "
@@ -20,8 +21,8 @@ class CustomerSearch:
     name: str | None = None
     cities: tuple[str, ...] = ()
     loyalty_tiers: tuple[str, ...] = ()
-    only_ids: Collection[str] | None = None
-    exclude_ids: Collection[str] | None = None
+    related: CustomerPredicate | None = None
+    """A condition another subgraph answers (open tickets); see :func:`search` for how it is applied."""
 
     def where(self, args: list[object]) -> list[str]:
         clauses: list[str] = []
@@ -37,11 +38,16 @@ class CustomerSearch:
             clauses.append(f"city = ANY({param(list(self.cities))}::text[])")
         if self.loyalty_tiers:
             clauses.append(f"loyalty_tier = ANY({param(list(self.loyalty_tiers))}::text[])")
-        if self.only_ids is not None:
-            clauses.append(f"id = ANY({param(list(self.only_ids))}::uuid[])")
-        if self.exclude_ids:
-            clauses.append(f"NOT (id = ANY({param(list(self.exclude_ids))}::uuid[]))")
+        if self.related is not None:
+            clause = self.related.sql("customers.id", param)
+            assert clause is not None, "a condition from another database is applied by keyset, not in SQL"
+            clauses.append(clause)
         return clauses
+
+    @property
+    def joins_in_sql(self) -> bool:
+        """Whether every condition is one SQL clause here (no other subgraph's database to ask)."""
+        return self.related is None or self.related.sql("customers.id", lambda _: "$0") is not None
 
 
 async def profiles_by_id(db: Database, ids: Sequence[str]) -> dict[str, asyncpg.Record]:
@@ -66,15 +72,18 @@ async def merged_ids(db: Database, customer_ids: Sequence[str]) -> dict[str, lis
     return {row["customer"]: list(row["ids"]) for row in rows}
 
 
-async def search(
+SCAN = 1000
+"""Customers examined per step when a condition lives in another database (see :func:`search`)."""
+
+
+async def _page(
     db: Database, criteria: CustomerSearch, limit: int, after: str | None
 ) -> list[asyncpg.Record]:
-    """Customers matching ``criteria`` in id order, keyset-paginated after ``after``."""
     args: list[object] = []
     clauses = criteria.where(args)
     if after is not None:
         args.append(after)
-        clauses.append(f"id > ${len(args)}::uuid")
+        clauses.append(f"customers.id > ${len(args)}::uuid")
     args.append(limit)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     return await db.fetch(
@@ -85,7 +94,46 @@ async def search(
     )
 
 
+async def search(
+    db: Database, criteria: CustomerSearch, limit: int, after: str | None
+) -> list[asyncpg.Record]:
+    """Customers matching ``criteria`` in id order, keyset-paginated after ``after``.
+
+    When every condition is SQL in this database (a condition of another subgraph sharing it is an ``EXISTS``
+    clause), this is one statement. When the other subgraph has its own database, customers are walked by keyset
+    in steps of :data:`SCAN`, each step one statement here and one there (``matching``) that names only that step's
+    ids: memory stays bounded by ``SCAN`` rows, and a page costs 2 statements per ``SCAN`` customers examined, so a
+    rare condition examines many steps for one page.
+    """
+    if criteria.joins_in_sql:
+        return await _page(db, criteria, limit, after)
+    found: list[asyncpg.Record] = []
+    async for matches in _walk(db, criteria, after):
+        found.extend(matches)
+        if len(found) >= limit:
+            break
+    return found[:limit]
+
+
+async def _walk(
+    db: Database, criteria: CustomerSearch, after: str | None
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """The matches of each keyset step of :data:`SCAN` customers, for a condition in another database."""
+    assert criteria.related is not None
+    local = replace(criteria, related=None)
+    while True:
+        batch = await _page(db, local, SCAN, after)
+        keep = await criteria.related.matching([row["id"] for row in batch])
+        yield [row for row in batch if row["id"] in keep]
+        if len(batch) < SCAN:
+            return
+        after = batch[-1]["id"]
+
+
 async def count(db: Database, criteria: CustomerSearch) -> int:
+    """Customers matching ``criteria``: one statement, or the keyset walk of :func:`search` over every match."""
+    if not criteria.joins_in_sql:
+        return sum([len(matches) async for matches in _walk(db, criteria, None)])
     args: list[object] = []
     clauses = criteria.where(args)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""

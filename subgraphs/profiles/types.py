@@ -7,10 +7,10 @@ from enum import Enum
 
 import strawberry
 
-from core.context import Info
-from core.entities import CustomerRef
-from core.enums import IdentifierType
-from core.pagination import Connection
+from subgraphs.kit.context import Info
+from subgraphs.kit.entities import CustomerRef
+from subgraphs.kit.enums import IdentifierType
+from subgraphs.kit.pagination import Connection
 from subgraphs.profiles import repository
 from subgraphs.profiles.ingest_types import IdentityEvent, IdentityEventKind, SourceRecordView
 from subgraphs.profiles.loaders import ProfilesLoaders

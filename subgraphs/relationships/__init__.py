@@ -1,6 +1,7 @@
 """Relationships: households, accounts and their hierarchy, contacts, referrals and shared identifiers (Neo4j)."""
 
-from core.subgraph import SubgraphPart
+from subgraphs.kit.part import SubgraphPart
+from subgraphs.relationships.loaders import account
 from subgraphs.relationships.mutations import RelationshipsMutation
 from subgraphs.relationships.queries import RelationshipsQuery
 from subgraphs.relationships.types import (
@@ -16,6 +17,5 @@ PART = SubgraphPart(
     mutation=RelationshipsMutation,
     account_fields=(RelationshipAccountFields,),
     federated_account_fields=(RelationshipAccountKeyFields, RelationshipAccountFields),
-    owns_accounts=True,
-    postgres=False,
+    load_account=account,
 )

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from functools import partial
 
+import strawberry
 from aiodataloader import DataLoader
 
-from core.context import DataSources
-from core.loaders import grouped_loader, keyed_loader
 from graph_store.relationships import accounts, households, referrals, shared, traversal
 from graph_store.relationships.accounts import AccountNode, Contact, ContactPage
 from graph_store.relationships.households import Household
 from graph_store.relationships.referrals import ReferralLink
 from graph_store.relationships.shared import SharedIdentifier
 from graph_store.relationships.traversal import Reached, RelatedQuery
+from subgraphs.kit.context import RequestContext
+from subgraphs.kit.entities import AccountRef
+from subgraphs.kit.loaders import grouped_loader, keyed_loader
+from subgraphs.kit.sources import DataSources
 
 
 class RelationshipsLoaders:
@@ -52,3 +55,9 @@ class RelationshipsLoaders:
         self.rollup_customer_ids: DataLoader[str, list[str]] = keyed_loader(
             partial(accounts.rollup_customer_ids, graph), []
         )
+
+
+async def account(context: RequestContext, account_id: str) -> AccountRef | None:
+    """One stored account, batched with every other account loaded in the same tick."""
+    node = await context.loaders(RelationshipsLoaders).account_by_id.load(account_id)
+    return AccountRef(id=strawberry.ID(account_id), node=node) if node is not None else None

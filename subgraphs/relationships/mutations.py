@@ -11,12 +11,13 @@ from enum import Enum
 
 import strawberry
 
-from core.context import Info
-from core.entities import AccountRef, CustomerRef
 from core.errors import BadUserInput
-from core.loaders import parse_uuid
+from core.ids import parse_uuid
 from graph_store.relationships import accounts, households, referrals
+from subgraphs.kit.context import Info
+from subgraphs.kit.entities import AccountRef, CustomerRef
 from subgraphs.relationships.enums import HouseholdRole
+from subgraphs.relationships.loaders import account as load_account
 
 
 @strawberry.enum(description="Relationships that link two customers directly.")
@@ -109,7 +110,7 @@ class RelationshipChange:
 
     @strawberry.field(description="The account of the write, as it is now.")
     async def account(self, info: Info) -> AccountRef | None:
-        return await info.context.account(self.account_id) if self.account_id else None
+        return await load_account(info.context, self.account_id) if self.account_id else None
 
 
 @strawberry.type(name="RelationshipsMutation")
@@ -141,7 +142,7 @@ class RelationshipsMutation:
         account_id = await accounts.create(
             info.context.sources.graph, input.name, input.industry, input.city, parent, _source(input.source)
         )
-        created = await info.context.account(account_id)
+        created = await load_account(info.context, account_id)
         assert created is not None
         return created
 

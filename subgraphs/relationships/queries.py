@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import strawberry
 
-from core.context import Info
-from core.entities import AccountRef
-from core.loaders import parse_uuid
-from core.pagination import Connection, build_connection, check_first, decode_cursor, encode_cursor
+from core.ids import parse_uuid
 from graph_store.relationships import accounts
 from graph_store.relationships.accounts import AccountPage, name_key
+from subgraphs.kit.context import Info
+from subgraphs.kit.entities import AccountRef
+from subgraphs.kit.pagination import Connection, build_connection, check_first, decode_cursor, encode_cursor
 from subgraphs.relationships.loaders import RelationshipsLoaders
+from subgraphs.relationships.loaders import account as load_account
 from subgraphs.relationships.types import account_ref
 
 
@@ -18,7 +19,7 @@ from subgraphs.relationships.types import account_ref
 class RelationshipsQuery:
     @strawberry.field(description="One account by id; null when no account has that id.")
     async def account(self, info: Info, id: strawberry.ID) -> AccountRef | None:
-        return await info.context.account(parse_uuid(id, "account id"))
+        return await load_account(info.context, parse_uuid(id, "account id"))
 
     @strawberry.field(description="Accounts in name order, optionally those whose name contains `search`.")
     async def accounts(

@@ -6,17 +6,18 @@ from datetime import datetime
 
 import strawberry
 
-from core.context import Info
-from core.entities import AccountRef, CustomerRef
-from core.enums import IdentifierType
 from core.errors import BadUserInput
-from core.pagination import Connection, build_connection, check_first, decode_cursor, encode_cursor
 from graph_store.relationships.accounts import AccountNode, Contact, ContactPage
 from graph_store.relationships.common import MAX_RELATED_DEPTH
 from graph_store.relationships.referrals import ReferralLink
 from graph_store.relationships.traversal import RelatedQuery, Step
+from subgraphs.kit.context import Info
+from subgraphs.kit.entities import AccountRef, CustomerRef
+from subgraphs.kit.enums import IdentifierType
+from subgraphs.kit.pagination import Connection, build_connection, check_first, decode_cursor, encode_cursor
 from subgraphs.relationships.enums import HouseholdRole, RelationKind
 from subgraphs.relationships.loaders import RelationshipsLoaders
+from subgraphs.relationships.loaders import account as load_account
 
 strawberry.enum(
     RelationKind, name="RelationKind", description="Kinds of relationship that connect customers."
@@ -76,7 +77,7 @@ class AccountContact:
         description="The account the customer works at (a descendant, for hierarchy-wide lists)."
     )
     async def account(self, info: Info) -> AccountRef | None:
-        return await info.context.account(self.account_id)
+        return await load_account(info.context, self.account_id)
 
 
 @strawberry.type(description="One customer referring another.")
@@ -238,7 +239,7 @@ class RelationshipAccountFields:
     @strawberry.field(description="The account directly above this one; null for a top-level account.")
     async def parent(self, info: Info) -> AccountRef | None:
         parent_id = getattr(self, "parent_id", None)
-        return await info.context.account(parent_id) if parent_id else None
+        return await load_account(info.context, parent_id) if parent_id else None
 
     @strawberry.field(description="Accounts directly below this one, by name.")
     async def children(self, info: Info) -> list[AccountRef]:

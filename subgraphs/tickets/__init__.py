@@ -1,6 +1,6 @@
 """Tickets: service-desk tickets, their comment threads and SLA state."""
 
-from core.subgraph import SubgraphPart
+from subgraphs.kit.part import SubgraphPart
 from subgraphs.tickets.queries import TicketsQuery
 from subgraphs.tickets.types import TicketAccountFederatedFields, TicketAccountFields, TicketCustomerFields
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from core.context import Info
-from core.loaders import parse_int_id
+from core.ids import parse_int_id
+from subgraphs.kit.context import Info
 from subgraphs.tickets.loaders import TicketsLoaders
 from subgraphs.tickets.types import Ticket
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import asyncpg
 
-from core.loaders import group_rows
 from core.postgres import Database
+from subgraphs.kit.loaders import group_rows
 
 TICKET_COLUMNS = (
     "t.id, t.customer_id::text AS customer_id, t.subject, t.description, t.status, t.priority, t.channel, "
@@ -69,9 +69,20 @@ async def open_counts_by_customer(db: Database, customer_ids: Sequence[str]) -> 
     return {row["customer_id"]: row["n"] for row in rows}
 
 
-async def customers_with_open_tickets(db: Database) -> set[str]:
+def open_ticket_exists(customer_id: str, param: Callable[[object], str]) -> str:
+    """A SQL condition: the customer in column ``customer_id`` has an open or pending ticket (index-backed)."""
+    return (
+        f"EXISTS (SELECT 1 FROM tickets.tickets t WHERE t.customer_id = {customer_id}"
+        f" AND t.status = ANY({param(list(OPEN_STATUSES))}::text[]))"
+    )
+
+
+async def with_open_tickets(db: Database, customer_ids: Sequence[str]) -> set[str]:
+    """Which of ``customer_ids`` have an open or pending ticket."""
     rows = await db.fetch(
-        "SELECT DISTINCT customer_id::text AS customer_id FROM tickets.tickets WHERE status = ANY($1::text[])",
+        "SELECT DISTINCT customer_id::text AS customer_id FROM tickets.tickets "
+        "WHERE customer_id = ANY($1::uuid[]) AND status = ANY($2::text[])",
+        list(customer_ids),
         list(OPEN_STATUSES),
     )
     return {row["customer_id"] for row in rows}

@@ -8,9 +8,9 @@ from typing import Any
 
 import strawberry
 
-from core.context import Info
-from core.entities import AccountRef, CustomerRef, from_row
-from core.pagination import check_first
+from subgraphs.kit.context import Info
+from subgraphs.kit.entities import AccountRef, CustomerRef, from_row
+from subgraphs.kit.pagination import check_first
 from subgraphs.tickets.loaders import TicketsLoaders
 from subgraphs.tickets.repository import OPEN_STATUSES, TicketPage
 

@@ -20,7 +20,7 @@ async def outage(settings: Settings) -> AsyncIterator[GraphQL]:
     port = free_port()  # nothing listens there
     broken = settings.model_copy(
         update={
-            "orders_dsn": f"postgresql://postgres@127.0.0.1:{port}/nowhere",
+            "subgraph_dsns": {"orders": f"postgresql://postgres@127.0.0.1:{port}/nowhere"},
             "neo4j_uri": f"bolt://127.0.0.1:{port}",
         }
     )

@@ -1,8 +1,17 @@
-"""What a subgraph contributes to a schema; ``schema/`` assembles schemas from these parts."""
+"""What a subgraph contributes to a schema; ``schema/`` assembles schemas from these parts.
+
+Which subgraphs exist, and where each keeps its data, is ``core.registry``; this holds only the GraphQL side.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from subgraphs.kit.context import RequestContext
+    from subgraphs.kit.entities import AccountRef
 
 
 @dataclass(frozen=True)
@@ -20,7 +29,10 @@ class SubgraphPart:
     """Strawberry types holding this domain's ``Account`` fields in the unified schema."""
     federated_account_fields: tuple[type, ...] = ()
     """The same in its federation subgraph, with ``@external``/``@requires``/``@inaccessible`` as needed."""
-    owns_accounts: bool = False
-    """Whether this subgraph resolves ``Account`` representations to stored accounts (the others take keys)."""
-    postgres: bool = True
-    """Whether this subgraph keeps its data in PostgreSQL (with a DSN, migrations and a readiness check)."""
+    load_account: Callable[[RequestContext, str], Awaitable[AccountRef | None]] | None = None
+    """For the subgraph that owns accounts: loads one, so ``Account`` representations resolve to stored
+    accounts (the other subgraphs take the keys)."""
+
+    @property
+    def owns_accounts(self) -> bool:
+        return self.load_account is not None

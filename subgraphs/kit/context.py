@@ -1,24 +1,22 @@
-"""The per-request context: data sources, lazily built loader groups, and the cross-source edges.
+"""The per-request context: data sources, lazily built loader groups, and the edges that cross subgraphs.
 
 Loader groups are classes that take :class:`DataSources`; ``context.loaders(OrdersLoaders)`` builds one group per
-request on first use, inside the running event loop as aiodataloader requires. Nothing here knows the subgraphs.
+request on first use, inside the running event loop as aiodataloader requires. A subgraph loads its own data from
+its own loader groups; only edges into another subgraph go through :class:`CrossSource`, which ``resolvers/``
+implements. Nothing here knows the subgraphs.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from strawberry.types import Info as StrawberryInfo
 
-from core.entities import AccountRef, CustomerRef
-from core.postgres import Postgres
-from core.settings import Settings
-
-if TYPE_CHECKING:
-    from graph_store.driver import GraphStore
+from subgraphs.kit.entities import AccountRef, CustomerRef
+from subgraphs.kit.filters import CustomerPredicate
+from subgraphs.kit.sources import DataSources
 
 
 class LoaderGroup(Protocol):
@@ -28,21 +26,12 @@ class LoaderGroup(Protocol):
 L = TypeVar("L", bound=LoaderGroup)
 
 
-@dataclass
-class DataSources:
-    settings: Settings
-    postgres: Postgres
-    graph: GraphStore
-
-
 class CrossSource(Protocol):
     """Edges that cross subgraphs; ``resolvers/`` implements them for the unified schema and for subgraphs."""
 
     async def customer(self, context: RequestContext, customer_id: str) -> CustomerRef | None: ...
 
-    async def customer_ids_with_open_tickets(self, context: RequestContext) -> Collection[str]: ...
-
-    async def account(self, context: RequestContext, account_id: str) -> AccountRef | None: ...
+    def open_tickets(self, context: RequestContext, wanted: bool) -> CustomerPredicate: ...
 
     async def account_customer_ids(self, context: RequestContext, account_id: str) -> list[str]: ...
 
@@ -62,15 +51,13 @@ class RequestContext:
         return cast("L", found)
 
     async def customer(self, customer_id: str) -> CustomerRef | None:
+        """The customer behind an edge from another subgraph (a golden record, or only the key when federated)."""
         return await self.cross.customer(self, customer_id)
 
     async def customers(self, customer_ids: Collection[str]) -> list[CustomerRef]:
         """The customers that exist among ``customer_ids``, in order; loaded in one batch (loads start together)."""
         found = await asyncio.gather(*(self.cross.customer(self, c) for c in customer_ids))
         return [customer for customer in found if customer is not None]
-
-    async def account(self, account_id: str) -> AccountRef | None:
-        return await self.cross.account(self, account_id)
 
     async def rollup_customer_ids(self, account: AccountRef) -> list[str]:
         """Customers an account's roll-ups sum over: contacts of it and of every account below it."""

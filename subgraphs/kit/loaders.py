@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
-
-from core.errors import BadUserInput
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -46,24 +43,6 @@ def grouped_loader(
         return [results[key] for key in keys]
 
     return DataLoader(batch)
-
-
-def parse_uuid(value: str, what: str = "customer id") -> str:
-    """Canonical text of a UUID id, or a clear input error."""
-    try:
-        return str(uuid.UUID(value))
-    except (ValueError, AttributeError, TypeError) as exc:
-        raise BadUserInput(f"Invalid {what} {value!r}: expected a UUID") from exc
-
-
-def parse_int_id(value: str, what: str) -> int:
-    try:
-        parsed = int(value)
-    except (ValueError, TypeError) as exc:
-        raise BadUserInput(f"Invalid {what} {value!r}: expected an integer id") from exc
-    if not 0 < parsed < 2**63:
-        raise BadUserInput(f"Invalid {what} {value!r}: out of range")
-    return parsed
 
 
 def group_rows(rows: Sequence[Mapping[str, Any]], key: str) -> dict[Any, list[Any]]:

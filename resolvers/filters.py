@@ -1,0 +1,31 @@
+"""Customer filters that the tickets subgraph answers for the profiles subgraph."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from subgraphs.kit.sources import DataSources
+from subgraphs.tickets import repository as tickets
+
+
+@dataclass(frozen=True)
+class OpenTickets:
+    """Customers with (``wanted``) or without an open or pending ticket.
+
+    In one database this is an ``EXISTS`` clause of the customers statement; with separate databases the profiles
+    repository asks :meth:`matching` for each keyset step of customers it examines.
+    """
+
+    sources: DataSources
+    wanted: bool
+
+    def sql(self, customer_id: str, param: Callable[[object], str]) -> str | None:
+        if not self.sources.settings.shares_database("profiles", "tickets"):
+            return None
+        clause = tickets.open_ticket_exists(customer_id, param)
+        return clause if self.wanted else f"NOT {clause}"
+
+    async def matching(self, customer_ids: Sequence[str]) -> set[str]:
+        found = await tickets.with_open_tickets(self.sources.postgres.db("tickets"), customer_ids)
+        return found if self.wanted else set(customer_ids) - found

@@ -1,0 +1,16 @@
+"""The stores a request or a job reads and writes, handed to loader groups and to jobs that are not GraphQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.postgres import Postgres
+from core.settings import Settings
+from graph_store.driver import GraphStore
+
+
+@dataclass
+class DataSources:
+    settings: Settings
+    postgres: Postgres
+    graph: GraphStore
