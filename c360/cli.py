@@ -191,19 +191,24 @@ def schema(
     subgraph: Annotated[
         str | None, typer.Option(help="Print this subgraph's federation SDL instead.")
     ] = None,
+    write: Annotated[
+        bool, typer.Option(help="Write schema.graphql and schema/sdl/<subgraph>.graphql from the code.")
+    ] = False,
 ) -> None:
-    """Print the unified GraphQL SDL, or one subgraph's federation SDL."""
-    from schema import subgraph_schema, unified_schema
+    """Print the unified GraphQL SDL, or one subgraph's federation SDL; or refresh the committed SDL files."""
+    from schema import sdl
 
-    settings = Settings()
+    settings = Settings(_env_file=None)
+    if write:
+        for path in sdl.write_files():
+            typer.echo(f"wrote {path.relative_to(PROJECT_ROOT)}", err=True)
+        return
     if subgraph is None:
-        typer.echo(unified_schema(settings).as_str())
+        typer.echo(sdl.unified_sdl(settings), nl=False)
         return
     if subgraph not in registry.NAMES:
         raise typer.BadParameter(f"unknown subgraph {subgraph!r}; choose from {', '.join(registry.NAMES)}")
-    result = subgraph_schema(subgraph, settings).execute_sync("{ _service { sdl } }")
-    assert result.data is not None
-    typer.echo(result.data["_service"]["sdl"])
+    typer.echo(sdl.subgraph_sdl(subgraph, settings), nl=False)
 
 
 @services_cli.command("up")

@@ -17,6 +17,19 @@ if [ ${#packages[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
 if ! command -v uv >/dev/null 2>&1; then
-  echo "bootstrap: installing uv" >&2
-  python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv
+  user_bin="$(python3 -m site --user-base)/bin"
+  if [ ! -x "$user_bin/uv" ]; then
+    echo "bootstrap: installing uv" >&2
+    python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv
+  fi
+  # The README's commands run `uv` in a new shell: put it on the PATH every shell has.
+  if [ -x "$user_bin/uv" ] && ! command -v uv >/dev/null 2>&1; then
+    if [ -w /usr/local/bin ]; then
+      ln -sf "$user_bin/uv" /usr/local/bin/uv
+      ln -sf "$user_bin/uvx" /usr/local/bin/uvx
+      echo "bootstrap: linked uv into /usr/local/bin" >&2
+    else
+      echo "bootstrap: uv is in $user_bin; add it to PATH: export PATH=\"$user_bin:\$PATH\"" >&2
+    fi
+  fi
 fi

@@ -1,0 +1,89 @@
+"""`hasOpenTickets` is answered by the tickets subgraph: in SQL when both share a database, by keyset otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from app import create_app
+from core.settings import Settings
+from subgraphs.profiles import repository
+from tests.conftest import GraphQL
+
+PAGE = """
+query ($first: Int!, $after: String, $open: Boolean!) {
+  customers(first: $first, after: $after, filter: {hasOpenTickets: $open}) {
+    totalCount nodes { id } pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+async def _expected(pg: asyncpg.Connection, wanted: bool) -> list[str]:
+    rows = await pg.fetch(
+        "SELECT c.id::text AS id FROM profiles.customers c WHERE "
+        + ("" if wanted else "NOT ")
+        + "EXISTS (SELECT 1 FROM tickets.tickets t WHERE t.customer_id = c.id AND t.status IN ('open', 'pending'))"
+        " ORDER BY c.id"
+    )
+    return [r["id"] for r in rows]
+
+
+async def _walk(gql: GraphQL, wanted: bool, first: int) -> tuple[list[str], set[int]]:
+    ids: list[str] = []
+    totals: set[int] = set()
+    after: str | None = None
+    while True:
+        page: Any = (await gql.data(PAGE, first=first, after=after, open=wanted))["customers"]
+        ids += [n["id"] for n in page["nodes"]]
+        totals.add(page["totalCount"])
+        if not page["pageInfo"]["hasNextPage"]:
+            return ids, totals
+        after = page["pageInfo"]["endCursor"]
+
+
+@pytest.fixture(scope="module")
+async def separate(settings: Settings) -> AsyncIterator[GraphQL]:
+    """The tickets subgraph on a DSN of its own (same server, another connection string): no SQL join possible."""
+    assert settings.database_url is not None
+    own = settings.model_copy(
+        update={"subgraph_dsns": {"tickets": settings.database_url + "?application_name=c360-tickets"}}
+    )
+    assert not own.shares_database("profiles", "tickets")
+    app = create_app(own)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+    ):
+        yield GraphQL(http)
+
+
+@pytest.mark.parametrize("wanted", [True, False])
+async def test_one_database_filters_and_counts_in_one_statement_each(
+    gql: GraphQL, pg: asyncpg.Connection, wanted: bool
+) -> None:
+    expected = await _expected(pg, wanted)
+    assert expected  # the seeded data has customers on both sides
+    sql, cypher, data = await gql.counted(PAGE, first=100, after=None, open=wanted)
+    page = data["customers"]
+    assert [n["id"] for n in page["nodes"]] == expected[:100]
+    assert page["totalCount"] == len(expected)
+    assert (sql, cypher) == (2, 0)  # the page and its count; no list of ids travels through Python
+    ids, totals = await _walk(gql, wanted, first=7)
+    assert ids == expected
+    assert totals == {len(expected)}
+
+
+@pytest.mark.parametrize("wanted", [True, False])
+async def test_separate_databases_page_by_keyset(
+    separate: GraphQL, pg: asyncpg.Connection, wanted: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repository, "SCAN", 10)  # several keyset steps per page on the small test data
+    expected = await _expected(pg, wanted)
+    ids, totals = await _walk(separate, wanted, first=7)
+    assert ids == expected
+    assert totals == {len(expected)}
