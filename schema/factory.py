@@ -1,7 +1,7 @@
 """Builds ``Customer``, ``Account``, ``Query`` and ``Mutation`` from the subgraphs' mixins, for the unified schema
 and for each subgraph.
 
-Subgraphs point at ``Customer`` and ``Account`` through ``core.entities.CustomerRef`` and ``AccountRef``; the
+Subgraphs point at ``Customer`` and ``Account`` through ``subgraphs.kit.entities.CustomerRef`` and ``AccountRef``; the
 schema registers the full types first, so every reference by those names resolves to them (same-name validation
 is off for exactly this reason, and ``tests/schema`` checks that no other type name is shared).
 """

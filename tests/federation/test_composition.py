@@ -7,6 +7,7 @@ import difflib
 import pytest
 
 from c360 import federation
+from core import registry
 from core.settings import Settings
 
 
@@ -20,7 +21,7 @@ def test_both_composers_accept_every_subgraph(composition: federation.Compositio
     assert composition.apollo_errors == []
     assert composition.apollo_hints == []
     assert composition.supergraph_sdl is not None
-    for name in ("profiles", "orders", "tickets", "interactions", "relationships"):
+    for name in registry.NAMES:
         assert f'@join__graph(name: "{name}", url: "http://127.0.0.1:8000/subgraphs/{name}/graphql")' in (
             composition.supergraph_sdl
         )

@@ -65,7 +65,7 @@ def test_no_two_strawberry_types_share_a_graphql_name() -> None:
                 if definition is not None and obj.__module__ == mod.__name__:
                     names[definition.name] += 1
     assert [name for name, count in names.items() if count > 1] == []
-    assert "Customer" not in names  # only core.entities and schema/ define it
+    assert "Customer" not in names  # only subgraphs.kit.entities and schema/ define it
 
 
 def test_no_dependency_shadows_a_project_package() -> None:
