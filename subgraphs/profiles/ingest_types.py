@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 from core.context import Info
 from core.entities import CustomerRef
 from core.enums import IdentifierType
-from graph_store.resolution.ingest import Outcome
+from graph_store.resolution.plan import Outcome
 from graph_store.resolution.records import RawIdentifier, Rejection, SourceRecord
 
 

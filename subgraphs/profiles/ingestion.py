@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from core.context import DataSources
 from core.errors import BadUserInput
 from core.postgres import Database
-from graph_store.resolution.ingest import BatchResult, Outcome, ingest_batch
+from graph_store.resolution.ingest import BatchResult, ingest_batch
+from graph_store.resolution.plan import Outcome
 from graph_store.resolution.records import Rejection, SourceRecord, ValidRecord, validate
 from graph_store.resolution.rules import MatchingRules
 from subgraphs.profiles import golden
