@@ -147,6 +147,8 @@ class _State:
         return customer
 
     def survivor(self, customers: list[str]) -> str:
+        """The customer that keeps its id in a merge: by the configured rule, then the oldest, then the id."""
+
         def rank(customer: str) -> tuple[Any, ...]:
             cluster = self.clusters[customer]
             if self.rules.survivor is SurvivorRule.SOURCE_PRIORITY:
