@@ -35,7 +35,7 @@ from graph_store.constraints import ensure_constraints
 from graph_store.driver import GraphStore
 from graph_store.identifiers import IdentifierType
 from graph_store.identity import clear
-from graph_store.resolution.ingest import Outcome
+from graph_store.resolution.plan import Outcome
 from graph_store.resolution.records import RawIdentifier, SourceRecord
 from graph_store.resolution.rules import rules_at
 from subgraphs.kit.sources import DataSources

@@ -1,9 +1,9 @@
 """Ingestion of validated source records into the identity graph, one batch per transaction.
 
-Per batch: read the customers the batch's identifiers already belong to (one call), decide every record in order
-in memory (``decide``), then write the outcome with a few ``UNWIND`` statements. Writes to the identity graph are
-serialised by one lock node, so concurrent ingesters cannot interleave a read and a write of the same cluster, and
-every batch sees the graph the previous one left.
+Per batch: read what the graph knows about the batch's source records and identifiers (two calls), plan every
+record in memory (``plan.plan_batch``, pure), then write the plan with a few ``UNWIND`` statements. Writes to the
+identity graph are serialised by one lock node, so concurrent ingesters cannot interleave a read and a write of the
+same cluster, and every batch sees the graph the previous one left.
 
 The graph keeps the evidence append-only: each source record, what it claimed (``CLAIMS``), what yielded to a limit
 (``CONFLICTS``), each merge (``MERGED_INTO``) and an ``IdentityEvent`` for every merge and conflict. The
@@ -12,9 +12,7 @@ The graph keeps the evidence append-only: each source record, what it claimed (`
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,23 +23,13 @@ from neo4j import AsyncManagedTransaction
 from graph_store.driver import GraphStore
 from graph_store.identifiers import Identifier, IdentifierType
 from graph_store.locks import lock
-from graph_store.resolution.decide import decide
+from graph_store.resolution.plan import KnownCustomer, KnownRecord, Outcome, Plan, plan_batch
 from graph_store.resolution.records import ValidRecord
-from graph_store.resolution.rules import MatchingRules, SurvivorRule
+from graph_store.resolution.rules import MatchingRules
 from graph_store.resolution.survivorship import Evidence
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass
-class Outcome:
-    key: str
-    status: str
-    """``created``, ``linked``, ``merged`` or ``unchanged``."""
-    customer_id: str
-    merged: list[str] = field(default_factory=list)
-    conflicts: list[tuple[Identifier, str]] = field(default_factory=list)
-    blocked: list[tuple[Identifier, str]] = field(default_factory=list)
+"""The creation time of a customer stored without one, so it ranks oldest."""
 
 
 @dataclass
@@ -55,81 +43,10 @@ class BatchResult:
     """Merged-away ids a split brought back: they stop being aliases."""
 
 
-@dataclass
-class _Cluster:
-    created_at: datetime
-    first_system: str | None
-    holdings: set[Identifier] = field(default_factory=set)
-
-
-class _Holdings(Mapping[str, Collection[Identifier]]):
-    """What each cluster holds, read live (no copy per record)."""
-
-    def __init__(self, clusters: dict[str, _Cluster]) -> None:
-        self._clusters = clusters
-
-    def __getitem__(self, customer: str) -> Collection[Identifier]:
-        return self._clusters[customer].holdings
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._clusters)
-
-    def __len__(self) -> int:
-        return len(self._clusters)
-
-
-class _State:
-    """The clusters a batch touches, kept current in memory while its records are decided in order."""
-
-    def __init__(self, rules: MatchingRules) -> None:
-        self.rules = rules
-        self.owners: dict[str, set[str]] = defaultdict(set)
-        self.clusters: dict[str, _Cluster] = {}
-        self.parent: dict[str, str] = {}
-        self.split_pairs: set[frozenset[str]] = set()
-
-    def separated(self) -> set[frozenset[str]]:
-        """Pairs of current customers that a split parted."""
-        pairs = {frozenset(self.find(c) for c in pair) for pair in self.split_pairs}
-        return {pair for pair in pairs if len(pair) == 2}
-
-    def add(self, customer: str, cluster: _Cluster) -> None:
-        self.clusters[customer] = cluster
-        for identifier in cluster.holdings:
-            self.owners[identifier.key].add(customer)
-
-    def find(self, customer: str) -> str:
-        while customer in self.parent:
-            customer = self.parent[customer]
-        return customer
-
-    def survivor(self, customers: list[str]) -> str:
-        def rank(customer: str) -> tuple[Any, ...]:
-            cluster = self.clusters[customer]
-            if self.rules.survivor is SurvivorRule.SOURCE_PRIORITY:
-                return (self.rules.source_rank(cluster.first_system or ""), cluster.created_at, customer)
-            return (cluster.created_at, customer)
-
-        return min(customers, key=rank)
-
-    def merge(self, survivor: str, loser: str) -> None:
-        self.parent[loser] = survivor
-        kept, gone = self.clusters[survivor], self.clusters.pop(loser)
-        kept.holdings |= gone.holdings
-        kept.created_at = min(kept.created_at, gone.created_at)
-        for identifier in gone.holdings:
-            owners = self.owners[identifier.key]
-            owners.discard(loser)
-            owners.add(survivor)
-
-    def link(self, customer: str, identifier: Identifier) -> None:
-        self.clusters[customer].holdings.add(identifier)
-        self.owners[identifier.key].add(customer)
-
-
 async def _read(
-    tx: AsyncManagedTransaction, batch: list[ValidRecord], rules: MatchingRules
-) -> tuple[dict[str, Any], _State]:
+    tx: AsyncManagedTransaction, batch: list[ValidRecord]
+) -> tuple[dict[str, KnownRecord], list[KnownCustomer]]:
+    """The planner's input from the graph: the batch's stored records and every customer it may touch."""
     records = await (
         await tx.run(
             """
@@ -141,7 +58,7 @@ async def _read(
             keys=[v.record.key for v in batch],
         )
     ).data()
-    existing = {r["key"]: r for r in records}
+    known = {r["key"]: KnownRecord(r["hash"], r["customer"]) for r in records}
     keys = sorted({i.key for v in batch for i, _ in v.identifiers})
     current = sorted({r["customer"] for r in records if r["customer"]})
     clusters = await (
@@ -165,76 +82,25 @@ async def _read(
             customers=current,
         )
     ).data()
-    state = _State(rules)
-    for row in clusters:
-        created = row["createdAt"].to_native() if row["createdAt"] is not None else EPOCH
-        holdings = {Identifier(IdentifierType(t), v) for t, v in row["holdings"]}
-        state.add(row["id"], _Cluster(created, row["firstSystem"], holdings))
-        state.split_pairs |= {frozenset((row["id"], other)) for other in row["splitFrom"]}
-    return existing, state
-
-
-def _plan(
-    batch: list[ValidRecord], existing: dict[str, Any], state: _State, at: str
-) -> tuple[list[Outcome], dict[str, Any]]:
-    outcomes: list[Outcome] = []
-    created: list[dict[str, Any]] = []
-    writes: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    for valid in batch:
-        record = valid.record
-        known = existing.get(record.key)
-        if known is not None and known["hash"] == valid.content_hash and known["customer"]:
-            outcomes.append(Outcome(record.key, "unchanged", state.find(known["customer"])))
-            continue
-        raw_of = {i.key: raw for i, raw in valid.identifiers}
-        decision = decide(
-            (i for i, _ in valid.identifiers),
-            state.owners,
-            _Holdings(state.clusters),
-            state.rules,
-            state.separated(),
+    customers = [
+        KnownCustomer(
+            row["id"],
+            row["createdAt"].to_native() if row["createdAt"] is not None else EPOCH,
+            row["firstSystem"],
+            frozenset(Identifier(IdentifierType(t), v) for t, v in row["holdings"]),
+            frozenset(row["splitFrom"]),
         )
-        customers = {state.find(c) for c in decision.customers}
-        if known is not None and known["customer"]:
-            customers.add(state.find(known["customer"]))
-        merged: list[str] = []
-        if not customers:
-            customer = str(uuid.uuid4())
-            state.add(customer, _Cluster(record.observed_at, record.system))
-            created.append(
-                {"id": customer, "createdAt": record.observed_at.isoformat(), "firstSystem": record.system}
-            )
-            status = "created"
-        else:
-            customer = state.survivor(sorted(customers))
-            merged = sorted(customers - {customer})
-            for loser in merged:
-                state.merge(customer, loser)
-                events.append(
-                    {
-                        "kind": "merge",
-                        "customer": customer,
-                        "other": loser,
-                        "record": record.key,
-                        "rule": "shared identifier",
-                        "at": at,
-                    }
-                )
-            status = "merged" if merged else "linked"
-        for identifier in decision.linked:
-            state.link(customer, identifier)
-        for identifier, reason in decision.conflicts:
-            events.append(
-                {
-                    "kind": "conflict",
-                    "customer": customer,
-                    "other": identifier.key,
-                    "record": record.key,
-                    "rule": reason,
-                    "at": at,
-                }
-            )
+        for row in clusters
+    ]
+    return known, customers
+
+
+def _parameters(plan: Plan, at: str) -> dict[str, list[dict[str, Any]]]:
+    """The plan as the ``UNWIND`` parameters of ``_write``."""
+    writes: list[dict[str, Any]] = []
+    for r in plan.records:
+        valid, record = r.valid, r.valid.record
+        raw_of = {i.key: raw for i, raw in valid.identifiers}
         writes.append(
             {
                 "key": record.key,
@@ -245,9 +111,9 @@ def _plan(
                 "attributes": orjson.dumps(
                     {k: str(v) if not isinstance(v, int) else v for k, v in valid.attributes.items()}
                 ).decode(),
-                "blocked": [f"{i.key} ({pattern})" for i, pattern in decision.blocked],
-                "customer": customer,
-                "origin": customer,
+                "blocked": [f"{i.key} ({pattern})" for i, pattern in r.blocked],
+                "customer": r.customer,
+                "origin": r.origin,
                 "claims": [
                     {
                         "key": i.key,
@@ -256,7 +122,7 @@ def _plan(
                         "raw": raw_of[i.key],
                         "rule": "exact",
                     }
-                    for i in decision.linked
+                    for i in r.linked
                 ],
                 "conflicts": [
                     {
@@ -266,23 +132,34 @@ def _plan(
                         "raw": raw_of[i.key],
                         "reason": reason,
                     }
-                    for i, reason in decision.conflicts
+                    for i, reason in r.conflicts
                 ],
             }
         )
-        outcomes.append(Outcome(record.key, status, customer, merged, decision.conflicts, decision.blocked))
-    # Later records may merge earlier survivors: point everything at the final survivor.
-    for write in writes:
-        write["customer"] = state.find(write["customer"])
-    for outcome in outcomes:
-        outcome.customer_id = state.find(outcome.customer_id)
-    for event in events:
-        event["customer"] = state.find(event["customer"])
-    merges = [{"loser": loser, "survivor": state.find(loser), "at": at} for loser in state.parent]
-    return outcomes, {"created": created, "writes": writes, "events": events, "merges": merges}
+    return {
+        "created": [
+            {"id": c.id, "createdAt": c.created_at.isoformat(), "firstSystem": c.first_system}
+            for c in plan.created
+        ],
+        "merges": [
+            {"loser": loser, "survivor": survivor, "at": at} for loser, survivor in plan.merges.items()
+        ],
+        "writes": writes,
+        "events": [
+            {
+                "kind": e.kind,
+                "customer": e.customer,
+                "other": e.other,
+                "record": e.record,
+                "rule": e.rule,
+                "at": at,
+            }
+            for e in plan.events
+        ],
+    }
 
 
-async def _write(tx: AsyncManagedTransaction, plan: dict[str, Any]) -> None:
+async def _write(tx: AsyncManagedTransaction, plan: dict[str, list[dict[str, Any]]]) -> None:
     if plan["created"]:
         await tx.run(
             """
@@ -406,12 +283,11 @@ async def ingest_batch(store: GraphStore, batch: list[ValidRecord], rules: Match
 
     async def work(tx: AsyncManagedTransaction) -> BatchResult:
         await lock(tx)
-        existing, state = await _read(tx, batch, rules)
-        outcomes, plan = _plan(batch, existing, state, at)
-        await _write(tx, plan)
-        touched = sorted({o.customer_id for o in outcomes if o.status != "unchanged"})
+        known, customers = await _read(tx, batch)
+        plan = plan_batch(batch, known, customers, rules)
+        await _write(tx, _parameters(plan, at))
+        touched = sorted({o.customer_id for o in plan.outcomes if o.status != "unchanged"})
         evidence = await evidence_of(tx, touched)
-        merges = {m["loser"]: m["survivor"] for m in plan["merges"]}
-        return BatchResult(outcomes, merges, {c: evidence.get(c, []) for c in touched})
+        return BatchResult(plan.outcomes, plan.merges, {c: evidence.get(c, []) for c in touched})
 
     return await store.transaction(work)

@@ -1,10 +1,15 @@
-"""The golden record: each profile field chosen among a customer's source records by its configured rule."""
+"""The golden record: each profile field chosen among a customer's source records by its configured rule.
+
+Pure: observations in (source records, and the profiles already stored for a customer and the customers merged
+into it), field values and per-field provenance out; the system of record writes the result.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from graph_store.resolution.rules import FieldRule, MatchingRules
@@ -27,6 +32,24 @@ class Evidence:
     external_id: str
     observed_at: datetime
     attributes: dict[str, Any]
+
+
+PROFILE_SYSTEM = "profile"
+"""The system a stored profile is evidence of: listed in no source priority, so it ranks below every source."""
+
+
+@dataclass(frozen=True)
+class StoredProfile:
+    """A golden record already stored: seeded or migrated customers have no source record, only this."""
+
+    id: str
+    attributes: dict[str, Any]
+    """The fields of ``FIELDS`` it has a value for."""
+    created_at: datetime
+    updated_at: datetime
+
+    def evidence(self) -> Evidence:
+        return Evidence(PROFILE_SYSTEM, self.id, self.updated_at, self.attributes)
 
 
 @dataclass(frozen=True)
@@ -69,3 +92,85 @@ def full_name(given: str, family: str) -> str:
     if not given or not family:
         return given or family
     return f"{family}{given}" if not (given + family).isascii() else f"{given} {family}"
+
+
+@dataclass(frozen=True)
+class GoldenRecord:
+    """A customer's profile fields as survivorship chose them, with the record behind each chosen field."""
+
+    customer_id: str
+    given_name: str
+    family_name: str
+    full_name: str
+    gender: str
+    birth_date: date | None
+    city: str | None
+    region: str | None
+    loyalty_tier: str
+    loyalty_points: int
+    created_at: datetime
+    """The earliest observation of the customer (or of any customer merged into it)."""
+    provenance: dict[str, Chosen]
+    """Each field a record had a value for, with the value as observed."""
+
+
+def _value(name: str, value: Any) -> Any:
+    """A chosen value in its column's type: source records keep dates as ISO text and points as text or int."""
+    if name == "birth_date" and isinstance(value, str):
+        return date.fromisoformat(value)
+    if name == "loyalty_points":
+        return int(value)
+    return value
+
+
+def golden_record(
+    customer_id: str, evidence: Sequence[Evidence], profiles: Sequence[StoredProfile], rules: MatchingRules
+) -> GoldenRecord:
+    """The golden record of one customer from its source records and the stored ``profiles`` it absorbs.
+
+    ``profiles`` are the stored golden records of the customer and of the customers merged into it: they take part
+    as evidence of the lowest priority, so a seeded customer keeps its fields until a source record says otherwise.
+    """
+    observations = [*evidence, *(p.evidence() for p in profiles)]
+    chosen = golden(observations, rules)
+    values = {name: _value(name, c.value) for name, c in chosen.items()}
+    given, family = str(values.get("given_name", "")), str(values.get("family_name", ""))
+    return GoldenRecord(
+        customer_id,
+        given,
+        family,
+        full_name(given, family),
+        values.get("gender", "unknown"),
+        values.get("birth_date"),
+        values.get("city"),
+        values.get("region"),
+        values.get("loyalty_tier", "bronze"),
+        values.get("loyalty_points", 0),
+        min([e.observed_at for e in observations] + [p.created_at for p in profiles]),
+        chosen,
+    )
+
+
+def golden_records(
+    evidence: Mapping[str, Sequence[Evidence]],
+    merges: Mapping[str, str],
+    profiles: Mapping[str, StoredProfile],
+    rules: MatchingRules,
+) -> list[GoldenRecord]:
+    """The golden record of every customer in ``evidence``, in id order.
+
+    ``merges`` maps merged-away ids to their survivors; ``profiles`` holds the stored golden records by id (of the
+    customers and of the merged-away ids), each absorbed by the customer it is or was merged into.
+    """
+    merged_into: dict[str, list[str]] = {}
+    for loser, survivor in merges.items():
+        merged_into.setdefault(survivor, []).append(loser)
+    return [
+        golden_record(
+            customer,
+            evidence[customer],
+            [profiles[k] for k in (customer, *merged_into.get(customer, [])) if k in profiles],
+            rules,
+        )
+        for customer in sorted(evidence)
+    ]

@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from graph_store.resolution.ingest import Outcome
+from graph_store.resolution.plan import Outcome
 from graph_store.resolution.records import RawIdentifier, Rejection, SourceRecord
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import CustomerRef

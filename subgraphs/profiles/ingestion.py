@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from core.errors import BadUserInput
 from core.postgres import Database
-from graph_store.resolution.ingest import BatchResult, Outcome, ingest_batch
+from graph_store.resolution.ingest import BatchResult, ingest_batch
+from graph_store.resolution.plan import Outcome
 from graph_store.resolution.records import Rejection, SourceRecord, ValidRecord, validate
 from graph_store.resolution.rules import MatchingRules
 from subgraphs.kit.sources import DataSources
@@ -48,20 +49,7 @@ async def ingest(sources: DataSources, records: Sequence[SourceRecord], rules: M
     rejected = [c for c in checked if isinstance(c, Rejection)]
     valid = [c for c in checked if isinstance(c, ValidRecord)]
     db = sources.postgres.db("profiles")
-    if rejected:
-        async with db.transaction() as conn:
-            await conn.executemany(
-                "INSERT INTO profiles.rejected_records (system, external_id, errors, payload) VALUES ($1, $2, $3, $4)",
-                [
-                    (
-                        r.record.system,
-                        r.record.external_id,
-                        [e.as_dict() for e in r.errors],
-                        r.record.payload(),
-                    )
-                    for r in rejected
-                ],
-            )
+    await keep_rejected(db, rejected)
     result = await ingest_batch(sources.graph, valid, rules) if valid else BatchResult([], {}, {})
     await golden.apply(db, result, rules)
     outcomes = iter(result.outcomes)
