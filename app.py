@@ -10,12 +10,14 @@ from typing import Any
 
 import orjson
 import strawberry
+from cross_web import HTTPException
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.types.unset import UNSET
 
 from core import registry
 from core.errors import SourceUnavailable
@@ -27,6 +29,7 @@ from resolvers.edges import UNIFIED, Edges
 from schema import PARTS, subgraph_schema, unified_schema
 from subgraphs.kit.context import CrossSource, RequestContext
 from subgraphs.kit.sources import DataSources
+from web.requests import BadRequest, decode_request, error_response
 
 log = logging.getLogger("c360.app")
 METHODS = ["GET", "POST"]
@@ -47,6 +50,20 @@ class GraphQLApp(GraphQL[RequestContext, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        settings = self._holder["sources"].settings
+        return decode_request(data, max_depth=settings.max_input_depth, max_string=settings.max_string_length)
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Every refusal before execution answers a GraphQL error body, not strawberry's plain text."""
+        try:
+            return await super().run(request, context, root_value)
+        except BadRequest as exc:
+            return error_response(exc.message, exc.status)
+        except HTTPException as exc:
+            status = 415 if exc.reason == "Unsupported content type" else exc.status_code
+            return error_response(exc.reason, status)
 
 
 class TraceOnRequest:
@@ -99,11 +116,8 @@ class BodyLimit:
             await self._reject(scope, receive, send)
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = {
-            "message": f"Request body exceeds {self.max_bytes} bytes",
-            "extensions": {"code": "REQUEST_TOO_LARGE"},
-        }
-        await JSONResponse({"errors": [error]}, status_code=413)(scope, receive, send)
+        response = error_response(f"Request body exceeds {self.max_bytes} bytes", 413, "REQUEST_TOO_LARGE")
+        await response(scope, receive, send)
 
 
 class RequestTooLarge(Exception):

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     max_query_tokens: int = 2000
     max_aliases: int = 30
     max_body_bytes: int = 256 * 1024
+    max_input_depth: int = 32
+    """Deepest nesting of lists and objects accepted in a request's variables and extensions."""
+    max_string_length: int = 20_000
+    """Longest string accepted in variables (and, by the validation rule, in a document's string literals)."""
     graphiql: bool = True
     gc_gen0_threshold: int = 20_000
     """Allocations between young-generation collections; 0 keeps Python's defaults (see ``app.tune_gc``)."""

@@ -1,0 +1,1 @@
+"""The HTTP layer in front of the GraphQL endpoints: request parsing, limits, logging, pages; wired in ``app.py``."""
