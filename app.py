@@ -17,6 +17,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+import graphiql
 from core.context import CrossSource, DataSources, RequestContext
 from core.errors import SourceUnavailable
 from core.postgres import Postgres
@@ -45,6 +46,10 @@ class GraphQLApp(GraphQL[RequestContext, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our GraphiQL page: strawberry's loads its scripts from unpkg.com, which a private deployment cannot reach."""
+        return graphiql.page(request)
 
 
 class TraceOnRequest:
@@ -162,6 +167,8 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
                 methods=METHODS,
             )
         )
+    if settings.graphiql:
+        app.router.routes.append(graphiql.ASSETS_ROUTE)
     for name, part in PARTS.items():
         if subgraph is not None and name != subgraph:
             continue
