@@ -23,7 +23,8 @@ if ! command -v uv >/dev/null 2>&1; then
   echo "bootstrap: installing uv" >&2
   python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv
 fi
-if [ ! -f web/graphiql/node_modules/.package-lock.json ]; then
+# Reinstalled when the lock file is newer than the install (a fresh clone, or new pins).
+if [ web/graphiql/package-lock.json -nt web/graphiql/node_modules/.package-lock.json ]; then
   echo "bootstrap: installing GraphiQL assets (npm ci in web/graphiql)" >&2
   npm ci --prefix web/graphiql --no-audit --no-fund --loglevel=error
 fi
