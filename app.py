@@ -40,6 +40,7 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         super().__init__(schema, graphql_ide="graphiql" if ide else None, allow_queries_via_get=False)
         self._holder = holder
         self._cross = cross
+        self._examples = graphiql.examples_for(schema) if ide else ()
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
         return RequestContext(self._holder["sources"], self._cross, request)
@@ -49,7 +50,7 @@ class GraphQLApp(GraphQL[RequestContext, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our GraphiQL page: strawberry's loads its scripts from unpkg.com, which a private deployment cannot reach."""
-        return graphiql.page(request)
+        return graphiql.page(request, self._examples)
 
 
 class TraceOnRequest:

@@ -15,6 +15,8 @@ import html
 import json
 from pathlib import Path
 
+import strawberry
+from graphql import parse, validate
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -70,6 +72,15 @@ EXAMPLES = (
 )
 """The README's "Try it" operations, one GraphiQL tab each (tests/graphiql keeps the two equal)."""
 
+SUBGRAPH_EXAMPLE = "query SubgraphSDL { _service { sdl } }"
+"""A subgraph's tab when none of the examples fit its schema: the SDL a gateway composes."""
+
+
+def examples_for(schema: strawberry.Schema) -> tuple[str, ...]:
+    """The examples that are valid on this endpoint: all of them on /graphql, few or none on a subgraph."""
+    fitting = tuple(query for query in EXAMPLES if not validate(schema._schema, parse(query)))
+    return fitting or (SUBGRAPH_EXAMPLE,)
+
 
 def asset_file(name: str) -> Path:
     """Where npm put ``package@version/path``: ``node_modules/package/path`` (the package may be ``@scope/name``)."""
@@ -106,7 +117,7 @@ def _script_json(value: object) -> str:
     return json.dumps(value).replace("<", "\\u003c")
 
 
-def page(request: Request) -> HTMLResponse:
+def page(request: Request, examples: tuple[str, ...]) -> HTMLResponse:
     """The GraphiQL page for the endpoint ``request`` came to, or how to install its assets when they are missing."""
     missing = missing_assets()
     if missing:
@@ -121,7 +132,7 @@ def page(request: Request) -> HTMLResponse:
             tags.append(f'<script src="{url}" integrity="{digest}"></script>')
     template = (WEB / "index.html").read_text(encoding="utf-8")
     body = template.replace("{{assets}}", "\n    ".join(tags)).replace(
-        "{{examples}}", _script_json([{"query": query} for query in EXAMPLES])
+        "{{examples}}", _script_json([{"query": query} for query in examples])
     )
     return HTMLResponse(body)
 
@@ -155,4 +166,4 @@ async def serve_asset(request: Request) -> Response:
 
 ASSETS_ROUTE = Route(f"{ASSETS_PATH}/{{name:path}}", serve_asset, methods=["GET", "HEAD"])
 
-__all__ = ["ASSETS", "ASSETS_ROUTE", "EXAMPLES", "page"]
+__all__ = ["ASSETS", "ASSETS_ROUTE", "EXAMPLES", "examples_for", "page"]

@@ -104,6 +104,10 @@ async def test_graphiql_runs_examples_without_internet(
                 "SELECT full_name FROM profiles.customers WHERE id = $1", fixtures.LI_LEI
             )
             assert shown == {"data": {"customerByIdentifier": {"fullName": li_lei}}}
+
+            # Same origin, other schema: the subgraph's page keeps its own tabs.
+            await page.goto(f"{api_url}/subgraphs/orders/graphql")
+            await expect(query_editor).to_contain_text("query SubgraphSDL", timeout=20_000)
         finally:
             await browser.close()
 

@@ -3,6 +3,7 @@ how to install them."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -33,12 +34,19 @@ def test_examples_are_the_readmes() -> None:
 
 
 async def test_page_points_at_local_assets(client: httpx.AsyncClient) -> None:
-    for path in ("/graphql", "/subgraphs/orders/graphql"):
+    """Every endpoint's page uses the local copies and opens on the examples valid on its schema."""
+    tabs = {
+        "/graphql": ["CustomersWithOpenTickets", "CustomerByPhone", "GroupAccounts", "LinkCustomers"],
+        "/subgraphs/profiles/graphql": ["CustomerByPhone"],
+        "/subgraphs/orders/graphql": ["SubgraphSDL"],
+    }
+    for path, names in tabs.items():
         page = await client.get(path, headers=HTML)
         assert page.status_code == 200
         assert "<title>Customer 360 · GraphiQL</title>" in page.text
         assert "//unpkg.com" not in page.text
-        assert "CustomerByPhone" in page.text
+        examples = json.loads(page.text.split("const EXAMPLES = ", 1)[1].split(";\n", 1)[0])
+        assert [example["query"].split()[1] for example in examples] == names
         for name, digest in graphiql.ASSETS.items():
             assert f'"/graphiql/assets/{name}" integrity="{digest}"' in page.text
     script = await client.get("/graphiql/assets/react@18.2.0/umd/react.production.min.js")
