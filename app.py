@@ -29,6 +29,7 @@ from resolvers.edges import UNIFIED, Edges
 from schema import PARTS, subgraph_schema, unified_schema
 from subgraphs.kit.context import CrossSource, RequestContext
 from subgraphs.kit.sources import DataSources
+from web import ide
 from web.requests import BadRequest, decode_request, error_response
 
 log = logging.getLogger("c360.app")
@@ -39,11 +40,12 @@ class GraphQLApp(GraphQL[RequestContext, None]):
     """Strawberry's ASGI app mounted directly (cheaper per request than a FastAPI router), with orjson."""
 
     def __init__(
-        self, schema: strawberry.Schema, holder: dict[str, DataSources], cross: CrossSource, ide: bool
+        self, schema: strawberry.Schema, holder: dict[str, DataSources], cross: CrossSource, graphiql: bool
     ):
-        super().__init__(schema, graphql_ide="graphiql" if ide else None, allow_queries_via_get=False)
+        super().__init__(schema, graphql_ide="graphiql" if graphiql else None, allow_queries_via_get=False)
         self._holder = holder
         self._cross = cross
+        self._examples = ide.examples_for(schema) if graphiql else ()
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
         return RequestContext(self._holder["sources"], self._cross, request)
@@ -64,6 +66,10 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         except HTTPException as exc:
             status = 415 if exc.reason == "Unsupported content type" else exc.status_code
             return error_response(exc.reason, status)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our GraphiQL page: strawberry's loads its scripts from unpkg.com, which a private deployment cannot reach."""
+        return ide.page(request, self._examples)
 
 
 class TraceOnRequest:
@@ -178,13 +184,15 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
                 methods=METHODS,
             )
         )
+    if settings.graphiql:
+        app.router.routes.append(ide.ASSETS_ROUTE)
     for name, part in PARTS.items():
         if subgraph is not None and name != subgraph:
             continue
         edges = Edges(load_profiles=part.owns_profiles)
         endpoint = TraceOnRequest(
             GraphQLApp(subgraph_schema(name, settings), holder, edges, settings.graphiql),
-            GraphQLApp(subgraph_schema(name, settings, traced=True), holder, edges, ide=False),
+            GraphQLApp(subgraph_schema(name, settings, traced=True), holder, edges, graphiql=False),
         )
         app.router.routes.append(Route(f"/subgraphs/{name}/graphql", endpoint, methods=METHODS))
 

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Installs what Customer 360 needs on a fresh Debian/Ubuntu machine, once: PostgreSQL server binaries, Java 17 and
-# Maven (for Neo4j Community from Maven Central), Node.js and npm (federation composition and gateways), and uv.
-# Skips whatever is already there.
+# Maven (for Neo4j Community from Maven Central), Node.js and npm (federation composition and gateways), Chromium
+# (the GraphiQL browser test), uv, and the pinned GraphiQL assets under web/graphiql/ (served by the API, so the page
+# needs no internet). Skips whatever is already there.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || packages+=(postgresql postgresql-contrib)
 command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || packages+=(maven)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+[ -x /usr/bin/chromium ] || packages+=(chromium chromium-driver)
 if [ ${#packages[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -32,4 +35,9 @@ if ! command -v uv >/dev/null 2>&1; then
       echo "bootstrap: uv is in $user_bin; add it to PATH: export PATH=\"$user_bin:\$PATH\"" >&2
     fi
   fi
+fi
+# Reinstalled when the lock file is newer than the install (a fresh clone, or new pins).
+if [ web/graphiql/package-lock.json -nt web/graphiql/node_modules/.package-lock.json ]; then
+  echo "bootstrap: installing GraphiQL assets (npm ci in web/graphiql)" >&2
+  npm ci --prefix web/graphiql --no-audit --no-fund --loglevel=error
 fi

@@ -70,7 +70,7 @@ def test_no_two_strawberry_types_share_a_graphql_name() -> None:
 
 def test_no_dependency_shadows_a_project_package() -> None:
     lock = tomllib.loads((PROJECT_ROOT / "uv.lock").read_text())
-    ours = {"app", "c360", "core", "graph_store", "resolvers", "schema", "subgraphs", "tests", "bench"}
+    ours = {"app", "c360", "core", "graph_store", "resolvers", "schema", "subgraphs", "tests", "bench", "web"}
     assert {pkg["name"] for pkg in lock["package"]} & ours == set()
 
 
