@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.types.unset import UNSET
 
-from core import registry
+from core import logs, registry
 from core.errors import SourceUnavailable
 from core.postgres import Postgres
 from core.settings import Settings
@@ -30,6 +30,7 @@ from schema import PARTS, subgraph_schema, unified_schema
 from subgraphs.kit.context import CrossSource, RequestContext
 from subgraphs.kit.sources import DataSources
 from web import ide
+from web.request_ids import RequestIds
 from web.requests import BadRequest, decode_request, error_response
 
 log = logging.getLogger("c360.app")
@@ -148,6 +149,7 @@ def tune_gc(gen0_threshold: int) -> None:
 def create_app(settings: Settings | None = None, subgraph: str | None = None) -> FastAPI:
     """The whole API (unified schema and every subgraph endpoint), or one subgraph alone for a federated deployment."""
     settings = settings or Settings()
+    logs.install_scrubbing()
     if subgraph is not None:
         registry.get(subgraph)  # an unknown name fails here, before anything starts
     holder: dict[str, DataSources] = {}
@@ -223,6 +225,7 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIds)
     return app
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import asyncpg
@@ -13,13 +14,15 @@ import pytest
 
 from app import create_app
 from c360.seed.loader import seed
-from core import migrations
+from core import logs, migrations
 from core.metrics import ROUND_TRIPS
 from core.settings import PROJECT_ROOT, Settings
 from graph_store.driver import GraphStore
 from tests import fixtures
 
 TEST_DATABASE = "c360_test"
+LOG_CANARIES = ("13800138000", "li.lei@example.com", "o6_bLiLeiUnion", "oXLiLeiOpen", "13900139000")
+"""Personal data of the fixture customers: none of it may reach a log line during the whole session."""
 GENERATED_CUSTOMERS = 120
 
 
@@ -44,6 +47,31 @@ async def _create_database(dsn: str, name: str) -> str:
     finally:
         await conn.close()
     return dsn.rsplit("/", 1)[0] + f"/{name}"
+
+
+class _LogLines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.name} {record.getMessage()} {record.exc_text or ''}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_personal_data_in_logs() -> Iterator[None]:
+    """Every record of the session (the project's at debug level, libraries' at warning) is checked for canaries."""
+    logs.install_scrubbing()
+    handler = _LogLines()
+    root, ours = logging.getLogger(), logging.getLogger("c360")
+    previous = ours.level
+    root.addHandler(handler)
+    ours.setLevel(logging.DEBUG)
+    yield
+    root.removeHandler(handler)
+    ours.setLevel(previous)
+    leaked = [line[:200] for line in handler.lines if any(canary in line for canary in LOG_CANARIES)]
+    assert leaked == [], "personal data reached the logs"
 
 
 @pytest.fixture(scope="session")
