@@ -50,7 +50,7 @@ class Options:
     load_core: int | None = 1
     progress: bool = True
     reseed: bool = False
-    command: str = "c360 bench"
+    command: str = "python -m bench"
 
 
 @dataclass
