@@ -7,8 +7,10 @@ import ast
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
+from bench import data
 from bench.__main__ import cli
 from core.settings import PROJECT_ROOT
 
@@ -44,3 +46,10 @@ def test_c360_imports_nothing_from_bench() -> None:
             )
             found += [f"{path.name}: {n}" for n in names if n == "bench" or n.startswith("bench.")]
     assert found == []
+
+
+def test_a_sizes_ports_move_with_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("C360_BENCH_S_PG_PORT", "54479")
+    monkeypatch.delenv("C360_BENCH_S_NEO4J_PORT", raising=False)
+    assert data._port("s", "PG", 54379) == 54479
+    assert data._port("s", "NEO4J", 17737) == 17737
