@@ -167,7 +167,8 @@ def markdown(outcome: Outcome, rows: list[dict[str, Any]], ratio_rows: list[dict
         "",
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. {o.rounds} round(s) per mode, {o.duration:g} s per run, "
         f"{o.connections} connections; server on core {o.server_core}, load generator on core {o.load_core}. "
-        "Throughput from closed-loop runs; latency from fixed-rate runs (`autocannon -R`) at the stated rate, "
+        "Throughput from closed-loop runs; latency from open-loop runs (requests issued on a fixed schedule by "
+        "`bench/node/load.mjs`, timed to the nanosecond) at the stated rate, "
         f"{o.rate_fraction:.0%} of the slowest system's throughput for that query, so every system sees the same "
         "offered load. CPU is the server process's user+system time; SQL statements come from "
         "`pg_stat_statements`, Cypher calls from each server's own counters.",
@@ -193,7 +194,7 @@ def markdown(outcome: Outcome, rows: list[dict[str, Any]], ratio_rows: list[dict
         ]
         for r in (r for r in rows if r["query"] == query):
             lines.append(
-                f"| {r['system']} | {_fmt(r['rps'], 0)} | {_fmt(r['p50_ms'])} | {_fmt(r['p99_ms'])} | "
+                f"| {r['system']} | {_fmt(r['rps'], 0)} | {_fmt(r['p50_ms'], 3)} | {_fmt(r['p99_ms'], 3)} | "
                 f"{r['rate'] or 'n/a'} | {_fmt(r['cpu_ms_per_request'])} | {_fmt(r['peak_rss_mb'], 0)} | "
                 f"{_fmt(r['sql_per_request'])} | {_fmt(r['cypher_per_request'])} | {r['failures']} |"
             )

@@ -45,7 +45,7 @@ def _outcome() -> harness.Outcome:
         _run("q1", "api-router", "throughput", rps=0.0),
         _run("q1", "api-router", "latency"),
         # The API's Q3 has latency runs only: its round trips are missing.
-        _run("q3", API, "latency"),
+        _run("q3", API, "latency", p50_ms=0.412, p99_ms=1.25),
     ]
     return outcome
 
@@ -84,6 +84,8 @@ def test_ratios_over_zero_or_missing_read_not_measurable(tmp_path: Path) -> None
     assert "| Q1 | postgraphile | not measurable | not measurable | not measurable | 1.00x |" in text
     assert "| Q1 p50 <= 2x the floor | not measurable | n/a |" in text
     assert "| Q1 | api-router | 0 | 100 | not measurable |" in text
+    # Latencies keep their microseconds.
+    assert "| api | n/a | 0.412 | 1.250 | 50 |" in text
 
 
 def test_ratio_is_a_number_only_when_both_sides_are() -> None:
