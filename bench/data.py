@@ -2,13 +2,16 @@
 
 Size M lives under ``var/bench`` (ports 54359 and 17717), size S under ``var/bench-s`` (54379 and 17737): the
 test suite's smoke run at S never reseeds the M data set, and neither touches the demo's or the tests' servers.
-The configured ``C360_*`` connection settings are deliberately ignored, since seeding replaces all data.
+``C360_BENCH_<S|M>_PG_PORT`` and ``C360_BENCH_<S|M>_NEO4J_PORT`` move a size's ports, so two checkouts on one
+machine can run the benchmark at once. The configured ``C360_*`` connection settings are deliberately ignored,
+since seeding replaces all data.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,9 +38,18 @@ class Size:
     volumes: Volumes = BENCH
 
 
+def _port(size: str, server: str, default: int) -> int:
+    """A size's port for one server, from ``C360_BENCH_<SIZE>_<SERVER>_PORT`` when set."""
+    return int(os.environ.get(f"C360_BENCH_{size.upper()}_{server}_PORT", default))
+
+
 SIZES = {
-    "s": Size("s", 10_000, PROJECT_ROOT / "var" / "bench-s", 54379, 17737),
-    "m": Size("m", 100_000, PROJECT_ROOT / "var" / "bench", 54359, 17717),
+    "s": Size(
+        "s", 10_000, PROJECT_ROOT / "var" / "bench-s", _port("s", "PG", 54379), _port("s", "NEO4J", 17737)
+    ),
+    "m": Size(
+        "m", 100_000, PROJECT_ROOT / "var" / "bench", _port("m", "PG", 54359), _port("m", "NEO4J", 17717)
+    ),
 }
 
 

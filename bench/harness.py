@@ -50,7 +50,7 @@ class Options:
     load_core: int | None = 1
     progress: bool = True
     reseed: bool = False
-    command: str = "c360 bench"
+    command: str = "python -m bench"
 
 
 @dataclass
@@ -82,6 +82,8 @@ class Run:
     sql_per_request: float
     cypher_per_request: float
     rate: int | None = None
+    lag_p99_ms: float = 0.0
+    """How late the open-loop driver issued requests (timer lateness), apart from the latency; 0 closed-loop."""
 
 
 @dataclass
@@ -212,14 +214,14 @@ def _measure(
     asyncio.run(measure.reset_statements(dsn))
     cypher_before = measure.cypher_calls(server)
     cpu_before = measure.cpu_seconds(server.pid)
-    result = measure.autocannon(load, options.load_core)
+    result = measure.drive(load, options.load_core)
     cpu = measure.cpu_seconds(server.pid) - cpu_before
     sql = asyncio.run(measure.statements(dsn))
     cypher = measure.cypher_calls(server) - cypher_before
     # Costs are divided by requests sent: the server also served those still in flight when the run stopped.
     done = max(int(result["requests"]["total"]), 1)
     sent = max(int(result["requests"].get("sent", done)), done)
-    failures = int(result.get("errors", 0)) + int(result.get("non2xx", 0)) + int(result.get("timeouts", 0))
+    failures = int(result["errors"]) + int(result["non2xx"]) + int(result["timeouts"])
     return Run(
         query=query,
         system=server.name,
@@ -227,15 +229,16 @@ def _measure(
         round=round_,
         requests=done,
         seconds=float(result["duration"]),
-        rps=float(result["requests"]["average"]),
+        rps=float(result["rps"]),
         p50_ms=float(result["latency"]["p50"]),
         p99_ms=float(result["latency"]["p99"]),
-        failures=failures + int(result.get("graphqlErrors", 0)),
+        failures=failures + int(result["graphqlErrors"]),
         cpu_ms_per_request=1000 * cpu / sent,
         peak_rss_mb=measure.peak_rss_mb(server.pid),
         sql_per_request=sql / sent,
         cypher_per_request=cypher / sent,
         rate=load.rate,
+        lag_p99_ms=float(result["lag"]["p99"]),
     )
 
 
@@ -258,7 +261,7 @@ def run(options: Options) -> Outcome:
                     continue
                 for server in timed:
                     url = server.base + workload.request(server.name, query, {})[0]
-                    measure.autocannon(
+                    measure.drive(
                         measure.Load(url, bodies[(server.name, query)], options.connections, options.warmup),
                         options.load_core,
                     )

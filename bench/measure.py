@@ -1,5 +1,5 @@
 """What one load run costs a server: its CPU time and memory from /proc, its SQL statements from
-pg_stat_statements, its Cypher calls from its own counters, and autocannon's throughput and latency."""
+pg_stat_statements, its Cypher calls from its own counters, and the load driver's throughput and latency."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.systems import NODE, NODE_DIR, Server, pinned
+from bench.systems import NODE_DIR, Server, node_tools, pinned
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -78,20 +78,23 @@ class Load:
     rate: int | None = None
 
 
-def autocannon(load: Load, core: int | None) -> dict[str, Any]:
-    """One autocannon run on the load generator's core; its JSON result, plus GraphQL-error count."""
+def drive(load: Load, core: int | None) -> dict[str, Any]:
+    """One run of the load driver (``node/load.mjs``) on the load generator's core; its JSON result.
+
+    Latencies come in milliseconds, timed in nanoseconds and kept to three significant digits, so a 0.412 ms
+    answer reads 0.412 (autocannon's histogram truncated each latency to whole milliseconds: it read 0)."""
     spec = {
         "url": load.url,
         "bodies": load.bodies,
         "connections": load.connections,
         "duration": load.duration,
-        "overallRate": load.rate,
+        "rate": load.rate,
     }
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(spec, handle)
     try:
         done = subprocess.run(
-            pinned(core, [str(NODE), str(NODE_DIR / "load.mjs"), handle.name]),
+            pinned(core, [str(node_tools()), str(NODE_DIR / "load.mjs"), handle.name]),
             capture_output=True,
             check=True,
             cwd=NODE_DIR,

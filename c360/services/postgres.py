@@ -110,6 +110,9 @@ class LocalPostgres:
                 str(self.data_dir),
                 "-l",
                 str(self.log_file),
+                # The port set now, not the one written at initdb: a moved port applies to an existing cluster.
+                "-o",
+                f"-p {self.port}",
             )
         created = self._run(
             _find_bin("createdb"),
