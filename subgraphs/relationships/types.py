@@ -19,11 +19,6 @@ from subgraphs.relationships.enums import HouseholdRole, RelationKind
 from subgraphs.relationships.loaders import RelationshipsLoaders
 from subgraphs.relationships.loaders import account as load_account
 
-strawberry.enum(
-    RelationKind, name="RelationKind", description="Kinds of relationship that connect customers."
-)
-strawberry.enum(HouseholdRole, name="HouseholdRole", description="A member's role in a household.")
-
 
 def account_ref(node: AccountNode) -> AccountRef:
     return AccountRef(id=strawberry.ID(node.id), node=node)
