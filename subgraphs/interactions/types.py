@@ -24,13 +24,17 @@ from subgraphs.kit.pagination import (
 
 @strawberry.enum(description="What happened between the customer and the company.")
 class InteractionKind(Enum):
-    CALL = "call"
-    EMAIL = "email"
-    WECHAT_MESSAGE = "wechat_message"
-    STORE_VISIT = "store_visit"
-    WEB_EVENT = "web_event"
-    APP_EVENT = "app_event"
-    CAMPAIGN_CLICK = "campaign_click"
+    _value_: str
+
+    CALL = strawberry.enum_value("call", description="A phone call.")
+    EMAIL = strawberry.enum_value("email", description="An email.")
+    WECHAT_MESSAGE = strawberry.enum_value("wechat_message", description="A WeChat message.")
+    STORE_VISIT = strawberry.enum_value("store_visit", description="A visit to a store.")
+    WEB_EVENT = strawberry.enum_value("web_event", description="An event tracked on the website.")
+    APP_EVENT = strawberry.enum_value("app_event", description="An event tracked in the mobile app.")
+    CAMPAIGN_CLICK = strawberry.enum_value(
+        "campaign_click", description="A click on a marketing campaign link."
+    )
 
 
 @strawberry.type(description="One event on the customer's timeline.")

@@ -24,20 +24,24 @@ from subgraphs.orders.repository import OrderPage
 
 @strawberry.enum(description="Where an order was placed.")
 class SalesChannel(Enum):
-    ONLINE = "online"
-    STORE = "store"
-    WECHAT_MINI_PROGRAM = "wechat_mini_program"
-    APP = "app"
+    _value_: str
+
+    ONLINE = strawberry.enum_value("online", description="Online shop.")
+    STORE = strawberry.enum_value("store", description="A physical store; `storeCode` names it.")
+    WECHAT_MINI_PROGRAM = strawberry.enum_value("wechat_mini_program", description="WeChat mini program.")
+    APP = strawberry.enum_value("app", description="Mobile app.")
 
 
 @strawberry.enum(description="Fulfilment status of an order.")
 class OrderStatus(Enum):
-    PENDING = "pending"
-    PAID = "paid"
-    SHIPPED = "shipped"
-    DELIVERED = "delivered"
-    CANCELLED = "cancelled"
-    REFUNDED = "refunded"
+    _value_: str
+
+    PENDING = strawberry.enum_value("pending", description="Placed, not paid yet.")
+    PAID = strawberry.enum_value("paid", description="Paid, not shipped yet.")
+    SHIPPED = strawberry.enum_value("shipped", description="Shipped, not delivered yet.")
+    DELIVERED = strawberry.enum_value("delivered", description="Delivered to the customer.")
+    CANCELLED = strawberry.enum_value("cancelled", description="Cancelled; not counted in lifetime value.")
+    REFUNDED = strawberry.enum_value("refunded", description="Refunded; not counted in lifetime value.")
 
 
 @strawberry.type(description="One line of an order.")

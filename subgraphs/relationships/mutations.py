@@ -22,8 +22,10 @@ from subgraphs.relationships.loaders import account as load_account
 
 @strawberry.enum(description="Relationships that link two customers directly.")
 class CustomerLinkKind(Enum):
-    HOUSEHOLD = "household"
-    REFERRAL = "referral"
+    _value_: str
+
+    HOUSEHOLD = strawberry.enum_value("household", description="Membership of the same household.")
+    REFERRAL = strawberry.enum_value("referral", description="One customer referred the other.")
 
 
 def _source(source: str) -> str:
