@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -14,11 +14,13 @@ from subgraphs.interactions.repository import InteractionPage
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import CustomerRef, from_row
 from subgraphs.kit.pagination import (
+    AFTER_DESCRIPTION,
     Connection,
     build_connection,
     check_first,
     decode_time_cursor,
     encode_cursor,
+    first_description,
 )
 
 
@@ -66,9 +68,14 @@ class InteractionCustomerFields:
     async def interactions(
         self,
         info: Info,
-        first: int = 20,
-        after: str | None = None,
-        kinds: list[InteractionKind] | None = None,
+        first: Annotated[int, strawberry.argument(description=first_description("interactions", 20))] = 20,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        kinds: Annotated[
+            list[InteractionKind] | None,
+            strawberry.argument(
+                description="Only interactions of these kinds; every kind when omitted or empty."
+            ),
+        ] = None,
     ) -> Connection[Interaction] | None:
         check_first(first, info.context.settings.max_page_size)
         after_key = decode_time_cursor(after) if after else None

@@ -5,18 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import AccountRef, CustomerRef, from_row
 from subgraphs.kit.pagination import (
+    AFTER_DESCRIPTION,
     Connection,
     build_connection,
     check_first,
     decode_time_cursor,
     encode_cursor,
+    first_description,
 )
 from subgraphs.orders.loaders import OrdersLoaders
 from subgraphs.orders.repository import OrderPage
@@ -98,10 +100,20 @@ class OrderCustomerFields:
     async def orders(
         self,
         info: Info,
-        first: int = 20,
-        after: str | None = None,
-        status: list[OrderStatus] | None = None,
-        since: datetime | None = None,
+        first: Annotated[int, strawberry.argument(description=first_description("orders", 20))] = 20,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        status: Annotated[
+            list[OrderStatus] | None,
+            strawberry.argument(
+                description="Only orders in one of these statuses; every status when omitted or empty."
+            ),
+        ] = None,
+        since: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="Only orders placed at or after this time; all orders when omitted."
+            ),
+        ] = None,
     ) -> Connection[Order] | None:
         check_first(first, info.context.settings.max_page_size)
         after_key = decode_time_cursor(after) if after else None

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import AccountRef, CustomerRef, from_row
-from subgraphs.kit.pagination import check_first
+from subgraphs.kit.pagination import check_first, first_description
 from subgraphs.tickets.loaders import TicketsLoaders
 from subgraphs.tickets.repository import OPEN_STATUSES, TicketPage
 
@@ -108,7 +108,15 @@ class TicketCustomerFields:
 
     @strawberry.field(description="The customer's tickets, newest first, optionally only some statuses.")
     async def tickets(
-        self, info: Info, status: list[TicketStatus] | None = None, first: int = 50
+        self,
+        info: Info,
+        status: Annotated[
+            list[TicketStatus] | None,
+            strawberry.argument(
+                description="Only tickets in one of these statuses; every status when omitted or empty."
+            ),
+        ] = None,
+        first: Annotated[int, strawberry.argument(description=first_description("tickets", 50))] = 50,
     ) -> list[Ticket] | None:
         check_first(first, info.context.settings.max_page_size)
         page = TicketPage(first, tuple(s.value for s in status) if status else None)
