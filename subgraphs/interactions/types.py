@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -14,23 +14,29 @@ from subgraphs.interactions.repository import InteractionPage
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import CustomerRef, from_row
 from subgraphs.kit.pagination import (
+    AFTER_DESCRIPTION,
     Connection,
     build_connection,
     check_first,
     decode_time_cursor,
     encode_cursor,
+    first_description,
 )
 
 
 @strawberry.enum(description="What happened between the customer and the company.")
 class InteractionKind(Enum):
-    CALL = "call"
-    EMAIL = "email"
-    WECHAT_MESSAGE = "wechat_message"
-    STORE_VISIT = "store_visit"
-    WEB_EVENT = "web_event"
-    APP_EVENT = "app_event"
-    CAMPAIGN_CLICK = "campaign_click"
+    _value_: str
+
+    CALL = strawberry.enum_value("call", description="A phone call.")
+    EMAIL = strawberry.enum_value("email", description="An email.")
+    WECHAT_MESSAGE = strawberry.enum_value("wechat_message", description="A WeChat message.")
+    STORE_VISIT = strawberry.enum_value("store_visit", description="A visit to a store.")
+    WEB_EVENT = strawberry.enum_value("web_event", description="An event tracked on the website.")
+    APP_EVENT = strawberry.enum_value("app_event", description="An event tracked in the mobile app.")
+    CAMPAIGN_CLICK = strawberry.enum_value(
+        "campaign_click", description="A click on a marketing campaign link."
+    )
 
 
 @strawberry.type(description="One event on the customer's timeline.")
@@ -62,9 +68,14 @@ class InteractionCustomerFields:
     async def interactions(
         self,
         info: Info,
-        first: int = 20,
-        after: str | None = None,
-        kinds: list[InteractionKind] | None = None,
+        first: Annotated[int, strawberry.argument(description=first_description("interactions", 20))] = 20,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        kinds: Annotated[
+            list[InteractionKind] | None,
+            strawberry.argument(
+                description="Only interactions of these kinds; every kind when omitted or empty."
+            ),
+        ] = None,
     ) -> Connection[Interaction] | None:
         check_first(first, info.context.settings.max_page_size)
         after_key = decode_time_cursor(after) if after else None

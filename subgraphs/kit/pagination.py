@@ -12,6 +12,7 @@ import orjson
 import strawberry
 
 from core.errors import BadUserInput
+from core.settings import Settings
 
 T = TypeVar("T")
 N = TypeVar("N")
@@ -70,6 +71,20 @@ def decode_time_cursor(cursor: str) -> tuple[datetime, int]:
         return datetime.fromisoformat(at), int(row_id)
     except (TypeError, ValueError) as exc:
         raise BadUserInput(f"Malformed cursor {cursor!r}") from exc
+
+
+DEFAULT_MAX_PAGE_SIZE: int = Settings.model_fields["max_page_size"].default
+AFTER_DESCRIPTION = (
+    "Start after this cursor: the `endCursor` of the previous page; from the first item when omitted."
+)
+
+
+def first_description(items: str, default: int) -> str:
+    """The description of a ``first`` argument, with the limit :func:`check_first` enforces."""
+    return (
+        f"Number of {items} to return, from 0 to `C360_MAX_PAGE_SIZE` ({DEFAULT_MAX_PAGE_SIZE} by default); "
+        f"{default} when omitted."
+    )
 
 
 def check_first(first: int, maximum: int) -> None:

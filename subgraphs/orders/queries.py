@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from core.ids import parse_int_id
@@ -13,6 +15,10 @@ from subgraphs.orders.types import Order
 @strawberry.type(name="OrdersQuery")
 class OrdersQuery:
     @strawberry.field(description="One order by id; null when no order has that id.")
-    async def order(self, info: Info, id: strawberry.ID) -> Order | None:
+    async def order(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Order id (an integer).")],
+    ) -> Order | None:
         row = await info.context.loaders(OrdersLoaders).order_by_id.load(parse_int_id(id, "order id"))
         return Order.from_row(row) if row else None

@@ -5,18 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import AccountRef, CustomerRef, from_row
 from subgraphs.kit.pagination import (
+    AFTER_DESCRIPTION,
     Connection,
     build_connection,
     check_first,
     decode_time_cursor,
     encode_cursor,
+    first_description,
 )
 from subgraphs.orders.loaders import OrdersLoaders
 from subgraphs.orders.repository import OrderPage
@@ -24,20 +26,24 @@ from subgraphs.orders.repository import OrderPage
 
 @strawberry.enum(description="Where an order was placed.")
 class SalesChannel(Enum):
-    ONLINE = "online"
-    STORE = "store"
-    WECHAT_MINI_PROGRAM = "wechat_mini_program"
-    APP = "app"
+    _value_: str
+
+    ONLINE = strawberry.enum_value("online", description="Online shop.")
+    STORE = strawberry.enum_value("store", description="A physical store; `storeCode` names it.")
+    WECHAT_MINI_PROGRAM = strawberry.enum_value("wechat_mini_program", description="WeChat mini program.")
+    APP = strawberry.enum_value("app", description="Mobile app.")
 
 
 @strawberry.enum(description="Fulfilment status of an order.")
 class OrderStatus(Enum):
-    PENDING = "pending"
-    PAID = "paid"
-    SHIPPED = "shipped"
-    DELIVERED = "delivered"
-    CANCELLED = "cancelled"
-    REFUNDED = "refunded"
+    _value_: str
+
+    PENDING = strawberry.enum_value("pending", description="Placed, not paid yet.")
+    PAID = strawberry.enum_value("paid", description="Paid, not shipped yet.")
+    SHIPPED = strawberry.enum_value("shipped", description="Shipped, not delivered yet.")
+    DELIVERED = strawberry.enum_value("delivered", description="Delivered to the customer.")
+    CANCELLED = strawberry.enum_value("cancelled", description="Cancelled; not counted in lifetime value.")
+    REFUNDED = strawberry.enum_value("refunded", description="Refunded; not counted in lifetime value.")
 
 
 @strawberry.type(description="One line of an order.")
@@ -94,10 +100,20 @@ class OrderCustomerFields:
     async def orders(
         self,
         info: Info,
-        first: int = 20,
-        after: str | None = None,
-        status: list[OrderStatus] | None = None,
-        since: datetime | None = None,
+        first: Annotated[int, strawberry.argument(description=first_description("orders", 20))] = 20,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        status: Annotated[
+            list[OrderStatus] | None,
+            strawberry.argument(
+                description="Only orders in one of these statuses; every status when omitted or empty."
+            ),
+        ] = None,
+        since: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="Only orders placed at or after this time; all orders when omitted."
+            ),
+        ] = None,
     ) -> Connection[Order] | None:
         check_first(first, info.context.settings.max_page_size)
         after_key = decode_time_cursor(after) if after else None

@@ -66,11 +66,25 @@ class SourceRecordInput:
 
 @strawberry.enum(description="What ingestion did with a record.")
 class IngestStatus(Enum):
-    CREATED = "created"
-    LINKED = "linked"
-    MERGED = "merged"
-    UNCHANGED = "unchanged"
-    REJECTED = "rejected"
+    _value_: str
+
+    CREATED = strawberry.enum_value(
+        "created", description="No existing customer matched: a new customer was created for the record."
+    )
+    LINKED = strawberry.enum_value(
+        "linked", description="The record was linked to the one existing customer it matched."
+    )
+    MERGED = strawberry.enum_value(
+        "merged",
+        description="The record matched several customers, which were merged into one (`mergedCustomerIds`).",
+    )
+    UNCHANGED = strawberry.enum_value(
+        "unchanged", description="The record was already stored with the same content: nothing changed."
+    )
+    REJECTED = strawberry.enum_value(
+        "rejected",
+        description="Invalid: kept for review in `rejectedRecords`, with its errors, and not ingested.",
+    )
 
 
 @strawberry.type(description="Why a field of a record was refused.")
@@ -184,9 +198,15 @@ class SourceRecordView:
 
 @strawberry.enum(description="Kinds of identity event.")
 class IdentityEventKind(Enum):
-    MERGE = "merge"
-    CONFLICT = "conflict"
-    SPLIT = "split"
+    _value_: str
+
+    MERGE = strawberry.enum_value("merge", description="Another customer was merged into this one.")
+    CONFLICT = strawberry.enum_value(
+        "conflict", description="An identifier was not linked because linking it would break a limit."
+    )
+    SPLIT = strawberry.enum_value(
+        "split", description="A customer was split off this one (`unmergeCustomer`)."
+    )
 
 
 @strawberry.type(description="A merge, conflict or split in a customer's identity, with what triggered it.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from core.ids import parse_uuid
@@ -17,7 +19,7 @@ from subgraphs.profiles.ingest_types import (
     UnmergeCustomerInput,
     UnmergeCustomerPayload,
 )
-from subgraphs.profiles.ingestion import ingest
+from subgraphs.profiles.ingestion import MAX_BATCH, ingest
 
 
 @strawberry.type(name="ProfilesMutation")
@@ -31,7 +33,17 @@ class ProfilesMutation:
         )
     )
     async def ingest_source_records(
-        self, info: Info, records: list[SourceRecordInput]
+        self,
+        info: Info,
+        records: Annotated[
+            list[SourceRecordInput],
+            strawberry.argument(
+                description=(
+                    f"The records, at most {MAX_BATCH:,} per call (a longer list is refused whole); "
+                    "results come back in the same order."
+                )
+            ),
+        ],
     ) -> IngestSourceRecordsPayload:
         context = info.context
         result = await ingest(
@@ -46,7 +58,16 @@ class ProfilesMutation:
             "The parts are never merged again by later records."
         )
     )
-    async def unmerge_customer(self, info: Info, input: UnmergeCustomerInput) -> UnmergeCustomerPayload:
+    async def unmerge_customer(
+        self,
+        info: Info,
+        input: Annotated[
+            UnmergeCustomerInput,
+            strawberry.argument(
+                description="The customer to split, and the records or identifiers to take out."
+            ),
+        ],
+    ) -> UnmergeCustomerPayload:
         context = info.context
         rules = rules_at(context.settings.identity_rules)
         region = context.settings.default_phone_region

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from core.ids import parse_int_id, parse_uuid
@@ -11,11 +13,13 @@ from subgraphs.kit.context import Info
 from subgraphs.kit.entities import CustomerRef
 from subgraphs.kit.enums import IdentifierType
 from subgraphs.kit.pagination import (
+    AFTER_DESCRIPTION,
     Connection,
     build_connection,
     check_first,
     decode_cursor,
     encode_cursor,
+    first_description,
     page_of,
 )
 from subgraphs.profiles import loaders, repository
@@ -42,16 +46,25 @@ def _criteria(info: Info, filter: CustomerFilter | None) -> repository.CustomerS
 @strawberry.type(name="ProfilesQuery")
 class ProfilesQuery:
     @strawberry.field(description="One customer by id; null when no customer has that id.")
-    async def customer(self, info: Info, id: strawberry.ID) -> CustomerRef | None:
+    async def customer(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Customer id (a UUID).")],
+    ) -> CustomerRef | None:
         return await loaders.customer(info.context, parse_uuid(id))
 
     @strawberry.field(description="Customers in id order, as a Relay connection, optionally filtered.")
     async def customers(
         self,
         info: Info,
-        first: int = 20,
-        after: str | None = None,
-        filter: CustomerFilter | None = None,
+        first: Annotated[int, strawberry.argument(description=first_description("customers", 20))] = 20,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        filter: Annotated[
+            CustomerFilter | None,
+            strawberry.argument(
+                description="Conditions a customer must all meet; every customer when omitted."
+            ),
+        ] = None,
     ) -> CustomerConnection:
         check_first(first, info.context.settings.max_page_size)
         after_id = parse_uuid(decode_cursor(after, 1)[0]) if after else None
@@ -77,7 +90,24 @@ class ProfilesQuery:
         )
     )
     async def customer_by_identifier(
-        self, info: Info, type: IdentifierType, value: str, app_id: str | None = None
+        self,
+        info: Info,
+        type: Annotated[IdentifierType, strawberry.argument(description="Kind of identifier.")],
+        value: Annotated[
+            str,
+            strawberry.argument(
+                description=(
+                    "The identifier as any system writes it; it is normalised as on ingestion (see `IdentifierType`) "
+                    "before the lookup, and an invalid value is an error."
+                )
+            ),
+        ],
+        app_id: Annotated[
+            str | None,
+            strawberry.argument(
+                description="App the openid belongs to: required for `WECHAT_OPENID`, ignored for other types."
+            ),
+        ] = None,
     ) -> CustomerRef | None:
         identifier = normalize(type, value, region=info.context.settings.default_phone_region, app_id=app_id)
         customer_id = await info.context.loaders(ProfilesLoaders).customer_by_identifier_key.load(
@@ -89,7 +119,16 @@ class ProfilesQuery:
         description="Source records rejected on ingestion, newest first, optionally of one system."
     )
     async def rejected_records(
-        self, info: Info, first: int = 20, after: str | None = None, system: str | None = None
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description=first_description("records", 20))] = 20,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        system: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only records of this source system (its exact name, e.g. `crm`); every system when omitted."
+            ),
+        ] = None,
     ) -> Connection[RejectedRecord]:
         check_first(first, info.context.settings.max_page_size)
         after_id = parse_int_id(str(decode_cursor(after, 1)[0]), "cursor") if after else None

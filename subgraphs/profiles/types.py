@@ -18,25 +18,33 @@ from subgraphs.profiles.loaders import ProfilesLoaders
 
 @strawberry.enum(description="Gender as recorded by the customer.")
 class Gender(Enum):
-    FEMALE = "female"
-    MALE = "male"
-    OTHER = "other"
-    UNKNOWN = "unknown"
+    _value_: str
+
+    FEMALE = strawberry.enum_value("female", description="Female.")
+    MALE = strawberry.enum_value("male", description="Male.")
+    OTHER = strawberry.enum_value("other", description="Another gender.")
+    UNKNOWN = strawberry.enum_value("unknown", description="Not known: no source record gave a gender.")
 
 
 @strawberry.enum(description="Loyalty programme tier, lowest first.")
 class LoyaltyTier(Enum):
-    BRONZE = "bronze"
-    SILVER = "silver"
-    GOLD = "gold"
-    PLATINUM = "platinum"
+    _value_: str
+
+    BRONZE = strawberry.enum_value("bronze", description="Lowest tier.")
+    SILVER = strawberry.enum_value("silver", description="Second tier.")
+    GOLD = strawberry.enum_value("gold", description="Third tier.")
+    PLATINUM = strawberry.enum_value("platinum", description="Highest tier.")
 
 
 @strawberry.enum(description="Lifecycle status of the customer record.")
 class CustomerStatus(Enum):
-    ACTIVE = "active"
-    INACTIVE = "inactive"
-    BLOCKED = "blocked"
+    _value_: str
+
+    ACTIVE = strawberry.enum_value(
+        "active", description="Active; customers created by ingestion start in this status."
+    )
+    INACTIVE = strawberry.enum_value("inactive", description="No longer active.")
+    BLOCKED = strawberry.enum_value("blocked", description="Blocked.")
 
 
 @strawberry.type(

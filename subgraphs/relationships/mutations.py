@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
@@ -22,8 +23,10 @@ from subgraphs.relationships.loaders import account as load_account
 
 @strawberry.enum(description="Relationships that link two customers directly.")
 class CustomerLinkKind(Enum):
-    HOUSEHOLD = "household"
-    REFERRAL = "referral"
+    _value_: str
+
+    HOUSEHOLD = strawberry.enum_value("household", description="Membership of the same household.")
+    REFERRAL = strawberry.enum_value("referral", description="One customer referred the other.")
 
 
 def _source(source: str) -> str:
@@ -116,7 +119,11 @@ class RelationshipChange:
 @strawberry.type(name="RelationshipsMutation")
 class RelationshipsMutation:
     @strawberry.mutation(description="Link two customers: a household membership or a referral.")
-    async def link_customers(self, info: Info, input: LinkCustomersInput) -> RelationshipChange:
+    async def link_customers(
+        self,
+        info: Info,
+        input: Annotated[LinkCustomersInput, strawberry.argument(description="The relationship to record.")],
+    ) -> RelationshipChange:
         a, b = parse_uuid(input.customer_id), parse_uuid(input.related_customer_id)
         graph, source = info.context.sources.graph, _source(input.source)
         if input.kind is CustomerLinkKind.HOUSEHOLD:
@@ -127,7 +134,11 @@ class RelationshipsMutation:
         return RelationshipChange(changed=changed, customer_id=a, related_customer_id=b)
 
     @strawberry.mutation(description="End a relationship between two customers.")
-    async def unlink_customers(self, info: Info, input: UnlinkCustomersInput) -> RelationshipChange:
+    async def unlink_customers(
+        self,
+        info: Info,
+        input: Annotated[UnlinkCustomersInput, strawberry.argument(description="The relationship to end.")],
+    ) -> RelationshipChange:
         a, b = parse_uuid(input.customer_id), parse_uuid(input.related_customer_id)
         graph = info.context.sources.graph
         if input.kind is CustomerLinkKind.HOUSEHOLD:
@@ -137,7 +148,11 @@ class RelationshipsMutation:
         return RelationshipChange(changed=changed, customer_id=a, related_customer_id=b)
 
     @strawberry.mutation(description="Create an account, optionally under a parent account.")
-    async def create_account(self, info: Info, input: CreateAccountInput) -> AccountRef:
+    async def create_account(
+        self,
+        info: Info,
+        input: Annotated[CreateAccountInput, strawberry.argument(description="The account to create.")],
+    ) -> AccountRef:
         parent = parse_uuid(input.parent_id, "account id") if input.parent_id else None
         account_id = await accounts.create(
             info.context.sources.graph, input.name, input.industry, input.city, parent, _source(input.source)
@@ -150,7 +165,17 @@ class RelationshipsMutation:
         description="Move an account under another parent, or to the top with `parentId: null`; cycles are refused."
     )
     async def move_account(
-        self, info: Info, account_id: strawberry.ID, parent_id: strawberry.ID | None, source: str = "api"
+        self,
+        info: Info,
+        account_id: Annotated[strawberry.ID, strawberry.argument(description="The account to move.")],
+        parent_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="The account's new parent; null to make it a top-level account."),
+        ],
+        source: Annotated[
+            str,
+            strawberry.argument(description="System that reports the move (not blank); `api` when omitted."),
+        ] = "api",
     ) -> RelationshipChange:
         account = parse_uuid(account_id, "account id")
         parent = parse_uuid(parent_id, "account id") if parent_id else None
@@ -158,7 +183,14 @@ class RelationshipsMutation:
         return RelationshipChange(changed=changed, account_id=account)
 
     @strawberry.mutation(description="Make a customer a contact of an account (or update their title).")
-    async def add_account_contact(self, info: Info, input: AccountContactInput) -> RelationshipChange:
+    async def add_account_contact(
+        self,
+        info: Info,
+        input: Annotated[
+            AccountContactInput,
+            strawberry.argument(description="The customer, the account and the contact's title."),
+        ],
+    ) -> RelationshipChange:
         customer, account = parse_uuid(input.customer_id), parse_uuid(input.account_id, "account id")
         changed = await accounts.add_contact(
             info.context.sources.graph, customer, account, input.title, input.since, _source(input.source)
@@ -167,7 +199,10 @@ class RelationshipsMutation:
 
     @strawberry.mutation(description="End a customer's contact relationship with an account.")
     async def remove_account_contact(
-        self, info: Info, customer_id: strawberry.ID, account_id: strawberry.ID
+        self,
+        info: Info,
+        customer_id: Annotated[strawberry.ID, strawberry.argument(description="The contact.")],
+        account_id: Annotated[strawberry.ID, strawberry.argument(description="The account.")],
     ) -> RelationshipChange:
         customer, account = parse_uuid(customer_id), parse_uuid(account_id, "account id")
         changed = await accounts.remove_contact(info.context.sources.graph, customer, account)

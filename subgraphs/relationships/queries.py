@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from core.ids import parse_uuid
@@ -9,7 +11,15 @@ from graph_store.relationships import accounts
 from graph_store.relationships.accounts import AccountPage, name_key
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import AccountRef
-from subgraphs.kit.pagination import Connection, build_connection, check_first, decode_cursor, encode_cursor
+from subgraphs.kit.pagination import (
+    AFTER_DESCRIPTION,
+    Connection,
+    build_connection,
+    check_first,
+    decode_cursor,
+    encode_cursor,
+    first_description,
+)
 from subgraphs.relationships.loaders import RelationshipsLoaders
 from subgraphs.relationships.loaders import account as load_account
 from subgraphs.relationships.types import account_ref
@@ -18,12 +28,28 @@ from subgraphs.relationships.types import account_ref
 @strawberry.type(name="RelationshipsQuery")
 class RelationshipsQuery:
     @strawberry.field(description="One account by id; null when no account has that id.")
-    async def account(self, info: Info, id: strawberry.ID) -> AccountRef | None:
+    async def account(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Account id (a UUID).")],
+    ) -> AccountRef | None:
         return await load_account(info.context, parse_uuid(id, "account id"))
 
     @strawberry.field(description="Accounts in name order, optionally those whose name contains `search`.")
     async def accounts(
-        self, info: Info, first: int = 20, after: str | None = None, search: str | None = None
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description=first_description("accounts", 20))] = 20,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description=(
+                    "Only accounts whose name contains this text, ignoring case and repeated spaces; "
+                    "every account when omitted or blank."
+                )
+            ),
+        ] = None,
     ) -> Connection[AccountRef]:
         check_first(first, info.context.settings.max_page_size)
         after_key = tuple(str(part) for part in decode_cursor(after, 2)) if after else None

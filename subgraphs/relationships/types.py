@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -14,15 +15,18 @@ from graph_store.relationships.traversal import RelatedQuery, Step
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import AccountRef, CustomerRef
 from subgraphs.kit.enums import IdentifierType
-from subgraphs.kit.pagination import Connection, build_connection, check_first, decode_cursor, encode_cursor
+from subgraphs.kit.pagination import (
+    AFTER_DESCRIPTION,
+    Connection,
+    build_connection,
+    check_first,
+    decode_cursor,
+    encode_cursor,
+    first_description,
+)
 from subgraphs.relationships.enums import HouseholdRole, RelationKind
 from subgraphs.relationships.loaders import RelationshipsLoaders
 from subgraphs.relationships.loaders import account as load_account
-
-strawberry.enum(
-    RelationKind, name="RelationKind", description="Kinds of relationship that connect customers."
-)
-strawberry.enum(HouseholdRole, name="HouseholdRole", description="A member's role in a household.")
 
 
 def account_ref(node: AccountNode) -> AccountRef:
@@ -210,9 +214,21 @@ class RelationshipCustomerFields:
     async def related(
         self,
         info: Info,
-        kinds: list[RelationKind] | None = None,
-        max_depth: int = 2,
-        first: int = 20,
+        kinds: Annotated[
+            list[RelationKind] | None,
+            strawberry.argument(
+                description="Kinds of relationship to follow; every kind when omitted (an empty list is refused)."
+            ),
+        ] = None,
+        max_depth: Annotated[
+            int,
+            strawberry.argument(
+                description=f"Most hops from this customer, from 1 to {MAX_RELATED_DEPTH}; 2 when omitted."
+            ),
+        ] = 2,
+        first: Annotated[
+            int, strawberry.argument(description=first_description("related customers", 20))
+        ] = 20,
     ) -> list[RelatedCustomer] | None:
         if not 1 <= max_depth <= MAX_RELATED_DEPTH:
             raise BadUserInput(f"`maxDepth` must be between 1 and {MAX_RELATED_DEPTH}, got {max_depth}")
@@ -260,9 +276,14 @@ class RelationshipAccountFields:
     async def contacts(
         self,
         info: Info,
-        first: int = 20,
-        after: str | None = None,
-        include_descendants: bool = False,
+        first: Annotated[int, strawberry.argument(description=first_description("contacts", 20))] = 20,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        include_descendants: Annotated[
+            bool,
+            strawberry.argument(
+                description="Also list the contacts of every account below this one; false (this account only) when omitted."
+            ),
+        ] = False,
     ) -> Connection[AccountContact]:
         check_first(first, info.context.settings.max_page_size)
         after_key = tuple(str(part) for part in decode_cursor(after, 2)) if after else None

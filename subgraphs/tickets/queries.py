@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from core.ids import parse_int_id
@@ -13,6 +15,10 @@ from subgraphs.tickets.types import Ticket
 @strawberry.type(name="TicketsQuery")
 class TicketsQuery:
     @strawberry.field(description="One ticket by id; null when no ticket has that id.")
-    async def ticket(self, info: Info, id: strawberry.ID) -> Ticket | None:
+    async def ticket(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Ticket id (an integer).")],
+    ) -> Ticket | None:
         row = await info.context.loaders(TicketsLoaders).ticket_by_id.load(parse_int_id(id, "ticket id"))
         return Ticket.from_row(row) if row else None

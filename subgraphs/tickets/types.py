@@ -4,40 +4,46 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import AccountRef, CustomerRef, from_row
-from subgraphs.kit.pagination import check_first
+from subgraphs.kit.pagination import check_first, first_description
 from subgraphs.tickets.loaders import TicketsLoaders
 from subgraphs.tickets.repository import OPEN_STATUSES, TicketPage
 
 
 @strawberry.enum(description="Where a ticket is in its life; OPEN and PENDING count as open.")
 class TicketStatus(Enum):
-    OPEN = "open"
-    PENDING = "pending"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
+    _value_: str
+
+    OPEN = strawberry.enum_value("open", description="Not resolved yet; counts as open.")
+    PENDING = strawberry.enum_value("pending", description="Not resolved yet, on hold; counts as open.")
+    RESOLVED = strawberry.enum_value("resolved", description="Resolved; no longer open.")
+    CLOSED = strawberry.enum_value("closed", description="Closed; no longer open.")
 
 
 @strawberry.enum(description="How urgently a ticket needs handling.")
 class TicketPriority(Enum):
-    LOW = "low"
-    NORMAL = "normal"
-    HIGH = "high"
-    URGENT = "urgent"
+    _value_: str
+
+    LOW = strawberry.enum_value("low", description="Lowest priority.")
+    NORMAL = strawberry.enum_value("normal", description="Usual priority.")
+    HIGH = strawberry.enum_value("high", description="Above normal priority.")
+    URGENT = strawberry.enum_value("urgent", description="Highest priority.")
 
 
 @strawberry.enum(description="How the customer reached the service desk.")
 class TicketChannel(Enum):
-    PHONE = "phone"
-    EMAIL = "email"
-    WECHAT = "wechat"
-    WEB = "web"
-    STORE = "store"
+    _value_: str
+
+    PHONE = strawberry.enum_value("phone", description="A phone call.")
+    EMAIL = strawberry.enum_value("email", description="An email.")
+    WECHAT = strawberry.enum_value("wechat", description="A WeChat message.")
+    WEB = strawberry.enum_value("web", description="The website.")
+    STORE = strawberry.enum_value("store", description="In a store.")
 
 
 @strawberry.type(description="A message in a ticket's thread.")
@@ -102,7 +108,15 @@ class TicketCustomerFields:
 
     @strawberry.field(description="The customer's tickets, newest first, optionally only some statuses.")
     async def tickets(
-        self, info: Info, status: list[TicketStatus] | None = None, first: int = 50
+        self,
+        info: Info,
+        status: Annotated[
+            list[TicketStatus] | None,
+            strawberry.argument(
+                description="Only tickets in one of these statuses; every status when omitted or empty."
+            ),
+        ] = None,
+        first: Annotated[int, strawberry.argument(description=first_description("tickets", 50))] = 50,
     ) -> list[Ticket] | None:
         check_first(first, info.context.settings.max_page_size)
         page = TicketPage(first, tuple(s.value for s in status) if status else None)

@@ -7,7 +7,7 @@ import inspect
 import tomllib
 from collections import Counter
 
-from graphql import GraphQLInputObjectType, GraphQLObjectType, GraphQLSchema
+from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType, GraphQLSchema
 
 from core.settings import PROJECT_ROOT, Settings
 from schema import PARTS, subgraph_schema, unified_schema
@@ -52,6 +52,40 @@ def test_every_type_and_field_is_described() -> None:
         if isinstance(gtype, GraphQLObjectType | GraphQLInputObjectType):
             missing += [f"{name}.{f}" for f, field in gtype.fields.items() if not field.description]
     assert missing == []
+
+
+def _undescribed_arguments_and_enum_values(schema: GraphQLSchema) -> list[str]:
+    """Arguments of object fields and enum values without a description; federation's own (``_service``,
+    ``_entities``, ``link__Purpose`` and other ``_``-prefixed or ``link__`` names) are strawberry's, not ours."""
+    missing = []
+    for name, gtype in schema.type_map.items():
+        if name.startswith("_") or name.startswith("link__"):
+            continue
+        if isinstance(gtype, GraphQLObjectType):
+            for field_name, field in gtype.fields.items():
+                if field_name.startswith("_"):
+                    continue
+                missing += [
+                    f"{name}.{field_name}({arg})" for arg, a in field.args.items() if not a.description
+                ]
+        if isinstance(gtype, GraphQLEnumType):
+            missing += [f"{name}.{value}" for value, v in gtype.values.items() if not v.description]
+    return missing
+
+
+def test_every_argument_and_enum_value_is_described() -> None:
+    """In the unified schema and in every subgraph's schema (each one registers its own types)."""
+    settings = Settings(_env_file=None)
+    unified = _graphql(settings)
+    assert _undescribed_arguments_and_enum_values(unified) == []
+    for name in PARTS:
+        subgraph = subgraph_schema(name, settings)._schema
+        assert _undescribed_arguments_and_enum_values(subgraph) == [], name
+    # the check looks where it should: the unified schema has arguments and enum values to check
+    customer = unified.type_map["Customer"]
+    assert isinstance(customer, GraphQLObjectType)
+    assert customer.fields["orders"].args["first"].description
+    assert isinstance(unified.type_map["IdentifierType"], GraphQLEnumType)
 
 
 def test_no_two_strawberry_types_share_a_graphql_name() -> None:
