@@ -14,6 +14,7 @@ from cross_web import HTTPException
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -30,6 +31,7 @@ from schema import PARTS, subgraph_schema, unified_schema
 from subgraphs.kit.context import CrossSource, RequestContext
 from subgraphs.kit.sources import DataSources
 from web import ide
+from web.guards import TokenGuard
 from web.request_ids import RequestIds
 from web.requests import BadRequest, decode_request, error_response
 
@@ -182,18 +184,18 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
         app.router.routes.append(
             Route(
                 "/graphql",
-                GraphQLApp(unified_schema(settings), holder, UNIFIED, settings.graphiql),
+                GraphQLApp(unified_schema(settings), holder, UNIFIED, settings.graphiql_enabled),
                 methods=METHODS,
             )
         )
-    if settings.graphiql:
+    if settings.graphiql_enabled:
         app.router.routes.append(ide.ASSETS_ROUTE)
     for name, part in PARTS.items():
         if subgraph is not None and name != subgraph:
             continue
         edges = Edges(load_profiles=part.owns_profiles)
         endpoint = TraceOnRequest(
-            GraphQLApp(subgraph_schema(name, settings), holder, edges, settings.graphiql),
+            GraphQLApp(subgraph_schema(name, settings), holder, edges, settings.graphiql_enabled),
             GraphQLApp(subgraph_schema(name, settings, traced=True), holder, edges, graphiql=False),
         )
         app.router.routes.append(Route(f"/subgraphs/{name}/graphql", endpoint, methods=METHODS))
@@ -225,6 +227,22 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if not settings.development:
+        guarded = [
+            ("/subgraphs/", settings.gateway_token),
+            ("/readyz", settings.ops_token),
+            ("/metrics", settings.ops_token),
+        ]
+        app.add_middleware(TokenGuard, guarded=guarded)
+    # Preflights are answered for the allowed origins (none by default) and refused for the others.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=METHODS,
+        allow_headers=["authorization", "content-type", "x-request-id"],
+        expose_headers=["x-request-id", "retry-after"],
+        max_age=600,
+    )
     app.add_middleware(RequestIds)
     return app
 

@@ -71,7 +71,8 @@ def demo(
     """Provision services, migrate, seed demo data and serve the API with GraphiQL."""
     from c360.seed.loader import customer_count
 
-    settings = _ready_settings()
+    # The demo is for exploring: GraphiQL, introspection and open subgraph endpoints (the development profile).
+    settings = _ready_settings().model_copy(update={"profile": "development"})
     _migrate(settings)
     if reseed or asyncio.run(customer_count(settings)) != customers:
         _seed(settings, customers, seed)

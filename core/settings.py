@@ -7,9 +7,9 @@ it in, so a configured DSN or URI always wins over local provisioning.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -84,7 +84,20 @@ class Settings(BaseSettings):
     """Deepest nesting of lists and objects accepted in a request's variables and extensions."""
     max_string_length: int = 20_000
     """Longest string accepted in variables (and, by the validation rule, in a document's string literals)."""
-    graphiql: bool = True
+    profile: Literal["development", "production"] = "production"
+    """``production`` (the default; ``c360 demo`` and the tests use ``development``): no GraphiQL, no
+    introspection, no field suggestions, subgraph endpoints only with the gateway's token, ``/readyz`` and
+    ``/metrics`` only with the operations token."""
+    graphiql: bool | None = None
+    """Serve GraphiQL; unset: only in the development profile."""
+    introspection: bool | None = None
+    """Answer introspection queries; unset: only in the development profile."""
+    cors_origins: list[str] = Field(default_factory=list)
+    """Browser origins allowed to call the API (JSON list, e.g. ``["https://console.example.cn"]``); none by default."""
+    gateway_token: SecretStr | None = None
+    """Bearer token a federation gateway sends to the subgraph endpoints (production profile)."""
+    ops_token: SecretStr | None = None
+    """Bearer token for ``/readyz`` and ``/metrics`` (production profile); unset, they answer 401 to everyone."""
     gc_gen0_threshold: int = 20_000
     """Allocations between young-generation collections; 0 keeps Python's defaults (see ``app.tune_gc``)."""
     mask_errors: bool = True
@@ -98,6 +111,18 @@ class Settings(BaseSettings):
                 "or run `c360 services up`."
             )
         return dsn
+
+    @property
+    def development(self) -> bool:
+        return self.profile == "development"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else self.development
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else self.development
 
     @property
     def services_configured(self) -> bool:

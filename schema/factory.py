@@ -15,6 +15,8 @@ from typing import Any, Final
 
 import strawberry
 from graphql import print_schema
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import AddValidationRules
 from strawberry.extensions.tracing.apollo_federation import ApolloFederationTracingExtension
 from strawberry.schema.config import StrawberryConfig
 
@@ -135,7 +137,20 @@ def _mutation_type(parts: Sequence[SubgraphPart]) -> type | None:
     )
 
 
-CONFIG = StrawberryConfig(_unsafe_disable_same_type_validation=True)
+def _config(settings: Settings) -> StrawberryConfig:
+    # Field suggestions ("Did you mean 'createAccount'?") name fields and mutations a caller may not know of.
+    return StrawberryConfig(
+        _unsafe_disable_same_type_validation=True, disable_field_suggestions=not settings.development
+    )
+
+
+def _extensions(settings: Settings) -> list[Any]:
+    """The shared chain, plus refusing introspection where the profile says so (the rule class is graphql-core's
+    own, the same on every request, so the validation cache still hits)."""
+    chain: list[Any] = extensions(settings)
+    if not settings.introspection_enabled:
+        chain.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return chain
 
 
 def unified_schema(settings: Settings) -> strawberry.Schema:
@@ -147,8 +162,8 @@ def unified_schema(settings: Settings) -> strawberry.Schema:
             query=_query_type(parts),
             mutation=_mutation_type(parts),
             types=_types(parts, federated=False),
-            extensions=extensions(settings),
-            config=CONFIG,
+            extensions=_extensions(settings),
+            config=_config(settings),
         )
 
 
@@ -170,8 +185,8 @@ def federated_schema(
         query=query,
         mutation=mutation,
         types=list(types),
-        extensions=[*extensions(settings), *([ApolloFederationTracingExtension] if traced else [])],
-        config=CONFIG,
+        extensions=[*_extensions(settings), *([ApolloFederationTracingExtension] if traced else [])],
+        config=_config(settings),
         federation_version=federation_version,  # type: ignore[arg-type]
         schema_directives=list(schema_directives),
     )

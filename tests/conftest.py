@@ -36,6 +36,7 @@ def _base_settings() -> Settings:
         state_dir=PROJECT_ROOT / "var" / "test",
         local_pg_port=int(os.environ.get("C360_TEST_PG_PORT", "54339")),
         local_neo4j_bolt_port=int(os.environ.get("C360_TEST_NEO4J_PORT", "17697")),
+        profile="development",  # GraphiQL, introspection and open subgraph endpoints, as the tests exercise them
     )
 
 
