@@ -31,7 +31,7 @@ from schema import PARTS, subgraph_schema, unified_schema
 from subgraphs.kit.context import CrossSource, RequestContext
 from subgraphs.kit.sources import DataSources
 from web import ide
-from web.guards import TokenGuard
+from web.guards import GATEWAY_HEADER, TokenGuard
 from web.request_ids import RequestIds
 from web.requests import BadRequest, decode_request, error_response
 
@@ -229,9 +229,9 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if not settings.development:
         guarded = [
-            ("/subgraphs/", settings.gateway_token),
-            ("/readyz", settings.ops_token),
-            ("/metrics", settings.ops_token),
+            ("/subgraphs/", GATEWAY_HEADER, settings.gateway_token),
+            ("/readyz", b"authorization", settings.ops_token),
+            ("/metrics", b"authorization", settings.ops_token),
         ]
         app.add_middleware(TokenGuard, guarded=guarded)
     # Preflights are answered for the allowed origins (none by default) and refused for the others.
