@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -24,7 +25,7 @@ from core import logs, registry
 from core.errors import SourceUnavailable
 from core.postgres import Postgres
 from core.settings import Settings
-from graph_store.constraints import ensure_constraints
+from graph_store.constraints import ensure_constraints, ensure_when_reachable
 from graph_store.driver import GraphStore
 from resolvers.edges import UNIFIED, Edges
 from schema import PARTS, subgraph_schema, unified_schema
@@ -163,13 +164,17 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
         graph = GraphStore(settings)
         try:
             await ensure_constraints(graph)
+            healing = None
         except SourceUnavailable as exc:
-            log.warning("Neo4j unavailable at start; identity fields will report it: %s", exc)
+            log.warning("Neo4j unavailable at start; identity fields report it until it answers: %s", exc)
+            healing = asyncio.create_task(ensure_when_reachable(graph))
         holder["sources"] = DataSources(settings, postgres, graph)
         tune_gc(settings.gc_gen0_threshold)
         try:
             yield
         finally:
+            if healing is not None:
+                healing.cancel()
             await postgres.close()
             await graph.close()
 

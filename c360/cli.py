@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Annotated
 
+import sqlalchemy.exc
 import typer
 
 from core import registry
@@ -49,7 +50,8 @@ def _serve(settings: Settings, host: str, port: int, subgraph: str | None = None
 
     app = create_app(settings, subgraph)
     if subgraph is None:
-        typer.echo(f"Customer 360 is up: GraphiQL at http://{host}:{port}/graphql", err=True)
+        ide = " (GraphiQL)" if settings.graphiql_enabled else ""
+        typer.echo(f"Customer 360 is up: http://{host}:{port}/graphql{ide}, profile {settings.profile}", err=True)
     for name in registry.NAMES if subgraph is None else (subgraph,):
         typer.echo(f"  subgraph {name}: http://{host}:{port}/subgraphs/{name}/graphql", err=True)
     logs.configure("WARNING")
@@ -90,9 +92,17 @@ def serve(
         typer.Option(help="Serve only this subgraph (a federated deployment runs one per process)."),
     ] = None,
 ) -> None:
-    """Serve the API on the configured (or local) services, migrating them first."""
+    """Serve the API on the configured (or local) services, migrating them first when they answer."""
     settings = _ready_settings()
-    _migrate(settings)
+    try:
+        _migrate(settings)
+    except (OSError, sqlalchemy.exc.DBAPIError) as exc:
+        # A store that is down must not keep the API from starting: /readyz names it, its fields say so, and the
+        # pools connect when it returns. Run `c360 migrate` then if this deployment was never migrated.
+        typer.echo(
+            f"PostgreSQL is unreachable, migrations not applied ({type(exc).__name__}); serving anyway",
+            err=True,
+        )
     _serve(settings, host, port, subgraph)
 
 

@@ -25,7 +25,7 @@ REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("c360_re
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\?[^\s\"']*"), "?<query>"),  # URL query strings (GET variables, GraphiQL links)
-    (re.compile(r"'(?:[^'\\]|\\.)*'"), "'<value>'"),
+    (re.compile(r"(?<!\w)'(?:[^'\\]|\\.)*'"), "'<value>'"),  # not the apostrophe of "couldn't"
     (re.compile(r'"(?:[^"\\]|\\.)*"'), '"<value>"'),
     (
         re.compile(r"=\((?:[^()]|\([^()]*\))*\)"),

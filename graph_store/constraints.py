@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import LiteralString
 
+from core.errors import SourceUnavailable
 from graph_store.driver import GraphStore
 
 STATEMENTS: tuple[LiteralString, ...] = (
@@ -22,3 +24,13 @@ STATEMENTS: tuple[LiteralString, ...] = (
 async def ensure_constraints(store: GraphStore) -> None:
     for statement in STATEMENTS:
         await store.write(statement)
+
+
+async def ensure_when_reachable(store: GraphStore, retry_every: float = 5.0) -> None:
+    """Create the constraints as soon as Neo4j answers: the API starts while the graph is down and heals by itself."""
+    while True:
+        try:
+            await ensure_constraints(store)
+            return
+        except SourceUnavailable:
+            await asyncio.sleep(retry_every)
