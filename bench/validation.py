@@ -1,4 +1,5 @@
-"""Validation CPU time of the largest document the limits allow and of a fragment bomb, old rules against new.
+"""Validation CPU time of the largest document the limits allow, of a fragment bomb and of a document over
+the field limit, old rules against new.
 
 ``uv run python -m bench.validation [--runs N]``. The old rules are strawberry's ``QueryDepthLimiter`` and
 ``MaxAliasesLimiter`` after graphql-core's own rules (the chain before ``schema/limits.py``); the new rule is
@@ -116,11 +117,15 @@ def main() -> None:
         f"cost {measured.cost(limits.list_size)}"
     )
     print(f"fragment bomb: {tokens(fragment_bomb(levels))} tokens, 2**{levels} spreads of F0")
+    wide_text = "{ " + "__typename " * (settings.max_query_tokens - 2) + "}"
+    wide = parse(wide_text, max_tokens=settings.max_query_tokens)
+    print(f"over the field limit: {tokens(wide_text)} tokens, {settings.max_query_tokens - 2} fields")
     print(
         "ms per validation: all rules with the old limiters, with the new rule; the limiters alone, the rule alone"
     )
     print(f"{'document':<18}{'old rules':>12}{'new rules':>12}{'limiters':>12}{'new rule':>12}")
-    for name, document in (("largest allowed", largest), (f"bomb 2**{levels}", bomb)):
+    documents = (("largest allowed", largest), (f"bomb 2**{levels}", bomb), ("over field limit", wide))
+    for name, document in documents:
         figures = [median_ms(schema, document, rules, runs) for rules in (old, new, limiters, [rule])]
         print(f"{name:<18}" + "".join(f"{figure:>12.1f}" for figure in figures))
 

@@ -165,6 +165,12 @@ async def test_directives_are_limited(gql: GraphQL) -> None:
     assert f"{limit + 1} directives found" in error["message"]
 
 
+async def test_a_refused_document_ends_validation(gql: GraphQL) -> None:
+    # graphql-core's rules would report each unknown field, and compare the same-named fields pairwise
+    errors = await refused(gql, "{ " + "shoeSize " * (DEFAULTS.max_fields + 1) + "}")
+    assert [e["extensions"]["code"] for e in errors] == ["TOO_MANY_FIELDS"]
+
+
 PAGE_OF_PAGES_OF_PAGES = """{ customers(first: 100) { nodes { orders(first: 100) { nodes {
   customer { orders(first: 100) { nodes { id } } } } } } } }"""
 
