@@ -15,6 +15,7 @@ from app import create_app
 from core.metrics import ROUND_TRIPS
 from core.settings import Settings
 from schema import unified_schema
+from schema.extensions import FirstValidationRules, extensions
 from schema.limits import DocumentMeasure, Limits
 from tests.conftest import GraphQL
 
@@ -240,3 +241,12 @@ async def test_introspection_passes_the_limits(gql: GraphQL) -> None:
     )
     data = await gql.data(query)
     assert data["__schema"]["queryType"]["name"] == "Query"
+
+
+def test_the_rule_class_is_built_once_per_schema() -> None:
+    """Validation caches key on the rule classes: a class built per request would miss the cache every time."""
+    chain = extensions(DEFAULTS)
+    made = [[e for e in (make() for make in chain) if isinstance(e, FirstValidationRules)] for _ in range(2)]
+    [first], [second] = made
+    assert first is not second
+    assert first.rules == second.rules
