@@ -12,20 +12,15 @@ from fastapi import FastAPI, Request
 from starlette.routing import Route
 from starlette.types import ASGIApp
 from strawberry.asgi import GraphQL
-from strawberry.extensions import (
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaskErrors, MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.fastapi import BaseContext, GraphQLRouter
 
 from app import METHODS, GraphQLApp, create_app
 from core.settings import Settings
 from resolvers.edges import UNIFIED
 from schema import unified_schema
+from schema.extensions import FirstValidationRules
+from schema.limits import Limits, limits_rule
 from subgraphs.kit.context import RequestContext
 
 
@@ -101,8 +96,8 @@ def stdjson_app() -> FastAPI:
 
 
 def rules_per_request_app() -> FastAPI:
-    """Step undone: the depth and alias limiters made per request, whose fresh rule classes made every request
-    miss the validation cache (how the schema was built before the cache was found to miss)."""
+    """Step undone: the limits' rule class made per request, which makes every request miss the validation cache
+    (how the schema was built, with strawberry's depth and alias limiters, before the cache was found to miss)."""
     settings = Settings()
 
     def make(production: GraphQLApp) -> ASGIApp:
@@ -110,8 +105,7 @@ def rules_per_request_app() -> FastAPI:
         schema.extensions = (
             lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
             lambda: ParserCache(maxsize=512),
-            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: FirstValidationRules([limits_rule(Limits.from_settings(settings))]),
             lambda: ValidationCache(maxsize=512),
             *(e for e in schema.extensions if isinstance(e(), MaskErrors)),
         )

@@ -77,8 +77,19 @@ class Settings(BaseSettings):
     """Identity resolution rules (matching types, blocked values, limits, priorities, survivorship)."""
     max_page_size: int = 100
     max_query_depth: int = 10
+    """Fields above an operation's deepest field, introspection not counted (``schema/limits.py``)."""
     max_query_tokens: int = 2000
     max_aliases: int = 30
+    max_query_cost: int = 100_000
+    """Estimated fields an operation resolves, each list counted at its page size (``schema/limits.py``)."""
+    max_fields: int = 500
+    """Fields an operation selects once its fragments are expanded."""
+    max_fragment_spreads: int = 100
+    """Fragment spreads an operation holds once its fragments are expanded."""
+    max_directives: int = 50
+    """Directives an operation holds once its fragments are expanded."""
+    query_cost_list_size: int = 10
+    """Items the cost estimate counts for a list without a ``first`` argument."""
     max_body_bytes: int = 256 * 1024
     max_input_depth: int = 32
     """Deepest nesting of lists and objects accepted in a request's variables and extensions."""

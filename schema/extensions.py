@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
-    AddValidationRules,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
@@ -21,32 +18,44 @@ from strawberry.types import ExecutionContext
 
 from core.errors import ClientError
 from core.settings import Settings
+from schema.limits import Limits, limits_rule
 
 log = logging.getLogger("c360.graphql")
 
 
 def is_unexpected(error: GraphQLError) -> bool:
-    """Mask only errors nobody meant to show: syntax, validation, limit and client errors stay readable."""
+    """Mask only errors nobody meant to show: syntax, validation, limit and client errors stay readable.
+
+    Validation errors, the limits' among them, have no original error, so they are never masked.
+    """
     original = error.original_error
     return original is not None and not isinstance(original, ClientError | GraphQLError)
 
 
-def extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
-    """Extensions are made per request, but the limit rules are made once here.
+class FirstValidationRules(SchemaExtension):
+    """Put rules before graphql-core's own, so a document over the limits is refused before anything else."""
 
-    ``QueryDepthLimiter`` and ``MaxAliasesLimiter`` build a new rule class each time they are made, and the rule
-    classes are part of the validation cache's key: built per request, every request missed the cache and was
-    validated again (most of the CPU time of a small query). Sharing the classes keeps them in the key, so a
-    document is validated once against the limits, then served from the cache.
+    def __init__(self, rules: Sequence[type[ASTValidationRule]]) -> None:
+        self.rules = tuple(rules)
+
+    def on_operation(self) -> Iterator[None]:
+        self.execution_context.validation_rules = (*self.rules, *self.execution_context.validation_rules)
+        yield
+
+
+def extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
+    """Extensions are made per request, but the limit rule is made once here.
+
+    The rule classes are part of the validation cache's key: a rule class built per request made every request
+    miss the cache and be validated again (most of the CPU time of a small query). Built once, the class stays in
+    the key, so a document is validated once against the limits, then served from the cache. The token limit is
+    the parser's, counted while it reads.
     """
-    rules = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    ]
+    rules = [limits_rule(Limits.from_settings(settings))]
     chain: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: ParserCache(maxsize=512),
-        lambda: AddValidationRules(rules),
+        lambda: FirstValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
     ]
     if settings.mask_errors:
