@@ -51,7 +51,9 @@ def _serve(settings: Settings, host: str, port: int, subgraph: str | None = None
     app = create_app(settings, subgraph)
     if subgraph is None:
         ide = " (GraphiQL)" if settings.graphiql_enabled else ""
-        typer.echo(f"Customer 360 is up: http://{host}:{port}/graphql{ide}, profile {settings.profile}", err=True)
+        typer.echo(
+            f"Customer 360 is up: http://{host}:{port}/graphql{ide}, profile {settings.profile}", err=True
+        )
     for name in registry.NAMES if subgraph is None else (subgraph,):
         typer.echo(f"  subgraph {name}: http://{host}:{port}/subgraphs/{name}/graphql", err=True)
     logs.configure("WARNING")

@@ -18,7 +18,7 @@ from strawberry.types import ExecutionContext
 
 from core.errors import ClientError
 from core.settings import Settings
-from schema.limits import Limits, limits_rule
+from schema.limits import Limits, limits_rule, string_literals_rule
 
 log = logging.getLogger("c360.graphql")
 
@@ -51,7 +51,7 @@ def extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type[
     the key, so a document is validated once against the limits, then served from the cache. The token limit is
     the parser's, counted while it reads.
     """
-    rules = [limits_rule(Limits.from_settings(settings))]
+    rules = [limits_rule(Limits.from_settings(settings)), string_literals_rule(settings.max_string_length)]
     chain: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: ParserCache(maxsize=512),

@@ -56,8 +56,13 @@ def _check_shape(value: Any, max_depth: int, max_string: int) -> None:
         elif isinstance(item, list):
             children = item
         else:
-            if isinstance(item, str) and len(item) > max_string:
-                raise BadRequest(f"String of {len(item)} characters in the variables: at most {max_string}")
+            if isinstance(item, str):
+                if len(item) > max_string:
+                    raise BadRequest(
+                        f"String of {len(item)} characters in the variables: at most {max_string}"
+                    )
+                if "\x00" in item:
+                    raise BadRequest("Strings may not contain the NUL character")
             continue
         if depth > max_depth:
             raise BadRequest(f"Input nested deeper than {max_depth} levels")

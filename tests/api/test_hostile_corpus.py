@@ -109,8 +109,10 @@ def corpus() -> list[Case]:
     cases.append(_doc("unknown mutation", "mutation { createTicket { id } }", True))
     cases.append(_doc("subscription", "subscription { x }", True))
     cases.append(_doc("two anonymous operations", "{ __typename } { __typename }", True))
-    deep_introspection = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } }"
-    cases.append(_doc("deep introspection", deep_introspection, True))
+    of_types = "{ __schema { types { fields { type { " + "ofType { " * 8 + "name" + " }" * 8 + " } } } } }"
+    cases.append(_doc("introspection of nested types", of_types, refused=False))  # bounded by the schema
+    recursive = "{ __schema { types { " + "fields { type { " * 6 + "name" + " } }" * 6 + " } } }"
+    cases.append(_doc("recursive introspection", recursive, refused=True))  # 10^7 estimated: refused by cost
     for first in (-1, 101, 1000, 2**31 - 1):
         cases.append(
             _doc(f"first {first}", f"{{ customers(first: {first}) {{ totalCount }} }}", refused=True)
