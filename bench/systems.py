@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from core import registry
 from core.settings import PROJECT_ROOT, Settings
 
 NODE_DIR = PROJECT_ROOT / "bench" / "node"
@@ -142,6 +143,7 @@ def postgraphile_server(settings: Settings, core: int | None) -> Server:
         "PORT": str(port),
         "NODE_ENV": "production",
         "PG_POOL_MAX": str(settings.pg_pool_max),
+        "PG_SCHEMAS": ",".join((*registry.POSTGRES, "postgraphile")),
     }
     command = pinned(core, [str(node_tools()), str(NODE_DIR / "postgraphile.mjs")])
     return Server("postgraphile", command, env, "/graphql", port, cwd=NODE_DIR)

@@ -30,7 +30,7 @@ const preset = {
   pgServices: [
     makePgService({
       connectionString: process.env.DATABASE_URL,
-      schemas: ["profiles", "orders", "tickets", "interactions", "postgraphile"],
+      schemas: process.env.PG_SCHEMAS.split(","), // the subgraph registry's PostgreSQL schemas and the peer's own
       poolConfig: { max: Number(process.env.PG_POOL_MAX ?? 10) },
     }),
   ],

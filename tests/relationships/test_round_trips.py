@@ -33,13 +33,20 @@ MAX_SQL = 5
 async def first_customer(
     gql: GraphQL, pg: asyncpg.Connection, graph: GraphStore, fresh: FreshCustomers
 ) -> str:
-    """Give the first listed customer every kind of relationship, so both page sizes do the same kinds of work."""
-    first = str(await pg.fetchval("SELECT id FROM profiles.customers ORDER BY id LIMIT 1"))
+    """Give the first listed customer every kind of relationship, so both page sizes do the same kinds of work.
+
+    The first customer is one of its own, with the smallest id there is: customers that earlier tests ingest get
+    random ids, and one of them listed first would be shared with other tests' relationships.
+    """
+    first = "00000000-0000-4000-8000-000000000000"
+    await pg.execute(
+        "INSERT INTO profiles.customers (id, given_name, family_name, full_name, gender, city, country_code,"
+        " loyalty_tier, loyalty_points, status, created_at, updated_at)"
+        " VALUES ($1, 'Ada', 'First', 'Ada First', 'female', 'Hangzhou', 'CN', 'silver', 10, 'active', now(), now())"
+        " ON CONFLICT (id) DO NOTHING",
+        uuid.UUID(first),
+    )
     joiner, referred, sharer = fresh.take(3)
-    parent = await create_account(gql, "Round Trip Group")
-    await add_contact(gql, first, await create_account(gql, "Round Trip Branch", parent=parent))
-    await link(gql, "HOUSEHOLD", joiner, first)
-    await link(gql, "REFERRAL", first, referred)
     device = str(uuid.uuid4())
     await identity.load_links(
         graph,
@@ -56,6 +63,10 @@ async def first_customer(
             for c in (first, sharer)
         ],
     )
+    parent = await create_account(gql, "Round Trip Group")
+    await add_contact(gql, first, await create_account(gql, "Round Trip Branch", parent=parent))
+    await link(gql, "HOUSEHOLD", joiner, first)
+    await link(gql, "REFERRAL", first, referred)
     return first
 
 
