@@ -22,7 +22,8 @@ from strawberry.asgi import GraphQL
 from strawberry.types.unset import UNSET
 
 from core import logs, registry
-from core.errors import SourceUnavailable
+from core.auth import TokenVerifier
+from core.errors import SourceUnavailable, Unauthenticated
 from core.postgres import Postgres
 from core.settings import Settings
 from graph_store.constraints import ensure_constraints, ensure_when_reachable
@@ -44,15 +45,28 @@ class GraphQLApp(GraphQL[RequestContext, None]):
     """Strawberry's ASGI app mounted directly (cheaper per request than a FastAPI router), with orjson."""
 
     def __init__(
-        self, schema: strawberry.Schema, holder: dict[str, DataSources], cross: CrossSource, graphiql: bool
+        self,
+        schema: strawberry.Schema,
+        holder: dict[str, DataSources],
+        cross: CrossSource,
+        graphiql: bool,
+        verifier: TokenVerifier,
     ):
-        super().__init__(schema, graphql_ide="graphiql" if graphiql else None, allow_queries_via_get=False)
+        # No WebSocket protocols: an operation over a socket would skip the bearer check of `run`.
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if graphiql else None,
+            allow_queries_via_get=False,
+            subscription_protocols=(),
+        )
         self._holder = holder
         self._cross = cross
         self._examples = ide.examples_for(schema) if graphiql else ()
+        self._verifier = verifier
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
-        return RequestContext(self._holder["sources"], self._cross, request)
+        principal = getattr(request.state, "principal", None)
+        return RequestContext(self._holder["sources"], self._cross, request, principal=principal)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -62,7 +76,15 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         return decode_request(data, max_depth=settings.max_input_depth, max_string=settings.max_string_length)
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        """Every refusal before execution answers a GraphQL error body, not strawberry's plain text."""
+        """Every operation needs a verified bearer token (only the GraphiQL page does not); every refusal before
+        execution answers a GraphQL error body, not strawberry's plain text."""
+        if not self.should_render_graphql_ide(self.request_adapter_class(request)):
+            try:
+                request.state.principal = self._verifier.principal(request.headers.get("authorization"))
+            except Unauthenticated as exc:
+                response = error_response(str(exc), 401, exc.code)
+                response.headers["WWW-Authenticate"] = "Bearer"
+                return response
         try:
             return await super().run(request, context, root_value)
         except BadRequest as exc:
@@ -156,6 +178,7 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
     if subgraph is not None:
         registry.get(subgraph)  # an unknown name fails here, before anything starts
     holder: dict[str, DataSources] = {}
+    verifier = TokenVerifier(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -169,12 +192,14 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
             log.warning("Neo4j unavailable at start; identity fields report it until it answers: %s", exc)
             healing = asyncio.create_task(ensure_when_reachable(graph))
         holder["sources"] = DataSources(settings, postgres, graph)
+        keys = asyncio.create_task(verifier.keep_fresh()) if settings.auth_jwks_url else None
         tune_gc(settings.gc_gen0_threshold)
         try:
             yield
         finally:
-            if healing is not None:
-                healing.cancel()
+            for task in (healing, keys):
+                if task is not None:
+                    task.cancel()
             await postgres.close()
             await graph.close()
 
@@ -189,7 +214,7 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
         app.router.routes.append(
             Route(
                 "/graphql",
-                GraphQLApp(unified_schema(settings), holder, UNIFIED, settings.graphiql_enabled),
+                GraphQLApp(unified_schema(settings), holder, UNIFIED, settings.graphiql_enabled, verifier),
                 methods=METHODS,
             )
         )
@@ -200,8 +225,8 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
             continue
         edges = Edges(load_profiles=part.owns_profiles)
         endpoint = TraceOnRequest(
-            GraphQLApp(subgraph_schema(name, settings), holder, edges, settings.graphiql_enabled),
-            GraphQLApp(subgraph_schema(name, settings, traced=True), holder, edges, graphiql=False),
+            GraphQLApp(subgraph_schema(name, settings), holder, edges, settings.graphiql_enabled, verifier),
+            GraphQLApp(subgraph_schema(name, settings, traced=True), holder, edges, False, verifier),
         )
         app.router.routes.append(Route(f"/subgraphs/{name}/graphql", endpoint, methods=METHODS))
 

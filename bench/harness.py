@@ -115,7 +115,10 @@ def serving(settings: Settings, options: Options) -> Iterator[dict[str, Server]]
 def _ask(client: httpx.Client, server: Server, query: str, variables: dict[str, Any]) -> dict[str, Any]:
     path, body = workload.request(server.name, query, variables)
     answer: dict[str, Any] = client.post(
-        server.base + path, content=body, headers={"content-type": "application/json"}, timeout=30
+        server.base + path,
+        content=body,
+        headers={"content-type": "application/json", **server.headers},
+        timeout=30,
     ).json()
     if answer.get("errors"):
         raise AnswerError(orjson.dumps(answer["errors"]).decode()[:300])
@@ -262,7 +265,13 @@ def run(options: Options) -> Outcome:
                 for server in timed:
                     url = server.base + workload.request(server.name, query, {})[0]
                     measure.drive(
-                        measure.Load(url, bodies[(server.name, query)], options.connections, options.warmup),
+                        measure.Load(
+                            url,
+                            bodies[(server.name, query)],
+                            options.connections,
+                            options.warmup,
+                            headers=server.headers,
+                        ),
                         options.load_core,
                     )
                 bar.update()
@@ -281,7 +290,12 @@ def run(options: Options) -> Outcome:
                         for server in _rotated(timed, round_):
                             url = server.base + workload.request(server.name, query, {})[0]
                             load = measure.Load(
-                                url, bodies[(server.name, query)], options.connections, options.duration, rate
+                                url,
+                                bodies[(server.name, query)],
+                                options.connections,
+                                options.duration,
+                                rate,
+                                headers=server.headers,
                             )
                             outcome.runs.append(_measure(server, dsn, query, load, options, mode, round_))
                         bar.update()

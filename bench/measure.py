@@ -8,7 +8,7 @@ import os
 import re
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -76,6 +76,7 @@ class Load:
     connections: int
     duration: float
     rate: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def drive(load: Load, core: int | None) -> dict[str, Any]:
@@ -89,6 +90,7 @@ def drive(load: Load, core: int | None) -> dict[str, Any]:
         "connections": load.connections,
         "duration": load.duration,
         "rate": load.rate,
+        "headers": load.headers,
     }
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(spec, handle)

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from pyinstrument import Profiler
 
-from bench import data, workload
+from bench import data, tokens, workload
 from bench.report import RESULTS
 from bench.systems import connection_env
 
@@ -35,7 +35,9 @@ async def _drive(query: str, size: str, requests: int, concurrency: int, profile
     bodies = [workload.request(workload.API, query, v)[1] for v in variables]
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bench", headers=tokens.headers()
+        ) as client:
             cycle = itertools.cycle(bodies)
 
             async def worker(count: int) -> None:

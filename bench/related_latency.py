@@ -16,6 +16,7 @@ import time
 import httpx
 
 from app import create_app
+from bench import tokens
 from c360 import services
 from core.metrics import ROUND_TRIPS
 from core.settings import Settings
@@ -49,12 +50,14 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 async def run(requests: int, seed: int) -> None:
-    settings = services.ensure(Settings())
+    settings = services.ensure(Settings()).model_copy(update=tokens.settings())
     customers, total = await _sample(settings, requests, seed)
     app = create_app(settings)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as http,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://bench", headers=tokens.headers()
+        ) as http,
     ):
         for customer in customers[:20]:  # warm-up: connections, plans, caches
             await http.post("/graphql", json={"query": QUERY, "variables": {"id": customer, "depth": 3}})

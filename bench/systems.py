@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import tokens
 from core import registry
 from core.settings import PROJECT_ROOT, Settings
 
@@ -57,6 +58,7 @@ def connection_env(settings: Settings) -> dict[str, str]:
         "C360_MAX_PAGE_SIZE": str(settings.max_page_size),
         "C360_GRAPHIQL": "false",
         "C360_PG_POOL_MAX": str(settings.pg_pool_max),
+        **tokens.env(),
     }
 
 
@@ -68,6 +70,8 @@ class Server:
     probe: str
     port: int
     cwd: Path = PROJECT_ROOT
+    headers: dict[str, str] = field(default_factory=dict)
+    """Sent with every request (the API's bearer token)."""
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -123,7 +127,9 @@ def api_server(settings: Settings, core: int | None, name: str = "api", factory:
             sys.executable, "-m", "uvicorn", factory, "--factory", "--port", str(port),
             "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
         ]  # fmt: skip
-    return Server(name, pinned(core, command), connection_env(settings), "/graphql", port)
+    return Server(
+        name, pinned(core, command), connection_env(settings), "/graphql", port, headers=tokens.headers()
+    )
 
 
 def floor_server(settings: Settings, core: int | None) -> Server:

@@ -70,7 +70,7 @@ def uncached_app() -> FastAPI:
     def make(production: GraphQLApp) -> ASGIApp:
         schema = unified_schema(Settings())
         schema.extensions = tuple(e for e in schema.extensions if not _is_cache(e))
-        return GraphQLApp(schema, production._holder, UNIFIED, graphiql=False)
+        return GraphQLApp(schema, production._holder, UNIFIED, False, production._verifier)
 
     return _swap(make)
 
@@ -90,7 +90,9 @@ def stdjson_app() -> FastAPI:
     """Step undone: the standard library's JSON encoder instead of orjson."""
 
     def make(production: GraphQLApp) -> ASGIApp:
-        return StdJSONApp(unified_schema(Settings()), production._holder, UNIFIED, graphiql=False)
+        return StdJSONApp(
+            unified_schema(Settings()), production._holder, UNIFIED, False, production._verifier
+        )
 
     return _swap(make)
 
@@ -109,7 +111,7 @@ def rules_per_request_app() -> FastAPI:
             lambda: ValidationCache(maxsize=512),
             *(e for e in schema.extensions if isinstance(e(), MaskErrors)),
         )
-        return GraphQLApp(schema, production._holder, UNIFIED, graphiql=False)
+        return GraphQLApp(schema, production._holder, UNIFIED, False, production._verifier)
 
     return _swap(make)
 

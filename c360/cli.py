@@ -56,6 +56,16 @@ def _serve(settings: Settings, host: str, port: int, subgraph: str | None = None
         )
     for name in registry.NAMES if subgraph is None else (subgraph,):
         typer.echo(f"  subgraph {name}: http://{host}:{port}/subgraphs/{name}/graphql", err=True)
+    if settings.development:
+        from core.auth import mint_dev_token
+
+        bearer = mint_dev_token(settings, "demo-agent", ["agent"])
+        typer.echo(
+            "Every operation needs a bearer token. A development token (role agent, 8 hours) for GraphiQL's "
+            f'Headers tab:\n  {{"Authorization": "Bearer {bearer}"}}\n'
+            "Others: uv run c360 token --role <role> (roles: config/policy.toml)",
+            err=True,
+        )
     logs.configure("WARNING")
     uvicorn.run(
         app, host=host, port=port, log_level="warning", log_config=None, loop="uvloop", http="httptools"
@@ -184,6 +194,34 @@ def schema(
     if subgraph not in registry.NAMES:
         raise typer.BadParameter(f"unknown subgraph {subgraph!r}; choose from {', '.join(registry.NAMES)}")
     typer.echo(sdl.subgraph_sdl(subgraph, settings), nl=False)
+
+
+@cli.command()
+def token(
+    role: Annotated[list[str], typer.Option("--role", help="Role of the caller (repeat for several).")] = [],  # noqa: B006
+    subject: Annotated[str, typer.Option(help="Who the token names (the `sub` claim).")] = "dev-user",
+    account: Annotated[
+        list[str],
+        typer.Option("--account", help="Limit the caller to contacts of this account (repeatable)."),
+    ] = [],  # noqa: B006
+    business_unit: Annotated[
+        list[str],
+        typer.Option("--business-unit", help="Limit the caller to this business unit (repeatable)."),
+    ] = [],  # noqa: B006
+    hours: Annotated[float, typer.Option(help="Hours until the token expires.")] = 8.0,
+) -> None:
+    """Mint a development token (HS256 with the local secret; only the development profile accepts it)."""
+    from core.auth import mint_dev_token
+
+    settings = Settings()
+    extra: dict[str, object] = {}
+    if account:
+        extra[settings.auth_claim_accounts] = account
+    if business_unit:
+        extra[settings.auth_claim_business_units] = business_unit
+    typer.echo(
+        mint_dev_token(settings, subject, role or ["agent"], ttl_seconds=int(hours * 3600), extra=extra)
+    )
 
 
 @services_cli.command("up")

@@ -56,3 +56,15 @@ class RelationshipRefused(BadUserInput):
 
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message, reason=reason)
+
+
+class Unauthenticated(ClientError):
+    """No verifiable credentials: the request is answered 401 before anything runs."""
+
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(ClientError):
+    """The caller is known but may not do or see this."""
+
+    code = "FORBIDDEN"

@@ -107,6 +107,25 @@ class Settings(BaseSettings):
     """Browser origins allowed to call the API (JSON list, e.g. ``["https://console.example.cn"]``); none by default."""
     gateway_token: SecretStr | None = None
     """Bearer token a federation gateway sends to the subgraph endpoints (production profile)."""
+    auth_jwks_file: Path | None = None
+    """JWKS of the identity provider, as a file (RS256/ES256 keys)."""
+    auth_jwks_url: str | None = None
+    """JWKS of the identity provider, fetched at start-up and every ``auth_jwks_refresh_seconds``."""
+    auth_jwks_refresh_seconds: float = 600.0
+    auth_issuer: str | None = None
+    """Required ``iss`` of tokens (production: must be set; development default ``c360-dev``)."""
+    auth_audience: str | None = None
+    """Required ``aud`` of tokens (production: must be set; development default ``c360``)."""
+    auth_algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256"])
+    auth_leeway_seconds: int = 30
+    auth_cache_seconds: float = 60.0
+    auth_dev_secret: SecretStr | None = None
+    """HS256 secret of development tokens; unset: generated into the state directory. Ignored in production."""
+    auth_claim_subject: str = "sub"
+    auth_claim_roles: str = "roles"
+    auth_claim_scopes: str = "scope"
+    auth_claim_accounts: str = "c360_accounts"
+    auth_claim_business_units: str = "c360_business_units"
     ops_token: SecretStr | None = None
     """Bearer token for ``/readyz`` and ``/metrics`` (production profile); unset, they answer 401 to everyone."""
     gc_gen0_threshold: int = 20_000

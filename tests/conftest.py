@@ -18,7 +18,7 @@ from core import logs, migrations
 from core.metrics import ROUND_TRIPS
 from core.settings import PROJECT_ROOT, Settings
 from graph_store.driver import GraphStore
-from tests import fixtures
+from tests import auth, fixtures
 
 TEST_DATABASE = "c360_test"
 LOG_CANARIES = ("13800138000", "li.lei@example.com", "o6_bLiLeiUnion", "oXLiLeiOpen", "13900139000")
@@ -37,6 +37,7 @@ def _base_settings() -> Settings:
         local_pg_port=int(os.environ.get("C360_TEST_PG_PORT", "54339")),
         local_neo4j_bolt_port=int(os.environ.get("C360_TEST_NEO4J_PORT", "17697")),
         profile="development",  # GraphiQL, introspection and open subgraph endpoints, as the tests exercise them
+        auth_dev_secret=auth.SECRET,
     )
 
 
@@ -99,7 +100,9 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=auth.headers()
+        ) as http,
     ):
         yield http
 

@@ -17,7 +17,7 @@ const url = new URL(spec.url);
 const path = url.pathname + url.search;
 const bodies = spec.bodies.map((body) => Buffer.from(body));
 const timeoutMs = (spec.timeout ?? 10) * 1000;
-const headers = { "content-type": "application/json" };
+const headers = { "content-type": "application/json", ...(spec.headers ?? {}) };
 
 // The servers close idle keep-alive connections after 5 s; closing ours first never races a request against that.
 const pool = new Pool(url.origin, {

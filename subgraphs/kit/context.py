@@ -14,6 +14,7 @@ from typing import Any, Protocol, TypeVar, cast
 
 from strawberry.types import Info as StrawberryInfo
 
+from core.auth import Principal
 from subgraphs.kit.entities import AccountRef, CustomerRef
 from subgraphs.kit.filters import CustomerPredicate
 from subgraphs.kit.sources import DataSources
@@ -37,8 +38,16 @@ class CrossSource(Protocol):
 
 
 class RequestContext:
-    def __init__(self, sources: DataSources, cross: CrossSource, request: Any = None) -> None:
+    def __init__(
+        self,
+        sources: DataSources,
+        cross: CrossSource,
+        request: Any = None,
+        principal: Principal | None = None,
+    ) -> None:
         self.request = request
+        self.principal = principal
+        """The verified caller; ``None`` only where no request carries one (jobs, in-process calls)."""
         self.sources = sources
         self.settings = sources.settings
         self.cross = cross

@@ -12,6 +12,7 @@ import pytest
 from app import create_app
 from core.settings import Settings
 from subgraphs.profiles import repository
+from tests import auth
 from tests.conftest import GraphQL
 
 PAGE = """
@@ -57,7 +58,9 @@ async def separate(settings: Settings) -> AsyncIterator[GraphQL]:
     app = create_app(own)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=auth.headers()
+        ) as http,
     ):
         yield GraphQL(http)
 

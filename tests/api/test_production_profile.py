@@ -11,14 +11,18 @@ from pydantic import SecretStr
 
 from app import create_app
 from core.settings import Settings
+from tests.auth import IdentityProvider
 
 GATEWAY, OPS = "gateway-secret-1", "ops-secret-2"
 CONSOLE = "https://console.example.cn"
 
 
 @pytest.fixture(scope="module")
-async def production(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    prod = settings.model_copy(
+async def production(
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[httpx.AsyncClient]:
+    idp = IdentityProvider(tmp_path_factory.mktemp("idp"))
+    prod = idp.settings(settings).model_copy(
         update={
             "profile": "production",
             "gateway_token": SecretStr(GATEWAY),
@@ -29,7 +33,11 @@ async def production(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(prod)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://testserver",
+            headers={"authorization": f"Bearer {idp.token()}"},
+        ) as http,
     ):
         yield http
 

@@ -17,6 +17,7 @@ from core.settings import Settings
 from schema import unified_schema
 from schema.extensions import FirstValidationRules, extensions
 from schema.limits import DocumentMeasure, Limits
+from tests import auth
 from tests.conftest import GraphQL
 
 DEFAULTS = Settings(_env_file=None)
@@ -213,7 +214,9 @@ async def costly(settings: Settings) -> AsyncIterator[GraphQL]:
     app = create_app(settings.model_copy(update={"max_query_cost": COSTLY_COST}))
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=auth.headers()
+        ) as http,
     ):
         yield GraphQL(http)
 

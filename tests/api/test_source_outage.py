@@ -9,7 +9,7 @@ import pytest
 
 from app import create_app
 from core.settings import Settings
-from tests import fixtures
+from tests import auth, fixtures
 from tests.conftest import GraphQL
 from tests.servers import free_port
 
@@ -27,7 +27,9 @@ async def outage(settings: Settings) -> AsyncIterator[GraphQL]:
     app = create_app(broken)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=auth.headers()
+        ) as http,
     ):
         yield GraphQL(http)
 
@@ -57,7 +59,9 @@ async def test_readiness_names_the_missing_sources(settings: Settings) -> None:
     app = create_app(settings.model_copy(update={"neo4j_uri": f"bolt://127.0.0.1:{port}"}))
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=auth.headers()
+        ) as http,
     ):
         response = await http.get("/readyz")
         assert response.status_code == 503

@@ -9,7 +9,7 @@ import httpx
 
 from app import create_app
 from core.settings import Settings
-from tests import fixtures
+from tests import auth, fixtures
 from tests.servers import Forwarder
 
 QUERY = f'{{ customer(id: "{fixtures.LI_LEI}") {{ fullName identifiers {{ type }} }} }}'
@@ -42,7 +42,9 @@ async def test_starts_without_its_stores_and_heals(settings: Settings) -> None:
     try:
         async with (
             app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=auth.headers()
+            ) as http,
         ):
             assert (await http.get("/healthz")).status_code == 200
             ready = await http.get("/readyz")

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from core.settings import PROJECT_ROOT, Settings
+from tests import auth
 from tests.servers import free_port
 
 
@@ -23,6 +24,7 @@ def test_demo_command_serves_seeded_data(settings: Settings) -> None:
         "C360_DATABASE_URL": database,
         "C360_NEO4J_URI": settings.neo4j_uri or "",
         "C360_NEO4J_PASSWORD": settings.neo4j_password or "",
+        "C360_AUTH_DEV_SECRET": auth.SECRET.get_secret_value(),
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "c360", "demo", "--customers", "150", "--port", str(port), "--reseed"],
@@ -42,6 +44,7 @@ def test_demo_command_serves_seeded_data(settings: Settings) -> None:
                     json={
                         "query": "{ customers(first: 3) { totalCount nodes { fullName identifiers { type } } } }"
                     },
+                    headers=auth.headers(),
                     timeout=5,
                 )
                 body = response.json()
@@ -59,3 +62,4 @@ def test_demo_command_serves_seeded_data(settings: Settings) -> None:
         proc.terminate()
         output = proc.communicate(timeout=30)[0]
     assert f"http://127.0.0.1:{port}/graphql" in output
+    assert '{"Authorization": "Bearer ' in output  # the demo says how to call it

@@ -8,7 +8,7 @@ import httpx
 
 from app import create_app
 from core.settings import Settings
-from tests import fixtures
+from tests import auth, fixtures
 
 QUERY = {
     "query": "query($id: ID!) { customer(id: $id) { orderCount } }",
@@ -42,7 +42,9 @@ async def test_one_subgraph_alone(settings: Settings) -> None:
     app = create_app(settings, subgraph="tickets")
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=auth.headers()
+        ) as http,
     ):
         body = (
             await http.post(

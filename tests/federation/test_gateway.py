@@ -17,7 +17,7 @@ from app import create_app
 from c360 import federation
 from core.metrics import ROUND_TRIPS
 from core.settings import Settings
-from tests import fixtures
+from tests import auth, fixtures
 from tests.servers import free_port, serving
 
 CUSTOMER_360 = """query($id: ID!) { customer(id: $id) {
@@ -57,6 +57,11 @@ async def gateway(settings: Settings, api_url: str) -> AsyncIterator[httpx.Async
     with tempfile.TemporaryDirectory() as workdir:
         supergraph = Path(workdir) / "supergraph.graphql"
         supergraph.write_text(composition.supergraph_sdl)
+        # The gateway forwards the caller's bearer token: each subgraph verifies it itself.
+        (Path(workdir) / "gateway.config.mjs").write_text(
+            "export const gatewayConfig = { propagateHeaders: { fromClientToSubgraphs: ({ request }) => "
+            '({ authorization: request.headers.get("authorization") ?? "" }) } };\n'
+        )
         process = await asyncio.create_subprocess_exec(
             str(federation.node_tools() / "node_modules" / ".bin" / "hive-gateway"),
             "supergraph",
@@ -71,7 +76,9 @@ async def gateway(settings: Settings, api_url: str) -> AsyncIterator[httpx.Async
             env={**os.environ, "NODE_ENV": "production"},
         )
         try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}", timeout=30, headers=auth.headers()
+            ) as client:
                 for _ in range(600):
                     with contextlib.suppress(httpx.TransportError):
                         if (await client.get("/healthcheck")).status_code == 200:
@@ -98,7 +105,7 @@ async def test_gateway_and_unified_api_return_the_same_customer_360(
     gateway: httpx.AsyncClient, api_url: str
 ) -> None:
     through_gateway = await _post(gateway, "/graphql", CUSTOMER_360, id=fixtures.LI_LEI)
-    async with httpx.AsyncClient(timeout=30) as direct:
+    async with httpx.AsyncClient(timeout=30, headers=auth.headers()) as direct:
         unified = await _post(direct, f"{api_url}/graphql", CUSTOMER_360, id=fixtures.LI_LEI)
     assert through_gateway == unified
     assert through_gateway["data"]["customer"]["fullName"] == "李雷"
@@ -107,7 +114,7 @@ async def test_gateway_and_unified_api_return_the_same_customer_360(
 
 async def test_gateway_and_unified_api_return_the_same_list(gateway: httpx.AsyncClient, api_url: str) -> None:
     through_gateway = await _post(gateway, "/graphql", LIST, first=40)
-    async with httpx.AsyncClient(timeout=30) as direct:
+    async with httpx.AsyncClient(timeout=30, headers=auth.headers()) as direct:
         unified = await _post(direct, f"{api_url}/graphql", LIST, first=40)
     assert through_gateway == unified
     assert any(n["accounts"] for n in unified["data"]["customers"]["nodes"])
