@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     """Browser origins allowed to call the API (JSON list, e.g. ``["https://console.example.cn"]``); none by default."""
     gateway_token: SecretStr | None = None
     """Bearer token a federation gateway sends to the subgraph endpoints (production profile)."""
+    policy_file: Path = PROJECT_ROOT / "config" / "policy.toml"
+    """Roles and which of them may call each root field and mutation."""
     auth_jwks_file: Path | None = None
     """JWKS of the identity provider, as a file (RS256/ES256 keys)."""
     auth_jwks_url: str | None = None

@@ -22,8 +22,10 @@ from strawberry.schema.config import StrawberryConfig
 
 from core import registry
 from core.ids import parse_uuid
+from core.policy import Policy
 from core.settings import Settings
 from schema.extensions import QuietErrors, extensions
+from schema.policies import guard_operations
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import AccountRef, CustomerRef
 from subgraphs.kit.part import SubgraphPart
@@ -158,13 +160,15 @@ def unified_schema(settings: Settings) -> strawberry.Schema:
     with warnings.catch_warnings():
         # Strawberry warns about `@shareable` outside a federation schema; here it is inert (see UnifiedSchema).
         warnings.filterwarnings("ignore", "Federation directive found in schema", UserWarning)
-        return UnifiedSchema(
+        schema = UnifiedSchema(
             query=_query_type(parts),
             mutation=_mutation_type(parts),
             types=_types(parts, federated=False),
             extensions=_extensions(settings),
             config=_config(settings),
         )
+    guard_operations(schema._schema, Policy.load(settings.policy_file))
+    return schema
 
 
 def federated_schema(
@@ -194,10 +198,12 @@ def federated_schema(
 
 def subgraph_schema(name: str, settings: Settings, traced: bool = False) -> strawberry.federation.Schema:
     part = PARTS[name]
-    return federated_schema(
+    schema = federated_schema(
         _query_type([part]),
         settings,
         mutation=_mutation_type([part]),
         types=_types([part], federated=True),
         traced=traced,
     )
+    guard_operations(schema._schema, Policy.load(settings.policy_file))
+    return schema
