@@ -17,6 +17,7 @@ import pwd
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -65,6 +66,12 @@ def cmdline(pid: int) -> list[str]:
     except OSError:
         return []
     return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def secret_file(path: Path) -> str:
@@ -246,6 +253,8 @@ class LocalPostgres:
                 time.sleep(0.5)
             else:
                 self._stop_pid(pid)  # alive but never ready: a half-started or hung server of ours
+        if self._pid() is None and _port_open(self.port):
+            raise RuntimeError(f"port {self.port} is taken by another process: set C360_LOCAL_PG_PORT")
         for _ in range(START_ATTEMPTS):
             if self._pid() is None:
                 # The pid file names a dead process or someone else's: the server is not running.
