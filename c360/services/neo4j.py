@@ -30,6 +30,8 @@ POM = PROJECT_ROOT / "scripts" / "neo4j" / "pom.xml"
 ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
 ADMIN_TOOL = "org.neo4j.cli.AdminTool"
 START_TIMEOUT = 180.0
+READY_TIMEOUT = START_TIMEOUT
+"""Seconds a running server of ours (perhaps still starting) gets to answer before it is restarted."""
 
 
 def _port_open(port: int) -> bool:
@@ -158,7 +160,9 @@ class LocalNeo4j:
         for sig, wait in ((signal.SIGTERM, 120), (signal.SIGKILL, 20)):
             if not self._ours(pid):
                 break
-            os.kill(pid, sig)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+                os.kill(pid, signal.SIGCONT)  # a stopped process acts on SIGTERM only once continued
             for _ in range(wait):
                 if not self._ours(pid):
                     break
@@ -177,7 +181,7 @@ class LocalNeo4j:
         password = self._password()
         pid = self._pid() or self._find()
         if pid is not None:
-            if self._ready(pid, password):
+            if self._ready(pid, password, READY_TIMEOUT):
                 return self.uri, password
             self._kill(pid)  # crashed during start, or started and never became ready
         self.pid_file.unlink(missing_ok=True)
@@ -211,26 +215,31 @@ class LocalNeo4j:
             if cmdline(proc.pid) or proc.poll() is not None:
                 break
             time.sleep(0.05)
-        if not self._ready(proc.pid, password):
+        if not self._ready(proc.pid, password, START_TIMEOUT):
             if self._ours(proc.pid):
                 self._kill(proc.pid)
                 raise RuntimeError(f"Neo4j did not answer on {self.uri} within {START_TIMEOUT:.0f}s")
             raise RuntimeError(f"Neo4j exited during start: see {self.home / 'logs'}")
         return self.uri, password
 
-    def _ready(self, pid: int, password: str) -> bool:
+    def _ready(self, pid: int, password: str, timeout: float) -> bool:
         """Wait until server ``pid`` answers a query; False when it exits or does not answer in time."""
         from neo4j import GraphDatabase
         from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + timeout
         while True:
             if not self._ours(pid):
                 self._pid()  # reaps it if this process started it
                 return False
             if _port_open(self.port):
                 try:
-                    with GraphDatabase.driver(self.uri, auth=("neo4j", password)) as driver:
+                    with GraphDatabase.driver(
+                        self.uri,
+                        auth=("neo4j", password),
+                        connection_timeout=5.0,
+                        connection_acquisition_timeout=5.0,
+                    ) as driver:
                         driver.verify_connectivity()
                         driver.execute_query("RETURN 1", database_="neo4j")
                     return True

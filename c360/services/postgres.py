@@ -10,6 +10,7 @@ configuration reloaded.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import os
@@ -33,6 +34,8 @@ HBA = (
     "host all all ::1/128 scram-sha-256\n"
 )
 START_ATTEMPTS = 20
+READY_TIMEOUT = 60.0
+"""Seconds a running server of ours gets to accept connections before it counts as hung and is restarted."""
 
 
 def _find_bin(name: str) -> str:
@@ -187,7 +190,9 @@ class LocalPostgres:
         return self.initialised() and self._pid() is not None
 
     def _accepting(self) -> bool:
-        ready = self._run(_find_bin("pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port), check=False)
+        ready = self._run(
+            _find_bin("pg_isready"), "-q", "-t", "2", "-h", "127.0.0.1", "-p", str(self.port), check=False
+        )
         return ready.returncode == 0
 
     def _initdb(self, owner_password: str) -> None:
@@ -222,6 +227,8 @@ class LocalPostgres:
 
     def _stop_pid(self, pid: int) -> None:
         """Stop this cluster's postmaster ``pid`` (checked to be ours by the caller), forcibly if it must."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)  # a stopped process would not act on pg_ctl's signal
         self._run(
             _find_bin("pg_ctl"),
             "stop",
@@ -239,20 +246,23 @@ class LocalPostgres:
                 return
             time.sleep(0.5)
         if self._pid() == pid:
-            os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def _start(self) -> None:
         """Start the server from whatever state it is in: stopped, crashed with a stale pid file, half started."""
         pid = self._pid()
         if pid is not None:
-            for _ in range(60):
-                if self._accepting():
-                    return
+            deadline = time.monotonic() + READY_TIMEOUT
+            while not self._accepting():
                 if self._pid() != pid:
+                    break
+                if time.monotonic() > deadline:
+                    self._stop_pid(pid)  # alive but never ready: a half-started or hung server of ours
                     break
                 time.sleep(0.5)
             else:
-                self._stop_pid(pid)  # alive but never ready: a half-started or hung server of ours
+                return
         if self._pid() is None and _port_open(self.port):
             raise RuntimeError(f"port {self.port} is taken by another process: set C360_LOCAL_PG_PORT")
         for _ in range(START_ATTEMPTS):

@@ -1,6 +1,6 @@
 """`c360 services up` on servers of its own (a state directory and ports under tmp_path): a cluster created with
-``trust`` is upgraded to passwords, and servers killed with SIGKILL, whose pid files are stale or name an unrelated
-process, start again while that process is left alone."""
+``trust`` is upgraded to passwords; servers killed with SIGKILL, whose pid files are stale or name an unrelated
+process, start again while that process is left alone; hung servers are restarted."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -129,11 +130,52 @@ def test_services_up_upgrades_trust_and_restarts_killed_servers(own: Settings, t
         lines = lock.read_text().split("\n")
         lock.write_text("\n".join([str(unrelated.pid), *lines[1:]]))
 
-        services.ensure(own)
+        up = _services_up(own, tmp_path)
         assert unrelated.poll() is None, "services up killed a process that was not its server"
+        assert f"C360_DATABASE_URL=postgresql://{postgres.APP_ROLE}:***@" in up
         assert graph.running()
         assert pg.running()
         assert asyncio.run(_login(again.migration_database_url or "")) == postgres.SUPERUSER
     finally:
         unrelated.kill()
         unrelated.wait()
+
+
+def _services_up(settings: Settings, cwd: Path) -> str:
+    """`c360 services up` in a process of its own, on the test's state directory and ports only."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("C360_")}
+    env |= {
+        "C360_STATE_DIR": str(settings.state_dir),
+        "C360_LOCAL_PG_PORT": str(settings.local_pg_port),
+        "C360_LOCAL_NEO4J_BOLT_PORT": str(settings.local_neo4j_bolt_port),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "c360", "services", "up"],
+        cwd=cwd,  # no .env file there
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_services_up_restarts_hung_servers(own: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server of ours that is alive but never answers (here: stopped with SIGSTOP) is stopped and started again."""
+    pg = postgres.LocalPostgres(own)
+    graph = neo4j.LocalNeo4j(own)
+    services.ensure(own)
+    pg_pid, graph_pid = pg._pid(), graph._pid()
+    assert pg_pid is not None
+    assert graph_pid is not None
+    os.kill(pg_pid, signal.SIGSTOP)
+    os.kill(graph_pid, signal.SIGSTOP)
+    monkeypatch.setattr(postgres, "READY_TIMEOUT", 5.0)
+    monkeypatch.setattr(neo4j, "READY_TIMEOUT", 5.0)
+
+    ready = services.ensure(own)
+    assert pg._pid() not in (None, pg_pid)
+    assert graph._pid() not in (None, graph_pid)
+    assert not graph._ours(graph_pid)
+    assert asyncio.run(_login(ready.database_url or "")) == postgres.APP_ROLE
