@@ -99,6 +99,8 @@ def grant_app_role(settings: Settings) -> None:
             if role == await conn.fetchval("SELECT current_user"):
                 return  # the API migrates as itself: it owns the schema already
             async with conn.transaction():
+                # Processes that start together (one per subgraph) would otherwise race on the same catalog rows.
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtext('c360:grant_app_role'))")
                 for statement in app_grants(subgraph, role):
                     await conn.execute(statement)
         finally:

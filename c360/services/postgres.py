@@ -366,6 +366,8 @@ class LocalPostgres:
     def stop(self) -> None:
         pid = self._pid() if self.initialised() else None
         if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)  # a stopped server would not act on pg_ctl's signal
             self._run(_find_bin("pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(self.data_dir))
 
     def status(self) -> str:
