@@ -17,13 +17,12 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from c360.services.postgres import cmdline
+from c360.services.postgres import cmdline, port_open, port_taken
 from core.settings import PROJECT_ROOT, Settings
 
 POM = PROJECT_ROOT / "scripts" / "neo4j" / "pom.xml"
@@ -32,12 +31,6 @@ ADMIN_TOOL = "org.neo4j.cli.AdminTool"
 START_TIMEOUT = 180.0
 READY_TIMEOUT = START_TIMEOUT
 """Seconds a running server of ours (perhaps still starting) gets to answer before it is restarted."""
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _reap(pid: int) -> None:
@@ -171,7 +164,7 @@ class LocalNeo4j:
         self.pid_file.unlink(missing_ok=True)
 
     def running(self) -> bool:
-        return self._pid() is not None and _port_open(self.port)
+        return self._pid() is not None and port_open(self.port)
 
     def ensure_running(self) -> tuple[str, str]:
         """Resolve, configure and start the server as needed; return its Bolt URI and password."""
@@ -185,7 +178,7 @@ class LocalNeo4j:
                 return self.uri, password
             self._kill(pid)  # crashed during start, or started and never became ready
         self.pid_file.unlink(missing_ok=True)
-        if _port_open(self.port):
+        if port_taken(self.port):
             raise RuntimeError(
                 f"port {self.port} is taken by another process: set C360_LOCAL_NEO4J_BOLT_PORT"
             )
@@ -232,7 +225,7 @@ class LocalNeo4j:
             if not self._ours(pid):
                 self._pid()  # reaps it if this process started it
                 return False
-            if _port_open(self.port):
+            if port_open(self.port):
                 try:
                     with GraphDatabase.driver(
                         self.uri,

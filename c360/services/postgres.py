@@ -71,10 +71,28 @@ def cmdline(pid: int) -> list[str]:
     return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
 
 
-def _port_open(port: int) -> bool:
+def port_open(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:``port``.
+
+    A connection to a free port of the ephemeral range can connect to itself (its source port chosen equal to the
+    port): that does not count.
+    """
     with socket.socket() as sock:
         sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+        if sock.connect_ex(("127.0.0.1", port)) != 0:
+            return False
+        return bool(sock.getsockname() != sock.getpeername())
+
+
+def port_taken(port: int, wait: float = 10.0) -> bool:
+    """Whether something still listens on ``port`` after ``wait`` seconds: a process that was just killed closes its
+    sockets only after its command line is already gone."""
+    deadline = time.monotonic() + wait
+    while port_open(port):
+        if time.monotonic() > deadline:
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def secret_file(path: Path) -> str:
@@ -263,7 +281,7 @@ class LocalPostgres:
                 time.sleep(0.5)
             else:
                 return
-        if self._pid() is None and _port_open(self.port):
+        if self._pid() is None and port_taken(self.port):
             raise RuntimeError(f"port {self.port} is taken by another process: set C360_LOCAL_PG_PORT")
         for _ in range(START_ATTEMPTS):
             if self._pid() is None:
