@@ -4,7 +4,8 @@ Size M lives under ``var/bench`` (ports 54359 and 17717), size S under ``var/ben
 test suite's smoke run at S never reseeds the M data set, and neither touches the demo's or the tests' servers.
 ``C360_BENCH_<S|M>_PG_PORT`` and ``C360_BENCH_<S|M>_NEO4J_PORT`` move a size's ports, so two checkouts on one
 machine can run the benchmark at once. The configured ``C360_*`` connection settings are deliberately ignored,
-since seeding replaces all data.
+since seeding replaces all data. As in production, the API connects as its own role (``c360_app``); setting up
+statement statistics, seeding and the peers' SQL run as the owner.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ def bench_settings(size: Size) -> Settings:
         update=dict(
             database_url=None,
             subgraph_dsns={},
+            migration_database_url=None,
+            subgraph_migration_dsns={},
             neo4j_uri=None,
             max_page_size=200,
             graphiql=False,
@@ -97,7 +100,9 @@ def prepare(size: Size, reseed: bool = False, progress: bool = True) -> Settings
     from c360.services import postgres
 
     settings = bench_settings(size)
-    dsn = settings.dsn_for("profiles")
+    dsn = settings.migration_dsn_for(
+        "profiles"
+    )  # the owner (the cluster's superuser): ALTER SYSTEM, extensions
     if not asyncio.run(_statement_stats_ready(dsn)):
         local = postgres.LocalPostgres(settings)
         local.stop()

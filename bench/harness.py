@@ -248,7 +248,7 @@ def _measure(
 def run(options: Options) -> Outcome:
     """Prepare, gate, then measure throughput and fixed-rate latency for each query, systems interleaved."""
     settings = data.prepare(data.SIZES[options.size], reseed=options.reseed, progress=options.progress)
-    dsn = settings.dsn_for("profiles")
+    dsn = settings.migration_dsn_for("profiles")  # resetting statement statistics takes the superuser
     inputs = asyncio.run(data.draw_inputs(settings, options.samples))
     outcome = Outcome(options)
     with serving(settings, options) as servers:

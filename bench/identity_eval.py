@@ -164,7 +164,7 @@ async def evaluate(name: str, data: list[Labelled], settings: Settings, batch: i
     try:
         await ensure_constraints(graph)
         await clear(graph)
-        conn = await asyncpg.connect(settings.database_url)
+        conn = await asyncpg.connect(settings.migration_dsn_for("profiles"))  # truncating is the owner's
         await conn.execute(
             "TRUNCATE profiles.customers, profiles.customer_aliases, profiles.field_provenance, profiles.rejected_records"
         )

@@ -49,9 +49,11 @@ def pinned(core: int | None, command: list[str]) -> list[str]:
 
 
 def connection_env(settings: Settings) -> dict[str, str]:
-    return {
+    """The API's own role for serving; ``c360 serve`` migrates first, as the owner, and grants that role."""
+    env = {
         **os.environ,
         "C360_DATABASE_URL": settings.dsn_for("profiles"),
+        "C360_MIGRATION_DATABASE_URL": settings.migration_dsn_for("profiles"),
         "C360_NEO4J_URI": settings.neo4j_uri or "",
         "C360_NEO4J_USER": settings.neo4j_user,
         "C360_NEO4J_PASSWORD": settings.neo4j_password or "",
@@ -60,6 +62,9 @@ def connection_env(settings: Settings) -> dict[str, str]:
         "C360_PG_POOL_MAX": str(settings.pg_pool_max),
         **tokens.env(),
     }
+    if settings.app_db_role:
+        env["C360_APP_DB_ROLE"] = settings.app_db_role
+    return env
 
 
 @dataclass
@@ -145,7 +150,8 @@ def postgraphile_server(settings: Settings, core: int | None) -> Server:
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": settings.dsn_for("profiles"),
+        # The owner: PostGraphile reads the peers' own schema, which the API's role has no grant on.
+        "DATABASE_URL": settings.migration_dsn_for("profiles"),
         "PORT": str(port),
         "NODE_ENV": "production",
         "PG_POOL_MAX": str(settings.pg_pool_max),

@@ -227,9 +227,31 @@ def token(
 @services_cli.command("up")
 def services_up() -> None:
     """Start local services (idempotent) and print how to reach them."""
+    from c360.services import postgres
+
     settings = _ready_settings()
-    typer.echo(f"C360_DATABASE_URL={settings.database_url}")
+    if settings.app_db_role is not None:
+        local = postgres.LocalPostgres(settings)
+        typer.echo(
+            f"C360_DATABASE_URL={_masked(settings.database_url)}  # password in {local.app_password_file}"
+        )
+        typer.echo(
+            f"C360_MIGRATION_DATABASE_URL={_masked(settings.migration_database_url)}"
+            f"  # password in {local.owner_password_file}"
+        )
+        typer.echo(f"C360_APP_DB_ROLE={settings.app_db_role}")
+    else:
+        typer.echo(f"C360_DATABASE_URL={_masked(settings.database_url)}")
     typer.echo(f"C360_NEO4J_URI={settings.neo4j_uri}")
+
+
+def _masked(dsn: str | None) -> str:
+    """A DSN without its password, fit to print."""
+    if dsn is None or "@" not in dsn or "://" not in dsn:
+        return str(dsn)
+    scheme, rest = dsn.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}" if ":" in credentials else dsn
 
 
 @services_cli.command("down")

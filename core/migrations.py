@@ -2,12 +2,17 @@
 
 Every ``subgraphs/<name>/migrations`` folder is an Alembic script location whose ``env.py`` calls :func:`run_env`,
 and keeps its version table inside the subgraph's schema, so subgraphs can live in separate databases.
+
+Migrations run on each subgraph's owner DSN (``Settings.migration_dsn_for``). When ``C360_APP_DB_ROLE`` names the
+role the API connects as, every upgrade ends by granting that role the use of each subgraph's schema, the reading
+and writing of its tables and the use of its sequences, and nothing else (:func:`grant_app_role`).
 """
 
 from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData, text
@@ -34,17 +39,78 @@ def alembic_config(subgraph: str, dsn: str) -> Config:
 def upgrade(settings: Settings, revision: str = "head") -> None:
     """Bring every subgraph's schema to ``revision``; blocking, so call it outside a running event loop."""
     for subgraph in registry.POSTGRES:
-        command.upgrade(alembic_config(subgraph, settings.dsn_for(subgraph)), revision)
+        command.upgrade(alembic_config(subgraph, settings.migration_dsn_for(subgraph)), revision)
+    grant_app_role(settings)
 
 
 def downgrade(settings: Settings, revision: str = "base") -> None:
     for subgraph in reversed(registry.POSTGRES):
-        command.downgrade(alembic_config(subgraph, settings.dsn_for(subgraph)), revision)
+        command.downgrade(alembic_config(subgraph, settings.migration_dsn_for(subgraph)), revision)
 
 
 def new_revision(settings: Settings, subgraph: str, message: str) -> None:
     """Autogenerate a revision from the subgraph's SQLModel tables against its current database."""
-    command.revision(alembic_config(subgraph, settings.dsn_for(subgraph)), message=message, autogenerate=True)
+    command.revision(
+        alembic_config(subgraph, settings.migration_dsn_for(subgraph)), message=message, autogenerate=True
+    )
+
+
+def app_grants(schema: str, role: str) -> list[str]:
+    """The statements that let ``role`` use ``schema``'s tables and sequences, now and after later migrations.
+
+    Only data: no ``CREATE`` on the schema, no ``TRUNCATE``, no writes to Alembic's version table. The default
+    privileges apply to objects the migrating role creates later, so every new table is covered.
+    """
+    s, r = _ident(schema), _ident(role)
+    return [
+        f"GRANT USAGE ON SCHEMA {s} TO {r}",
+        f"REVOKE CREATE ON SCHEMA {s} FROM {r}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {r}",
+        f"REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA {s} FROM {r}",
+        f"REVOKE INSERT, UPDATE, DELETE ON {s}.alembic_version FROM {r}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {r}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {s} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {s} GRANT USAGE, SELECT ON SEQUENCES TO {r}",
+    ]
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def grant_app_role(settings: Settings) -> None:
+    """Grant ``settings.app_db_role`` the use of every subgraph's schema (idempotent; nothing when unset)."""
+    role = settings.app_db_role
+    if not role:
+        return
+
+    async def grant(subgraph: str) -> None:
+        conn = await asyncpg.connect(settings.migration_dsn_for(subgraph))
+        try:
+            found = await conn.fetchrow("SELECT rolsuper FROM pg_roles WHERE rolname = $1", role)
+            if found is None:
+                raise RuntimeError(
+                    f"C360_APP_DB_ROLE names role {role!r}, which does not exist: create it (LOGIN, with a password)"
+                )
+            if found["rolsuper"]:
+                raise RuntimeError(
+                    f"C360_APP_DB_ROLE names role {role!r}, a superuser: use a role of its own"
+                )
+            if role == await conn.fetchval("SELECT current_user"):
+                return  # the API migrates as itself: it owns the schema already
+            async with conn.transaction():
+                # Processes that start together (one per subgraph) would otherwise race on the same catalog rows.
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtext('c360:grant_app_role'))")
+                for statement in app_grants(subgraph, role):
+                    await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    async def main() -> None:
+        for subgraph in registry.POSTGRES:
+            await grant(subgraph)
+
+    asyncio.run(main())
 
 
 def run_env(metadata: MetaData, schema: str) -> None:

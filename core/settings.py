@@ -24,7 +24,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class SubgraphDsns(PydanticBaseSettingsSource):
-    """``C360_<NAME>_DSN`` for each PostgreSQL subgraph of the registry, from the ``.env`` file and the environment.
+    """``C360_<NAME>_DSN`` and ``C360_<NAME>_MIGRATION_DSN`` for each PostgreSQL subgraph of the registry, from the
+    ``.env`` file and the environment.
 
     The variables follow the registry, so adding a subgraph adds its setting without another list of names.
     """
@@ -37,13 +38,17 @@ class SubgraphDsns(PydanticBaseSettingsSource):
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        dsns: dict[str, str] = {}
+        found: dict[str, dict[str, str]] = {}
         for source in self.sources:  # later sources win: the environment over the .env file
             for name in registry.POSTGRES:
-                value = source.env_vars.get(f"c360_{name}_dsn")
-                if value:
-                    dsns[name] = value
-        return {"subgraph_dsns": dsns} if dsns else {}
+                for field_name, variable in (
+                    ("subgraph_dsns", f"c360_{name}_dsn"),
+                    ("subgraph_migration_dsns", f"c360_{name}_migration_dsn"),
+                ):
+                    value = source.env_vars.get(variable)
+                    if value:
+                        found.setdefault(field_name, {})[name] = value
+        return dict(found)
 
 
 class Settings(BaseSettings):
@@ -55,6 +60,20 @@ class Settings(BaseSettings):
     subgraph_dsns: dict[str, str] = Field(
         default_factory=dict,
         description="A subgraph's own DSN by subgraph name (set as `C360_<NAME>_DSN`), else `database_url`.",
+    )
+    migration_database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL DSN of the schemas' owner, for migrations and seeding; else `database_url`.",
+    )
+    subgraph_migration_dsns: dict[str, str] = Field(
+        default_factory=dict,
+        description="A subgraph's own owner DSN (set as `C360_<NAME>_MIGRATION_DSN`); else its `C360_<NAME>_DSN` "
+        "when it has one, else `migration_database_url`.",
+    )
+    app_db_role: str | None = Field(
+        default=None,
+        description="The PostgreSQL role the API connects as: every migration run grants it the use of the "
+        "subgraphs' schemas, tables and sequences, and nothing else. Unset: no grants are made.",
     )
     pg_pool_min: int = 1
     pg_pool_max: int = 10
@@ -143,6 +162,28 @@ class Settings(BaseSettings):
                 "or run `c360 services up`."
             )
         return dsn
+
+    def migration_dsn_for(self, subgraph: str) -> str:
+        """The DSN that migrates and seeds a subgraph: the owner of its schema, in the database the API reads."""
+        own = self.subgraph_migration_dsns.get(subgraph)
+        if own:
+            return own
+        if subgraph in self.subgraph_dsns:
+            return self.subgraph_dsns[subgraph]
+        return self.migration_database_url or self.dsn_for(subgraph)
+
+    def as_owner(self) -> Settings:
+        """These settings with every subgraph's DSN replaced by its owner DSN (for seeding and maintenance)."""
+        return self.model_copy(
+            update={
+                "database_url": self.migration_database_url or self.database_url,
+                "subgraph_dsns": {
+                    name: self.migration_dsn_for(name)
+                    for name in registry.POSTGRES
+                    if name in self.subgraph_dsns or name in self.subgraph_migration_dsns
+                },
+            }
+        )
 
     @property
     def development(self) -> bool:

@@ -27,10 +27,16 @@ GENERATED_CUSTOMERS = 120
 
 
 def _base_settings() -> Settings:
-    """Test services never touch the demo's: their own state directory and ports, or explicit C360_TEST_* URLs."""
+    """Test services never touch the demo's: their own state directory and ports, or explicit C360_TEST_* URLs.
+
+    With ``C360_TEST_DATABASE_URL`` set, ``C360_TEST_MIGRATION_DATABASE_URL`` and ``C360_TEST_APP_DB_ROLE`` say
+    who owns the schemas and which role the API runs as (unset: the one role does both).
+    """
     return Settings(
         _env_file=None,
         database_url=os.environ.get("C360_TEST_DATABASE_URL"),
+        migration_database_url=os.environ.get("C360_TEST_MIGRATION_DATABASE_URL"),
+        app_db_role=os.environ.get("C360_TEST_APP_DB_ROLE"),
         neo4j_uri=os.environ.get("C360_TEST_NEO4J_URI"),
         neo4j_password=os.environ.get("C360_TEST_NEO4J_PASSWORD"),
         state_dir=PROJECT_ROOT / "var" / "test",
@@ -41,13 +47,16 @@ def _base_settings() -> Settings:
     )
 
 
-async def _create_database(dsn: str, name: str) -> str:
+async def _create_database(dsn: str, name: str) -> None:
     conn = await asyncpg.connect(dsn)
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
+
+
+def _in_database(dsn: str, name: str) -> str:
     return dsn.rsplit("/", 1)[0] + f"/{name}"
 
 
@@ -86,13 +95,26 @@ def service_settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def settings(service_settings: Settings) -> Settings:
+    """The API's settings on the test database: its application role, with the owner's DSN for migrations."""
     assert service_settings.database_url is not None
-    dsn = asyncio.run(_create_database(service_settings.database_url, TEST_DATABASE))
-    test_settings = service_settings.model_copy(update={"database_url": dsn})
+    owner = service_settings.migration_database_url or service_settings.database_url
+    asyncio.run(_create_database(owner, TEST_DATABASE))
+    test_settings = service_settings.model_copy(
+        update={
+            "database_url": _in_database(service_settings.database_url, TEST_DATABASE),
+            "migration_database_url": _in_database(owner, TEST_DATABASE),
+        }
+    )
     migrations.upgrade(test_settings)
     asyncio.run(seed(test_settings, GENERATED_CUSTOMERS, seed_value=7, progress=False))
-    asyncio.run(fixtures.load(test_settings))
+    asyncio.run(fixtures.load(test_settings.as_owner()))
     return test_settings
+
+
+@pytest.fixture(scope="session")
+def owner_settings(settings: Settings) -> Settings:
+    """The test database as the schemas' owner: for fixtures that set up data or compute expected values."""
+    return settings.as_owner()
 
 
 @pytest.fixture(scope="session")
@@ -109,8 +131,8 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture(scope="session")
 async def pg(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
-    """A direct connection for computing expected values independently of the API."""
-    conn = await asyncpg.connect(settings.database_url)
+    """A direct connection (as the schemas' owner) for computing expected values independently of the API."""
+    conn = await asyncpg.connect(settings.as_owner().database_url)
     yield conn
     await conn.close()
 

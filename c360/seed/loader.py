@@ -75,7 +75,7 @@ async def seed(
     if not 1 <= customers <= 1_000_000:
         raise ValueError("customers must be between 1 and 1,000,000")
     started = time.perf_counter()
-    postgres = Postgres(settings)
+    postgres = Postgres(settings.as_owner())  # truncating and setting sequences is the owner's, not the API's
     await postgres.start()
     graph = GraphStore(settings)
     report = SeedReport()

@@ -3,31 +3,40 @@
 Neo4j publishes no server tarball on Maven Central, but its server entry point and every module it needs are
 published there: ``scripts/neo4j/pom.xml`` resolves them into a class path (cached in ``~/.m2``), and the server
 runs from that class path with a home directory of its own.
+
+The server asks for a password (generated on first start, kept in ``<home>/password`` with mode 0600). ``ensure_running``
+starts it from any state: a pid file naming a process that is gone, a zombie or an unrelated process is stale; a
+server of this home that runs without a pid file is adopted; one that never becomes ready is stopped and started
+again. Only a process whose command line is this home's Neo4j is ever signalled.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+from c360.services.postgres import cmdline, port_open, port_taken
 from core.settings import PROJECT_ROOT, Settings
 
 POM = PROJECT_ROOT / "scripts" / "neo4j" / "pom.xml"
 ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
 ADMIN_TOOL = "org.neo4j.cli.AdminTool"
 START_TIMEOUT = 180.0
+READY_TIMEOUT = START_TIMEOUT
+"""Seconds a running server of ours (perhaps still starting) gets to answer before it is restarted."""
 
 
-def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+def _reap(pid: int) -> None:
+    """Collect ``pid`` if it is a child of this process that exited (a server started here that died)."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
 
 
 class LocalNeo4j:
@@ -95,6 +104,11 @@ class LocalNeo4j:
     def _password(self) -> str:
         if self.password_file.exists():
             return self.password_file.read_text().strip()
+        if (self.home / "data" / "databases" / "system").exists():
+            raise RuntimeError(
+                f"the local Neo4j in {self.home} has users but its password file {self.password_file} is gone: "
+                "restore it, or stop the server and delete that directory"
+            )
         # Hex, never a leading '-': the admin tool would read such a password as an option.
         password = secrets.token_hex(18)
         env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf)}
@@ -104,20 +118,53 @@ class LocalNeo4j:
             env=env,
             capture_output=True,
         )
-        self.password_file.write_text(password)
-        self.password_file.chmod(0o600)
+        fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(password)
         return password
 
+    def _ours(self, pid: int) -> bool:
+        """Whether ``pid`` is this home's server (a zombie or a reused pid is not)."""
+        args = cmdline(pid)
+        return ENTRY_POINT in args and f"--home-dir={self.home}" in args
+
     def _pid(self) -> int | None:
+        """The server's pid from the pid file, when that process is this home's server."""
         try:
             pid = int(self.pid_file.read_text())
-            os.kill(pid, 0)
-        except (FileNotFoundError, ValueError, ProcessLookupError):
+        except (OSError, ValueError):
             return None
-        return pid
+        if self._ours(pid):
+            return pid
+        _reap(pid)
+        return None
+
+    def _find(self) -> int | None:
+        """A server of this home running without a (valid) pid file; the pid file is rewritten to name it."""
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and self._ours(int(entry.name)):
+                self.pid_file.parent.mkdir(parents=True, exist_ok=True)
+                self.pid_file.write_text(entry.name)
+                return int(entry.name)
+        return None
+
+    def _kill(self, pid: int) -> None:
+        """Stop this home's server ``pid``: SIGTERM, then SIGKILL if it has not exited within a minute."""
+        for sig, wait in ((signal.SIGTERM, 120), (signal.SIGKILL, 20)):
+            if not self._ours(pid):
+                break
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+                os.kill(pid, signal.SIGCONT)  # a stopped process acts on SIGTERM only once continued
+            for _ in range(wait):
+                if not self._ours(pid):
+                    break
+                _reap(pid)
+                time.sleep(0.5)
+        self.pid_file.unlink(missing_ok=True)
 
     def running(self) -> bool:
-        return self._pid() is not None and _port_open(self.port)
+        return self._pid() is not None and port_open(self.port)
 
     def ensure_running(self) -> tuple[str, str]:
         """Resolve, configure and start the server as needed; return its Bolt URI and password."""
@@ -125,65 +172,80 @@ class LocalNeo4j:
         self._resolve_classpath()
         self._write_config()
         password = self._password()
-        if self._pid() is None:
-            if _port_open(self.port):
-                raise RuntimeError(
-                    f"port {self.port} is taken by another process: set C360_LOCAL_NEO4J_BOLT_PORT"
-                )
-            for sub in ("data", "logs", "run", "plugins"):
-                (self.home / sub).mkdir(exist_ok=True)
-            with (self.home / "logs" / "console.log").open("ab") as log:
-                proc = subprocess.Popen(
-                    [
-                        self._java(),
-                        "-Xms512m",
-                        "-Xmx1g",
-                        "-XX:+UseG1GC",
-                        "-Dfile.encoding=UTF-8",
-                        "-cp",
-                        f"{self.lib}/*",
-                        ENTRY_POINT,
-                        f"--home-dir={self.home}",
-                        f"--config-dir={self.conf}",
-                    ],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
-            self.pid_file.write_text(str(proc.pid))
-        self._wait_ready(password)
+        pid = self._pid() or self._find()
+        if pid is not None:
+            if self._ready(pid, password, READY_TIMEOUT):
+                return self.uri, password
+            self._kill(pid)  # crashed during start, or started and never became ready
+        self.pid_file.unlink(missing_ok=True)
+        if port_taken(self.port):
+            raise RuntimeError(
+                f"port {self.port} is taken by another process: set C360_LOCAL_NEO4J_BOLT_PORT"
+            )
+        for sub in ("data", "logs", "run", "plugins"):
+            (self.home / sub).mkdir(exist_ok=True)
+        with (self.home / "logs" / "console.log").open("ab") as log:
+            proc = subprocess.Popen(
+                [
+                    self._java(),
+                    "-Xms512m",
+                    "-Xmx1g",
+                    "-XX:+UseG1GC",
+                    "-Dfile.encoding=UTF-8",
+                    "-cp",
+                    f"{self.lib}/*",
+                    ENTRY_POINT,
+                    f"--home-dir={self.home}",
+                    f"--config-dir={self.conf}",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self.pid_file.write_text(str(proc.pid))
+        for _ in range(100):  # the command line of a process that has just exec'd reads empty for a moment
+            if cmdline(proc.pid) or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        if not self._ready(proc.pid, password, START_TIMEOUT):
+            if self._ours(proc.pid):
+                self._kill(proc.pid)
+                raise RuntimeError(f"Neo4j did not answer on {self.uri} within {START_TIMEOUT:.0f}s")
+            raise RuntimeError(f"Neo4j exited during start: see {self.home / 'logs'}")
         return self.uri, password
 
-    def _wait_ready(self, password: str) -> None:
+    def _ready(self, pid: int, password: str, timeout: float) -> bool:
+        """Wait until server ``pid`` answers a query; False when it exits or does not answer in time."""
         from neo4j import GraphDatabase
         from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + timeout
         while True:
-            if self._pid() is None:
-                raise RuntimeError(f"Neo4j exited during start: see {self.home / 'logs'}")
-            if _port_open(self.port):
+            if not self._ours(pid):
+                self._pid()  # reaps it if this process started it
+                return False
+            if port_open(self.port):
                 try:
-                    with GraphDatabase.driver(self.uri, auth=("neo4j", password)) as driver:
+                    with GraphDatabase.driver(
+                        self.uri,
+                        auth=("neo4j", password),
+                        connection_timeout=5.0,
+                        connection_acquisition_timeout=5.0,
+                    ) as driver:
                         driver.verify_connectivity()
                         driver.execute_query("RETURN 1", database_="neo4j")
-                    return
+                    return True
                 except (ServiceUnavailable, Neo4jError, OSError):
                     pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"Neo4j did not answer on {self.uri} within {START_TIMEOUT:.0f}s")
+                return False
             time.sleep(1.0)
 
     def stop(self) -> None:
-        pid = self._pid()
-        if pid is None:
-            return
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(120):
-            if self._pid() is None:
-                break
-            time.sleep(0.5)
+        pid = self._pid() or self._find()
+        if pid is not None:
+            self._kill(pid)
         self.pid_file.unlink(missing_ok=True)
 
     def status(self) -> str:

@@ -18,14 +18,18 @@ from tests.servers import free_port
 @pytest.mark.runs_last
 def test_demo_command_serves_seeded_data(settings: Settings) -> None:
     port = free_port()
-    database = settings.database_url.rsplit("/", 1)[0] + "/c360_test"  # type: ignore[union-attr]
     env = {
         **os.environ,
-        "C360_DATABASE_URL": database,
+        "C360_DATABASE_URL": settings.database_url or "",
         "C360_NEO4J_URI": settings.neo4j_uri or "",
         "C360_NEO4J_PASSWORD": settings.neo4j_password or "",
         "C360_AUTH_DEV_SECRET": auth.SECRET.get_secret_value(),
     }
+    # The API as its application role, migrations and seeding as the schemas' owner.
+    if settings.migration_database_url:
+        env["C360_MIGRATION_DATABASE_URL"] = settings.migration_database_url
+    if settings.app_db_role:
+        env["C360_APP_DB_ROLE"] = settings.app_db_role
     proc = subprocess.Popen(
         [sys.executable, "-m", "c360", "demo", "--customers", "150", "--port", str(port), "--reseed"],
         cwd=PROJECT_ROOT,
