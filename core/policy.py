@@ -1,13 +1,24 @@
-"""The access policy file (``config/policy.toml``, ``C360_POLICY_FILE``): roles, and which roles may call each
-root field and mutation. Plain data, read once at start; ``schema/policies.py`` applies it to every schema."""
+"""The access policy file (``config/policy.toml``, ``C360_POLICY_FILE``): roles, which roles may call each root
+field and mutation, and per role and data class whether a field is shown, masked or withheld. Plain data, read
+once at start; ``schema/policies.py`` applies it to every schema."""
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import IntEnum
 from pathlib import Path
 
 ANY = "*"
+PUBLIC = "public"
+
+
+class Decision(IntEnum):
+    """Ordered by what they show, so several roles take the most open decision of any of them."""
+
+    DENY = 0
+    MASK = 1
+    ALLOW = 2
 
 
 @dataclass(frozen=True)
@@ -16,19 +27,47 @@ class Policy:
     """Role name → what it is for."""
     operations: dict[str, frozenset[str]]
     """``Query.customers`` / ``Mutation.linkCustomers`` → the roles that may call it (``*``: anyone signed in)."""
+    data_classes: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, dict[str, Decision]] = field(default_factory=dict)
+    """Role → data class → decision."""
+    _decisions: dict[tuple[frozenset[str], str], Decision] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def load(cls, path: Path) -> Policy:
         document = tomllib.loads(path.read_text())
         roles = dict(document.get("roles", {}))
         operations = {name: frozenset(allowed) for name, allowed in document.get("operations", {}).items()}
+        classes = dict(document.get("data_classes", {}))
+        decisions = {
+            role: {data_class: Decision[value.upper()] for data_class, value in by_class.items()}
+            for role, by_class in document.get("fields", {}).items()
+        }
         unknown = {role for allowed in operations.values() for role in allowed} - set(roles) - {ANY}
+        unknown |= set(decisions) - set(roles)
         if unknown:
-            raise ValueError(
-                f"{path}: operations name roles that are not defined: {', '.join(sorted(unknown))}"
-            )
-        return cls(roles, operations)
+            raise ValueError(f"{path}: roles used but not defined: {', '.join(sorted(unknown))}")
+        stray = {c for by_class in decisions.values() for c in by_class} - set(classes)
+        if stray:
+            raise ValueError(f"{path}: data classes used but not defined: {', '.join(sorted(stray))}")
+        return cls(roles, operations, classes, decisions)
 
     def allows(self, operation: str, roles: frozenset[str]) -> bool:
         allowed = self.operations.get(operation, frozenset())
         return ANY in allowed or not allowed.isdisjoint(roles)
+
+    def decide(self, roles: frozenset[str], data_class: str) -> Decision:
+        """What callers with ``roles`` see of a field of ``data_class``: the most open of their roles' decisions.
+
+        Computed once per (roles, class) and kept: a field check costs one dictionary look-up."""
+        key = (roles, data_class)
+        found = self._decisions.get(key)
+        if found is None:
+            if data_class == PUBLIC:
+                found = Decision.ALLOW
+            else:
+                decisions = (self.fields.get(role, {}).get(data_class, Decision.DENY) for role in roles)
+                found = max(decisions, default=Decision.DENY)
+            self._decisions[key] = found
+        return found

@@ -25,7 +25,7 @@ from core.ids import parse_uuid
 from core.policy import Policy
 from core.settings import Settings
 from schema.extensions import QuietErrors, extensions
-from schema.policies import guard_operations
+from schema.policies import guard_fields, guard_operations
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import AccountRef, CustomerRef
 from subgraphs.kit.part import SubgraphPart
@@ -139,6 +139,13 @@ def _mutation_type(parts: Sequence[SubgraphPart]) -> type | None:
     )
 
 
+def _apply(schema: strawberry.Schema, settings: Settings) -> None:
+    """The access policy, applied once to the built schema (``schema/policies.py``)."""
+    policy = Policy.load(settings.policy_file)
+    guard_operations(schema._schema, policy)
+    guard_fields(schema._schema, policy)
+
+
 def _config(settings: Settings) -> StrawberryConfig:
     # Field suggestions ("Did you mean 'createAccount'?") name fields and mutations a caller may not know of.
     return StrawberryConfig(
@@ -167,7 +174,7 @@ def unified_schema(settings: Settings) -> strawberry.Schema:
             extensions=_extensions(settings),
             config=_config(settings),
         )
-    guard_operations(schema._schema, Policy.load(settings.policy_file))
+    _apply(schema, settings)
     return schema
 
 
@@ -205,5 +212,5 @@ def subgraph_schema(name: str, settings: Settings, traced: bool = False) -> stra
         types=_types([part], federated=True),
         traced=traced,
     )
-    guard_operations(schema._schema, Policy.load(settings.policy_file))
+    _apply(schema, settings)
     return schema

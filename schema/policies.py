@@ -1,17 +1,32 @@
-"""The access policy applied to a built schema, once, in one place: each root field's resolver is wrapped with its
-role check, so refusing costs one set intersection per root field and nothing per nested field.
+"""The access policy applied to a built schema, once, in one place.
 
-A root field the policy file does not list makes the schema fail to build: no operation exists unguarded.
+Each root field's resolver is wrapped with its role check; each field whose data class is not public is wrapped
+with its show/mask/withhold decision. Public fields are left as they are, so they cost nothing; a classified field
+costs one cached dictionary look-up (no async hook per field). A root field missing from the policy file, or a
+field without a data class, makes the schema fail to build.
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Any
 
-from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema, default_field_resolver
+from graphql import (
+    GraphQLField,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    default_field_resolver,
+)
 
+from core import masking
 from core.errors import Forbidden
-from core.policy import ANY, Policy
+from core.policy import ANY, Decision, Policy
+from subgraphs.kit.classes import ATTRIBUTE, identifier_class
 
 
 def _guarded(field: GraphQLField, name: str, policy: Policy) -> Any:
@@ -46,3 +61,89 @@ def guard_operations(schema: GraphQLSchema, policy: Policy) -> None:
     for root in roots:
         for name, field in root.fields.items():
             field.resolve = _guarded(field, f"{root.name}.{name}", policy)
+            if root is schema.query_type and ANY not in policy.operations[f"{root.name}.{name}"]:
+                field.type = nullable(field.type)  # one refused root field leaves the others' data
+
+
+def field_class(field: GraphQLField) -> tuple[str, str] | None:
+    """A field's (data class, mask) from its own metadata or its declaring type's default; None if it has none."""
+    definition = field.extensions.get("strawberry-definition")
+    if definition is None:
+        return None
+    own = definition.metadata.get("data_class")
+    if own is not None:
+        return own, definition.metadata.get("mask", "text")
+    default = getattr(definition.origin, ATTRIBUTE, None)
+    return (default, "text") if default is not None else None
+
+
+def _masked(value: Any, mask: str) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return masking.MASKS[mask](value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return [masking.MASKS[mask](v) for v in value]
+    raise Forbidden("This value is withheld from your roles (it cannot be shown masked)")
+
+
+def _field_guard(
+    resolve: Callable[..., Any], data_class: str, mask: str, policy: Policy
+) -> Callable[..., Any]:
+    def guarded(root: Any, info: GraphQLResolveInfo[Any], /, **arguments: Any) -> Any:
+        principal = getattr(info.context, "principal", None)
+        kind, how = data_class, mask
+        if kind == "identifier":
+            identifier_type = getattr(root, "type", None)
+            kind, how = identifier_class(
+                identifier_type.value if isinstance(identifier_type, Enum) else str(identifier_type)
+            )
+        decision = policy.decide(principal.roles, kind) if principal is not None else Decision.ALLOW
+        if decision is Decision.ALLOW:
+            return resolve(root, info, **arguments)
+        if decision is Decision.DENY:
+            raise Forbidden(f"`{info.field_name}` ({kind.replace('_', ' ')}) is withheld from your roles")
+        value = resolve(root, info, **arguments)
+        if inspect.isawaitable(value):
+            return _mask_later(value, how)
+        return _masked(value, how)
+
+    return guarded
+
+
+async def _mask_later(value: Awaitable[Any], mask: str) -> Any:
+    return _masked(await value, mask)
+
+
+def guard_fields(schema: GraphQLSchema, policy: Policy) -> None:
+    """Wrap every classified, non-public field of ``schema`` with its decision; fail on an unclassified field."""
+    unclassified = []
+    for type_name, gtype in schema.type_map.items():
+        if (
+            not isinstance(gtype, GraphQLObjectType)
+            or type_name.startswith("_")
+            or gtype
+            in (
+                schema.query_type,
+                schema.mutation_type,
+            )
+        ):
+            continue
+        for name, field in gtype.fields.items():
+            found = field_class(field)
+            if found is None:
+                unclassified.append(f"{type_name}.{name}")
+                continue
+            data_class, mask = found
+            if data_class != "public":
+                field.resolve = _field_guard(
+                    field.resolve or default_field_resolver, data_class, mask, policy
+                )
+                field.type = nullable(field.type)
+    if unclassified:
+        raise ValueError(f"fields without a data class: {', '.join(unclassified)}")
+
+
+def nullable(output: GraphQLOutputType) -> GraphQLOutputType:
+    """A field that may be withheld must be nullable, so withholding it nulls only itself, never its parent."""
+    return output.of_type if isinstance(output, GraphQLNonNull) else output

@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 
 from subgraphs.interactions.loaders import InteractionsLoaders
 from subgraphs.interactions.repository import InteractionPage
+from subgraphs.kit.classes import classified, classify
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import CustomerRef, from_row
 from subgraphs.kit.pagination import (
@@ -39,6 +40,7 @@ class InteractionKind(Enum):
     )
 
 
+@classified("public")
 @strawberry.type(description="One event on the customer's timeline.")
 class Interaction:
     id: strawberry.ID = strawberry.field(description="Interaction id.")
@@ -47,8 +49,10 @@ class Interaction:
         description="Channel or touchpoint, e.g. `call_center`, `wechat_oa`, a store code."
     )
     occurred_at: datetime = strawberry.field(description="When it happened.")
-    summary: str = strawberry.field(description="Human-readable summary.")
-    payload: JSON = strawberry.field(description="Source-specific details as JSON.")
+    summary: str = strawberry.field(metadata=classify("internal"), description="Human-readable summary.")
+    payload: JSON = strawberry.field(
+        metadata=classify("internal"), description="Source-specific details as JSON."
+    )
     customer_id: strawberry.Private[str]
 
     @staticmethod
@@ -60,6 +64,7 @@ class Interaction:
         return await info.context.customer(self.customer_id)
 
 
+@classified("public")
 @strawberry.type(name="InteractionsCustomerFields")
 class InteractionCustomerFields:
     id: strawberry.ID

@@ -17,7 +17,10 @@ from typing import Any, TypeVar, cast
 
 import strawberry
 
+from subgraphs.kit.classes import classified
 
+
+@classified("public")
 @strawberry.type(name="Customer", description="A customer: one person, however many systems know them.")
 class CustomerRef:
     id: strawberry.ID = strawberry.field(description="Persistent customer id (a UUID).")
@@ -34,6 +37,7 @@ class CustomerRef:
             raise AttributeError(name) from None
 
 
+@classified("public")
 @strawberry.type(name="Account", description="A company customers work at, within its group's hierarchy.")
 class AccountRef:
     id: strawberry.ID = strawberry.field(description="Persistent account id (a UUID).")

@@ -13,11 +13,13 @@ import strawberry
 
 from core.errors import BadUserInput
 from core.settings import Settings
+from subgraphs.kit.classes import classified
 
 T = TypeVar("T")
 N = TypeVar("N")
 
 
+@classified("public")
 @strawberry.federation.type(
     shareable=True, description="Where a page sits in its list (Relay cursor connections)."
 )
@@ -28,6 +30,7 @@ class PageInfo:
     end_cursor: str | None = strawberry.field(description="Cursor of the last item; pass it as `after`.")
 
 
+@classified("public")
 @strawberry.type(description="One item of a page with its cursor.")
 class Edge(Generic[T]):
     node: T = strawberry.field(description="The item.")
@@ -40,6 +43,7 @@ class Edge(Generic[T]):
         return self.cursor_of(self.row)
 
 
+@classified("public")
 @strawberry.type(description="A page of items (Relay cursor connection).")
 class Connection(Generic[T]):
     edges: list[Edge[T]] = strawberry.field(description="The items of this page with their cursors.")

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import strawberry
 
+from subgraphs.kit.classes import classified, classify
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import AccountRef, CustomerRef, from_row
 from subgraphs.kit.pagination import (
@@ -46,19 +47,23 @@ class OrderStatus(Enum):
     REFUNDED = strawberry.enum_value("refunded", description="Refunded; not counted in lifetime value.")
 
 
+@classified("public")
 @strawberry.type(description="One line of an order.")
 class OrderItem:
     id: strawberry.ID = strawberry.field(description="Line id.")
     sku: str = strawberry.field(description="Stock-keeping unit of the product.")
     name: str = strawberry.field(description="Product name at the time of the order.")
     quantity: int = strawberry.field(description="Units ordered.")
-    unit_price: Decimal = strawberry.field(description="Price of one unit, in the order's currency.")
+    unit_price: Decimal = strawberry.field(
+        metadata=classify("financial"), description="Price of one unit, in the order's currency."
+    )
 
-    @strawberry.field(description="quantity × unitPrice.")
+    @strawberry.field(metadata=classify("financial"), description="quantity × unitPrice.")
     def line_total(self) -> Decimal:
         return self.unit_price * self.quantity
 
 
+@classified("public")
 @strawberry.type(description="An order from any sales channel.")
 class Order:
     id: strawberry.ID = strawberry.field(description="Order id.")
@@ -66,10 +71,16 @@ class Order:
     store_code: str | None = strawberry.field(description="Store that took the order, for store orders.")
     status: OrderStatus = strawberry.field(description="Fulfilment status.")
     currency: str = strawberry.field(description="ISO 4217 currency of every amount of the order.")
-    subtotal: Decimal = strawberry.field(description="Sum of the lines before discount and shipping.")
-    discount: Decimal = strawberry.field(description="Discount applied to the order.")
-    shipping: Decimal = strawberry.field(description="Shipping fee.")
-    total: Decimal = strawberry.field(description="Amount charged: subtotal − discount + shipping.")
+    subtotal: Decimal = strawberry.field(
+        metadata=classify("financial"), description="Sum of the lines before discount and shipping."
+    )
+    discount: Decimal = strawberry.field(
+        metadata=classify("financial"), description="Discount applied to the order."
+    )
+    shipping: Decimal = strawberry.field(metadata=classify("financial"), description="Shipping fee.")
+    total: Decimal = strawberry.field(
+        metadata=classify("financial"), description="Amount charged: subtotal − discount + shipping."
+    )
     placed_at: datetime = strawberry.field(description="When the order was placed.")
     customer_id: strawberry.Private[str]
 
@@ -92,6 +103,7 @@ class Order:
         return await info.context.customer(self.customer_id)
 
 
+@classified("public")
 @strawberry.type(name="OrdersCustomerFields")
 class OrderCustomerFields:
     id: strawberry.ID
@@ -127,7 +139,10 @@ class OrderCustomerFields:
             lambda row: encode_cursor(row["placed_at"].isoformat(), row["id"]),
         )
 
-    @strawberry.field(description="Sum of order totals, excluding cancelled and refunded orders.")
+    @strawberry.field(
+        metadata=classify("financial"),
+        description="Sum of order totals, excluding cancelled and refunded orders.",
+    )
     async def lifetime_value(self, info: Info) -> Decimal | None:
         stats = await info.context.loaders(OrdersLoaders).stats_by_customer.load(self.id)
         return stats["lifetime_value"] if stats else Decimal("0.00")
@@ -152,6 +167,7 @@ async def _account_lifetime_value(account: AccountRef, info: Info) -> Decimal:
     return sum((s["lifetime_value"] for s in stats if s is not None), Decimal("0.00"))
 
 
+@classified("financial")
 @strawberry.type(name="OrdersAccountFields")
 class OrderAccountFields:
     @strawberry.field(description=ACCOUNT_LIFETIME_VALUE)
@@ -159,10 +175,13 @@ class OrderAccountFields:
         return await _account_lifetime_value(self, info)  # type: ignore[arg-type]
 
 
+@classified("financial")
 @strawberry.type(name="OrdersAccountKeyFields")
 class OrderAccountFederatedFields:
     rollup_customer_ids: list[strawberry.ID] = strawberry.federation.field(
-        external=True, description="Customers the roll-up sums over, supplied by the relationships subgraph."
+        metadata=classify("public"),
+        external=True,
+        description="Customers the roll-up sums over, supplied by the relationships subgraph.",
     )
 
     @strawberry.federation.field(requires=["rollupCustomerIds"], description=ACCOUNT_LIFETIME_VALUE)

@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 
 from graph_store.resolution.plan import Outcome
 from graph_store.resolution.records import RawIdentifier, Rejection, SourceRecord
+from subgraphs.kit.classes import classified, classify
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import CustomerRef
 from subgraphs.kit.enums import IdentifierType
@@ -87,22 +88,25 @@ class IngestStatus(Enum):
     )
 
 
+@classified("public")
 @strawberry.type(description="Why a field of a record was refused.")
 class RecordError:
     field: str = strawberry.field(description="The offending field, e.g. `identifiers[1].phone`.")
-    value: str = strawberry.field(description="The value as received.")
+    value: str = strawberry.field(metadata=classify("contact_pii"), description="The value as received.")
     message: str = strawberry.field(description="What is wrong with it.")
 
 
+@classified("public")
 @strawberry.type(description="An identifier that was not linked, and why.")
 class SkippedIdentifier:
     type: IdentifierType = strawberry.field(description="Kind of identifier.")
-    value: str = strawberry.field(description="Normalised value.")
+    value: str = strawberry.field(metadata=classify("contact_pii"), description="Normalised value.")
     reason: str = strawberry.field(
         description="The limit it would break, or the blocked-value pattern it matches."
     )
 
 
+@classified("public")
 @strawberry.type(description="The outcome of ingesting one source record.")
 class SourceRecordResult:
     system: str = strawberry.field(description="Source system of the record.")
@@ -146,6 +150,7 @@ class SourceRecordResult:
         )
 
 
+@classified("public")
 @strawberry.type(description="The outcome of an ingestion call.")
 class IngestSourceRecordsPayload:
     results: list[SourceRecordResult] = strawberry.field(description="One result per record, in input order.")
@@ -174,6 +179,7 @@ class IngestSourceRecordsPayload:
         return self._count(IngestStatus.REJECTED)
 
 
+@classified("internal")
 @strawberry.type(description="A record that could not be ingested, kept whole for review.")
 class RejectedRecord:
     id: strawberry.ID = strawberry.field(description="Id of the rejection.")
@@ -181,16 +187,21 @@ class RejectedRecord:
     external_id: str = strawberry.field(description="The record's id in its system.")
     received_at: datetime = strawberry.field(description="When it was rejected.")
     errors: list[RecordError] = strawberry.field(description="Why.")
-    payload: JSON = strawberry.field(description="The record as received.")
+    payload: JSON = strawberry.field(metadata=classify("sensitive_pi"), description="The record as received.")
 
 
+@classified("internal")
 @strawberry.type(description="A source record that contributes to a customer.")
 class SourceRecordView:
     system: str = strawberry.field(description="Source system.")
     external_id: str = strawberry.field(description="The record's id in its system.")
     observed_at: datetime = strawberry.field(description="When the system observed it.")
-    attributes: JSON = strawberry.field(description="Its profile attributes, as validated.")
-    identifiers: list[str] = strawberry.field(description="Identifiers it linked, as `type:value`.")
+    attributes: JSON = strawberry.field(
+        metadata=classify("sensitive_pi"), description="Its profile attributes, as validated."
+    )
+    identifiers: list[str] = strawberry.field(
+        metadata=classify("contact_pii"), description="Identifiers it linked, as `type:value`."
+    )
     conflicts: list[str] = strawberry.field(
         description="Identifiers that yielded to a limit, as `type:value`."
     )
@@ -209,6 +220,7 @@ class IdentityEventKind(Enum):
     )
 
 
+@classified("internal")
 @strawberry.type(description="A merge, conflict or split in a customer's identity, with what triggered it.")
 class IdentityEvent:
     kind: IdentityEventKind = strawberry.field(description="What happened.")
@@ -223,6 +235,7 @@ class IdentityEvent:
     )
 
 
+@classified("public")
 @strawberry.type(
     description="How well source records consolidate into customers, over the whole identity graph."
 )
@@ -257,6 +270,7 @@ class UnmergeCustomerInput:
     )
 
 
+@classified("public")
 @strawberry.type(description="The customers a split left.")
 class UnmergeCustomerPayload:
     customer_ids: strawberry.Private[list[str]]

@@ -7,6 +7,7 @@ from enum import Enum
 
 import strawberry
 
+from subgraphs.kit.classes import classified, classify
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import CustomerRef
 from subgraphs.kit.enums import IdentifierType
@@ -47,22 +48,27 @@ class CustomerStatus(Enum):
     BLOCKED = strawberry.enum_value("blocked", description="Blocked.")
 
 
+@classified("public")
 @strawberry.type(
     description="An identifier linked to a customer in the identity graph, with where it came from."
 )
 class Identifier:
     type: IdentifierType = strawberry.field(description="Kind of identifier.")
     value: str = strawberry.field(
-        description="Normalised value: E.164 phone, lower-case email, `appId/openid` for WeChat openids."
+        metadata=classify("identifier"),
+        description="Normalised value: E.164 phone, lower-case email, `appId/openid` for WeChat openids.",
     )
     source: str = strawberry.field(description="Source system that reported the link.")
     observed_at: datetime = strawberry.field(description="When the source system observed the link.")
 
 
+@classified("internal")
 @strawberry.type(description="Where a golden-record field's value came from, and the rule that chose it.")
 class FieldProvenance:
     field: str = strawberry.field(description="Golden-record field, e.g. `given_name`.")
-    value: str | None = strawberry.field(description="The winning value, as text.")
+    value: str | None = strawberry.field(
+        metadata=classify("sensitive_pi"), description="The winning value, as text."
+    )
     system: str = strawberry.field(
         description="Source system of the record it came from (`profile`: prior data)."
     )
@@ -89,6 +95,7 @@ class CustomerFilter:
     )
 
 
+@classified("public")
 @strawberry.type(description="A page of customers.")
 class CustomerConnection(Connection[CustomerRef]):
     criteria: strawberry.Private[repository.CustomerSearch]
@@ -98,21 +105,31 @@ class CustomerConnection(Connection[CustomerRef]):
         return await repository.count(info.context.sources.postgres.db("profiles"), self.criteria)
 
 
+@classified("public")
 @strawberry.type(name="ProfilesCustomerFields")
 class ProfileCustomerFields:
     id: strawberry.ID = strawberry.field(description="Persistent customer id (a UUID).")
-    given_name: str = strawberry.field(description="Given (first) name.")
-    family_name: str = strawberry.field(description="Family (last) name.")
+    given_name: str = strawberry.field(
+        metadata=classify("contact_pii", mask="name"), description="Given (first) name."
+    )
+    family_name: str = strawberry.field(
+        metadata=classify("contact_pii", mask="name"), description="Family (last) name."
+    )
     full_name: str = strawberry.field(
-        description="Display name in the customer's convention: family name first for Chinese names."
+        metadata=classify("contact_pii", mask="name"),
+        description="Display name in the customer's convention: family name first for Chinese names.",
     )
     gender: Gender = strawberry.field(description="Gender as recorded by the customer.")
-    birth_date: date | None = strawberry.field(description="Date of birth, when known.")
-    city: str | None = strawberry.field(description="City of residence.")
+    birth_date: date | None = strawberry.field(
+        metadata=classify("sensitive_pi"), description="Date of birth, when known."
+    )
+    city: str | None = strawberry.field(metadata=classify("contact_pii"), description="City of residence.")
     region: str | None = strawberry.field(description="Province, state or region of residence.")
     country_code: str = strawberry.field(description="ISO 3166-1 alpha-2 country code.")
     loyalty_tier: LoyaltyTier = strawberry.field(description="Current loyalty programme tier.")
-    loyalty_points: int = strawberry.field(description="Loyalty points balance.")
+    loyalty_points: int = strawberry.field(
+        metadata=classify("financial"), description="Loyalty points balance."
+    )
     status: CustomerStatus = strawberry.field(description="Lifecycle status of the record.")
     created_at: datetime = strawberry.field(description="When the customer record was created.")
     updated_at: datetime = strawberry.field(description="When the golden record last changed.")
@@ -127,14 +144,18 @@ class ProfileCustomerFields:
             for link in links
         ]
 
-    @strawberry.field(description="Ids of customers merged into this one; each still resolves to it.")
+    @strawberry.field(
+        metadata=classify("internal"),
+        description="Ids of customers merged into this one; each still resolves to it.",
+    )
     async def merged_ids(self, info: Info) -> list[strawberry.ID] | None:
         return [
             strawberry.ID(i) for i in await info.context.loaders(ProfilesLoaders).merged_ids.load(self.id)
         ]
 
     @strawberry.field(
-        description="For each golden-record field: the winning value, its source record and the rule."
+        metadata=classify("internal"),
+        description="For each golden-record field: the winning value, its source record and the rule.",
     )
     async def provenance(self, info: Info) -> list[FieldProvenance] | None:
         rows = await info.context.loaders(ProfilesLoaders).provenance.load(self.id)
@@ -150,7 +171,9 @@ class ProfileCustomerFields:
             for r in rows
         ]
 
-    @strawberry.field(description="The source records that make up this customer, by system.")
+    @strawberry.field(
+        metadata=classify("internal"), description="The source records that make up this customer, by system."
+    )
     async def source_records(self, info: Info) -> list[SourceRecordView] | None:
         records = await info.context.loaders(ProfilesLoaders).source_records.load(self.id)
         return [
@@ -166,7 +189,8 @@ class ProfileCustomerFields:
         ]
 
     @strawberry.field(
-        description="Every merge, conflict and split of this customer's identity, oldest first."
+        metadata=classify("internal"),
+        description="Every merge, conflict and split of this customer's identity, oldest first.",
     )
     async def identity_history(self, info: Info) -> list[IdentityEvent] | None:
         events = await info.context.loaders(ProfilesLoaders).identity_events.load(self.id)

@@ -15,6 +15,7 @@ import strawberry
 from core.errors import BadUserInput
 from core.ids import parse_uuid
 from graph_store.relationships import accounts, households, referrals
+from subgraphs.kit.classes import classified
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import AccountRef, CustomerRef
 from subgraphs.relationships.enums import HouseholdRole
@@ -94,6 +95,7 @@ class AccountContactInput:
     source: str = strawberry.field(default="api", description="System that reports the relationship.")
 
 
+@classified("public")
 @strawberry.type(description="The outcome of a relationship write.")
 class RelationshipChange:
     changed: bool = strawberry.field(

@@ -12,6 +12,7 @@ from graph_store.relationships.accounts import AccountNode, Contact, ContactPage
 from graph_store.relationships.common import MAX_RELATED_DEPTH
 from graph_store.relationships.referrals import ReferralLink
 from graph_store.relationships.traversal import RelatedQuery, Step
+from subgraphs.kit.classes import classified, classify
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import AccountRef, CustomerRef
 from subgraphs.kit.enums import IdentifierType
@@ -33,6 +34,7 @@ def account_ref(node: AccountNode) -> AccountRef:
     return AccountRef(id=strawberry.ID(node.id), node=node)
 
 
+@classified("public")
 @strawberry.type(description="A customer's membership of a household.")
 class HouseholdMember:
     role: HouseholdRole = strawberry.field(description="The member's role in the household.")
@@ -45,17 +47,24 @@ class HouseholdMember:
         return await info.context.customer(self.customer_id)
 
 
+@classified("public")
 @strawberry.type(description="People who live together, each with a role.")
 class Household:
     id: strawberry.ID = strawberry.field(description="Household id (a UUID).")
-    name: str | None = strawberry.field(description="Display name of the household, when one was given.")
+    name: str | None = strawberry.field(
+        metadata=classify("contact_pii", mask="name"),
+        description="Display name of the household, when one was given.",
+    )
     member_count: int = strawberry.field(description="Number of members.")
     members: list[HouseholdMember] = strawberry.field(description="Members, earliest first (at most 50).")
 
 
+@classified("public")
 @strawberry.type(description="A customer who is a contact of an account, with their title there.")
 class AccountContact:
-    title: str | None = strawberry.field(description="Job title at the account.")
+    title: str | None = strawberry.field(
+        metadata=classify("internal"), description="Job title at the account."
+    )
     since: datetime | None = strawberry.field(
         description="Since when the customer is a contact of the account."
     )
@@ -84,10 +93,13 @@ class AccountContact:
         return await load_account(info.context, self.account_id)
 
 
+@classified("public")
 @strawberry.type(description="One customer referring another.")
 class Referral:
     referred_at: datetime | None = strawberry.field(description="When the referral happened.")
-    campaign: str | None = strawberry.field(description="Campaign the referral came through.")
+    campaign: str | None = strawberry.field(
+        metadata=classify("internal"), description="Campaign the referral came through."
+    )
     source: str | None = strawberry.field(description="System that reported the referral.")
     referrer_id: strawberry.Private[str]
     referred_id: strawberry.Private[str]
@@ -111,10 +123,11 @@ class Referral:
         return await info.context.customer(self.referred_id)
 
 
+@classified("public")
 @strawberry.type(description="An identifier this customer shares with other customers.")
 class SharedIdentifier:
     type: IdentifierType = strawberry.field(description="Kind of identifier.")
-    value: str = strawberry.field(description="Normalised value.")
+    value: str = strawberry.field(metadata=classify("identifier"), description="Normalised value.")
     shared_with_count: int = strawberry.field(
         description="Number of other customers linked to the identifier."
     )
@@ -125,14 +138,16 @@ class SharedIdentifier:
         return await info.context.customers(self.other_ids)
 
 
+@classified("public")
 @strawberry.type(description="One hop of a path between two customers.")
 class RelationshipStep:
     kind: RelationKind = strawberry.field(description="Kind of relationship of this hop.")
     via: str = strawberry.field(
+        metadata=classify("internal"),
         description=(
             "What connects the two: the household id, the account id, the shared identifier as `type:value`, "
             "or `referred` / `referred_by` (seen from `from`)."
-        )
+        ),
     )
     from_id: strawberry.Private[str]
     to_id: strawberry.Private[str]
@@ -150,6 +165,7 @@ def _step(step: Step) -> RelationshipStep:
     return RelationshipStep(kind=step.kind, via=step.via, from_id=step.from_id, to_id=step.to_id)
 
 
+@classified("public")
 @strawberry.type(description="A customer reachable from another, with the shortest path found.")
 class RelatedCustomer:
     distance: int = strawberry.field(description="Number of hops from the starting customer.")
@@ -161,6 +177,7 @@ class RelatedCustomer:
         return await info.context.customer(self.customer_id)
 
 
+@classified("public")
 @strawberry.type(name="RelationshipsCustomerFields")
 class RelationshipCustomerFields:
     id: strawberry.ID
@@ -244,6 +261,7 @@ class RelationshipCustomerFields:
         ]
 
 
+@classified("public")
 @strawberry.type(name="RelationshipsAccountFields")
 class RelationshipAccountFields:
     id: strawberry.ID
@@ -300,6 +318,7 @@ class RelationshipAccountFields:
         )
 
 
+@classified("public")
 @strawberry.type(name="RelationshipsAccountKeyFields")
 class RelationshipAccountKeyFields:
     """Federation only: the customers other subgraphs' roll-ups ``@requires``; hidden from the API."""

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import strawberry
 
+from subgraphs.kit.classes import classified, classify
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import AccountRef, CustomerRef, from_row
 from subgraphs.kit.pagination import check_first, first_description
@@ -46,24 +47,30 @@ class TicketChannel(Enum):
     STORE = strawberry.enum_value("store", description="In a store.")
 
 
+@classified("internal")
 @strawberry.type(description="A message in a ticket's thread.")
 class TicketComment:
-    id: strawberry.ID = strawberry.field(description="Comment id.")
+    id: strawberry.ID = strawberry.field(metadata=classify("public"), description="Comment id.")
     author: str = strawberry.field(description="Agent or customer who wrote it.")
     body: str = strawberry.field(description="Text of the comment.")
-    internal: bool = strawberry.field(description="Visible to agents only.")
-    created_at: datetime = strawberry.field(description="When it was written.")
+    internal: bool = strawberry.field(metadata=classify("public"), description="Visible to agents only.")
+    created_at: datetime = strawberry.field(metadata=classify("public"), description="When it was written.")
 
 
+@classified("public")
 @strawberry.type(description="A service-desk ticket.")
 class Ticket:
     id: strawberry.ID = strawberry.field(description="Ticket id.")
     subject: str = strawberry.field(description="One-line summary.")
-    description: str = strawberry.field(description="The customer's request as first reported.")
+    description: str = strawberry.field(
+        metadata=classify("internal"), description="The customer's request as first reported."
+    )
     status: TicketStatus = strawberry.field(description="Current status.")
     priority: TicketPriority = strawberry.field(description="Priority.")
     channel: TicketChannel = strawberry.field(description="Channel the ticket came through.")
-    assignee: str | None = strawberry.field(description="Agent handling the ticket, if assigned.")
+    assignee: str | None = strawberry.field(
+        metadata=classify("internal"), description="Agent handling the ticket, if assigned."
+    )
     created_at: datetime = strawberry.field(description="When the ticket was opened.")
     updated_at: datetime = strawberry.field(description="Last change.")
     resolved_at: datetime | None = strawberry.field(description="When it was resolved, if it was.")
@@ -102,6 +109,7 @@ class Ticket:
         return await info.context.customer(self.customer_id)
 
 
+@classified("public")
 @strawberry.type(name="TicketsCustomerFields")
 class TicketCustomerFields:
     id: strawberry.ID
@@ -139,6 +147,7 @@ async def _account_open_tickets(account: AccountRef, info: Info) -> int:
     return sum(await info.context.loaders(TicketsLoaders).open_count_by_customer.load_many(customers))
 
 
+@classified("public")
 @strawberry.type(name="TicketsAccountFields")
 class TicketAccountFields:
     @strawberry.field(description=ACCOUNT_OPEN_TICKETS)
@@ -146,10 +155,12 @@ class TicketAccountFields:
         return await _account_open_tickets(self, info)  # type: ignore[arg-type]
 
 
+@classified("public")
 @strawberry.type(name="TicketsAccountKeyFields")
 class TicketAccountFederatedFields:
     rollup_customer_ids: list[strawberry.ID] = strawberry.federation.field(
-        external=True, description="Customers the roll-up sums over, supplied by the relationships subgraph."
+        external=True,
+        description="Customers the roll-up sums over, supplied by the relationships subgraph.",
     )
 
     @strawberry.federation.field(requires=["rollupCustomerIds"], description=ACCOUNT_OPEN_TICKETS)
