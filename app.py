@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -27,6 +28,7 @@ from resolvers.edges import UNIFIED, Edges
 from schema import PARTS, subgraph_schema, unified_schema
 from subgraphs.kit.context import CrossSource, RequestContext
 from subgraphs.kit.sources import DataSources
+from web import Protection
 
 log = logging.getLogger("c360.app")
 METHODS = ["GET", "POST"]
@@ -68,11 +70,13 @@ class TraceOnRequest:
 
 
 class BodyLimit:
-    """Refuse request bodies above a size before anything parses them (413 with a GraphQL-shaped error)."""
+    """Refuse request bodies above a size before anything parses them (413 with a GraphQL-shaped error), and
+    bodies that do not arrive in full within ``timeout`` seconds (408), so a slow client holds no request open."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float = 0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,12 +87,22 @@ class BodyLimit:
             await self._reject(scope, receive, send)
             return
         seen = 0
+        complete = False
+        until = asyncio.get_running_loop().time() + self.timeout if self.timeout > 0 else None
 
         async def limited_receive() -> Any:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, complete
+            if complete or until is None:
+                message = await receive()
+            else:
+                try:
+                    async with asyncio.timeout_at(until):
+                        message = await receive()
+                except TimeoutError:
+                    raise BodyTimedOut from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
                 if seen > self.max_bytes:
                     raise RequestTooLarge
             return message
@@ -97,6 +111,14 @@ class BodyLimit:
             await self.app(scope, limited_receive, send)
         except RequestTooLarge:
             await self._reject(scope, receive, send)
+        except BodyTimedOut:
+            error = {
+                "message": f"Request body did not arrive within {self.timeout:g} s",
+                "extensions": {"code": "REQUEST_TIMEOUT"},
+            }
+            await JSONResponse({"errors": [error]}, status_code=408, headers={"Connection": "close"})(
+                scope, receive, send
+            )
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
         error = {
@@ -107,6 +129,10 @@ class BodyLimit:
 
 
 class RequestTooLarge(Exception):
+    pass
+
+
+class BodyTimedOut(Exception):
     pass
 
 
@@ -131,12 +157,13 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
     if subgraph is not None:
         registry.get(subgraph)  # an unknown name fails here, before anything starts
     holder: dict[str, DataSources] = {}
+    guard = Protection(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        postgres = Postgres(settings)
+        postgres = Postgres(settings, statement_timeout=settings.pg_statement_timeout)
         await postgres.start()
-        graph = GraphStore(settings)
+        graph = GraphStore(settings, transaction_timeout=settings.neo4j_transaction_timeout)
         try:
             await ensure_constraints(graph)
         except SourceUnavailable as exc:
@@ -160,7 +187,7 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
         app.router.routes.append(
             Route(
                 "/graphql",
-                GraphQLApp(unified_schema(settings), holder, UNIFIED, settings.graphiql),
+                GraphQLApp(guard.schema(unified_schema(settings)), holder, UNIFIED, settings.graphiql),
                 methods=METHODS,
             )
         )
@@ -169,8 +196,8 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
             continue
         edges = Edges(load_profiles=part.owns_profiles)
         endpoint = TraceOnRequest(
-            GraphQLApp(subgraph_schema(name, settings), holder, edges, settings.graphiql),
-            GraphQLApp(subgraph_schema(name, settings, traced=True), holder, edges, ide=False),
+            GraphQLApp(guard.schema(subgraph_schema(name, settings)), holder, edges, settings.graphiql),
+            GraphQLApp(guard.schema(subgraph_schema(name, settings, traced=True)), holder, edges, ide=False),
         )
         app.router.routes.append(Route(f"/subgraphs/{name}/graphql", endpoint, methods=METHODS))
 
@@ -200,7 +227,8 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
+    guard.install(app)
     return app
 
 

@@ -45,13 +45,14 @@ def _serve(settings: Settings, host: str, port: int, subgraph: str | None = None
     import uvicorn
 
     from app import create_app
+    from web.server import uvicorn_options
 
     app = create_app(settings, subgraph)
     if subgraph is None:
         typer.echo(f"Customer 360 is up: GraphiQL at http://{host}:{port}/graphql", err=True)
     for name in registry.NAMES if subgraph is None else (subgraph,):
         typer.echo(f"  subgraph {name}: http://{host}:{port}/subgraphs/{name}/graphql", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", loop="uvloop", http="httptools")
+    uvicorn.run(app, host=host, port=port, log_level="warning", loop="uvloop", **uvicorn_options(settings))
 
 
 @cli.command()
