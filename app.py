@@ -28,7 +28,7 @@ from resolvers.edges import UNIFIED, Edges
 from schema import PARTS, subgraph_schema, unified_schema
 from subgraphs.kit.context import CrossSource, RequestContext
 from subgraphs.kit.sources import DataSources
-from web import Protection
+from web import Protection, ShedFirst
 
 log = logging.getLogger("c360.app")
 METHODS = ["GET", "POST"]
@@ -176,7 +176,7 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
             await postgres.close()
             await graph.close()
 
-    app = FastAPI(
+    app = ShedFirst(
         title="Customer 360",
         description="One trusted view of each customer.",
         lifespan=lifespan,

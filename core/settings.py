@@ -86,10 +86,12 @@ class Settings(BaseSettings):
     mask_errors: bool = True
 
     # Overload protection (web/): shed, rate-limit, and bound every request in time.
-    max_in_flight: int = 32
+    max_in_flight: int = 16
     """GraphQL requests one process works on at once; more are answered 503 at once instead of queueing."""
     shed_retry_after: int = 1
     """Seconds a shed client is told to wait (``Retry-After`` of a 503)."""
+    shed_loop_lag: float = 0.005
+    """Event-loop lag (seconds) past which the in-flight bound shrinks, so refusals stay fast; 0 keeps it fixed."""
     request_timeout: float = 10.0
     """Deadline of a GraphQL request: its execution is cancelled then, and it answers 504 DEADLINE_EXCEEDED."""
     pg_statement_timeout: float = 8.0

@@ -14,13 +14,33 @@ Health, readiness and metrics are never shed, limited or timed out.
 
 from __future__ import annotations
 
+from functools import partial
+
 import strawberry
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from core.settings import Settings
 from web.deadline import Deadline
 from web.ratelimit import RateLimit, RateLimitHeaders
 from web.shedding import InFlightLimit
+
+
+class ShedFirst(FastAPI):
+    """FastAPI whose requests meet the in-flight limit before any of FastAPI's own per-request work.
+
+    A shed request should cost next to nothing: past capacity most requests are shed, and what they cost comes
+    out of the accepted ones. FastAPI's ``__call__`` (its telemetry checks read the environment on every request)
+    and Starlette's middleware stack cost more than the refusal itself, so the limit runs in front of them.
+    """
+
+    shedder: InFlightLimit | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.shedder is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await self.shedder(scope, receive, send)
 
 
 class Protection:
@@ -37,13 +57,24 @@ class Protection:
         return schema
 
     def install(self, app: FastAPI) -> None:
-        """Outermost first: shed (cheapest, before anything reads the request), then the deadline, then the
-        rate-limit headers; ``BodyLimit`` and the routes run inside."""
+        """Outermost first: shed (cheapest, before anything reads the request; in front of FastAPI itself when
+        ``app`` is a :class:`ShedFirst`), then the deadline, then the rate-limit headers; ``BodyLimit`` and the
+        routes run inside."""
         s = self.settings
         if self.rate_limit is not None:
             app.add_middleware(RateLimitHeaders)
         app.add_middleware(Deadline, seconds=s.request_timeout)
-        app.add_middleware(InFlightLimit, max_in_flight=s.max_in_flight, retry_after=s.shed_retry_after)
+        if isinstance(app, ShedFirst):
+            app.shedder = InFlightLimit(
+                partial(FastAPI.__call__, app), s.max_in_flight, s.shed_retry_after, s.shed_loop_lag
+            )
+        else:
+            app.add_middleware(
+                InFlightLimit,
+                max_in_flight=s.max_in_flight,
+                retry_after=s.shed_retry_after,
+                lag_target=s.shed_loop_lag,
+            )
 
 
-__all__ = ["Protection"]
+__all__ = ["Protection", "ShedFirst"]

@@ -23,6 +23,7 @@ from subgraphs.kit.sources import DataSources
 from tests import fixtures
 from tests.servers import free_port, serving
 from web.server import uvicorn_options
+from web.shedding import InFlightLimit
 
 PROFILE = {
     "query": "query($id: ID!) { customer(id: $id) { fullName } }",
@@ -81,7 +82,9 @@ async def eventually(check: Callable[[], Awaitable[bool]], tries: int = 200, pau
 
 
 async def test_requests_past_the_in_flight_limit_are_shed_at_once(settings: Settings) -> None:
-    async with api(settings, max_in_flight=2, request_timeout=60, pg_statement_timeout=50) as (http, _):
+    async with api(
+        settings, max_in_flight=2, shed_loop_lag=0, request_timeout=60, pg_statement_timeout=50
+    ) as (http, _):
         async with customers_locked(settings) as lock:
             held = [asyncio.create_task(http.post("/graphql", json=PROFILE)) for _ in range(2)]
             assert await eventually(lambda: _equals(waiting_on_lock(lock), 2))
@@ -202,3 +205,30 @@ async def test_an_idle_keep_alive_connection_is_closed(slow_client_port: int) ->
     answer = await _raw(slow_client_port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /hea")
     assert answer.startswith(b"HTTP/1.1 200 ")
     assert answer.count(b"HTTP/1.1") == 1
+
+
+async def test_the_bound_shrinks_while_the_loop_lags_and_grows_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sampler alone, with made-up lag: a quarter off per late sample, one back per calm one, never above."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("not called")
+
+    limit = InFlightLimit(app, max_in_flight=16, lag_target=0.005)
+    loop = asyncio.get_running_loop()
+    monkeypatch.setattr(limit, "_sample_later", lambda loop: setattr(limit, "_due", loop.time()))
+    limit.in_flight = 3  # busy, so it keeps sampling
+    limit._due = loop.time() - 0.05  # this sample is 50 ms late
+    limit._sample(loop)
+    assert limit.limit == 12
+    for _ in range(10):
+        limit._due = loop.time() - 0.05
+        limit._sample(loop)
+    assert limit.limit == 1
+    for _ in range(30):
+        limit._due = loop.time()  # on time
+        limit._sample(loop)
+    assert limit.limit == 16
+    limit.in_flight = 0
+    limit._due = loop.time()
+    limit._sample(loop)
+    assert limit._due is None  # idle at full bound: sampling stops
