@@ -256,15 +256,15 @@ def report(results: dict[str, Any]) -> str:
         f"`{results['command']}`, {results['when']}; size S; settings {results['settings']}",
         "",
         "| query | capacity req/s | offered | goodput | goodput / capacity | shed | shed p99 ms |"
-        " unloaded p99 ms | accepted p99 ms (x unloaded) | RSS before → 30 s after, MB |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        " unloaded p99 ms | accepted p99 ms (x unloaded) | RSS before → after, MB | generator lag p99 ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results["overload"]:
         lines.append(
             f"| {r['query']} | {r['capacity']} | {r['offered']} | {r['goodput']} | {r['goodput_share']:.0%} |"
             f" {r['shed']} | {r['shed_p99_ms']} | {r['unloaded_p99_ms']} |"
             f" {r['accepted_p99_ms']} ({r['accepted_p99_vs_unloaded']}x) |"
-            f" {r['rss_before_mb']} → {r['rss_after_mb']} ({r['rss_change']:+.1%}) |"
+            f" {r['rss_before_mb']} → {r['rss_after_mb']} ({r['rss_change']:+.1%}) | {r['generator_lag_p99_ms']} |"
         )
     if results["stalls"]:
         lines += [
