@@ -17,6 +17,7 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from web.metrics import DEADLINE_EXCEEDED
 from web.responses import error_messages, is_graphql
 
 log = logging.getLogger("c360.deadline")
@@ -62,6 +63,7 @@ class Deadline:
             return
         state["expired"] = True
         self.expired += 1
+        DEADLINE_EXCEEDED.inc()
         task.cancel()
         self._unwinding.add(task)
         task.add_done_callback(self._finished)

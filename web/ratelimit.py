@@ -33,6 +33,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from core.settings import Settings
+from web.metrics import RATE_LIMITED
 from web.responses import is_graphql
 
 SCOPE_KEY = "c360.rate"
@@ -103,6 +104,7 @@ class RateLimit:
                     charge = await budget.charge(client_key(scope), request_cost(context))
                     scope[SCOPE_KEY] = charge
                     if not charge.allowed:
+                        RATE_LIMITED.inc()
                         context.result = ExecutionResult(data=None, errors=[refusal(charge)])
                 yield
 

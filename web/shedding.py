@@ -18,6 +18,7 @@ import asyncio
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from web.metrics import IN_FLIGHT, IN_FLIGHT_LIMIT, OVERLOADED
 from web.responses import error_messages, is_graphql
 
 SAMPLE = 0.025
@@ -43,6 +44,8 @@ class InFlightLimit:
             "The server is at capacity; retry later.",
             {"Retry-After": str(retry_after)},
         )
+        IN_FLIGHT.set_function(lambda: self.in_flight)
+        IN_FLIGHT_LIMIT.set_function(lambda: self.limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not is_graphql(scope["path"]):
@@ -50,6 +53,7 @@ class InFlightLimit:
             return
         if self.in_flight >= self.limit:
             self.shed += 1
+            OVERLOADED.inc()
             await send(self._start)
             await send(self._body)
             return

@@ -15,6 +15,7 @@ from typing import Any, cast
 import asyncpg
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from starlette.routing import Route
 
 from app import GraphQLApp, create_app
@@ -62,6 +63,10 @@ async def customers_locked(settings: Settings) -> AsyncIterator[asyncpg.Connecti
         await conn.close()
 
 
+def refused(reason: str) -> float:
+    return REGISTRY.get_sample_value("c360_refused_requests_total", {"reason": reason}) or 0.0
+
+
 async def waiting_on_lock(conn: asyncpg.Connection) -> int:
     """Statements of other sessions of this database that wait for a lock (a fresh statistics snapshot: ``conn``
     is inside the locking transaction, which would otherwise see its first one again)."""
@@ -88,6 +93,7 @@ async def test_requests_past_the_in_flight_limit_are_shed_at_once(settings: Sett
         async with customers_locked(settings) as lock:
             held = [asyncio.create_task(http.post("/graphql", json=PROFILE)) for _ in range(2)]
             assert await eventually(lambda: _equals(waiting_on_lock(lock), 2))
+            before = refused("overloaded")
 
             shed = await http.post("/graphql", json=CHEAP)
             assert shed.status_code == 503
@@ -102,7 +108,11 @@ async def test_requests_past_the_in_flight_limit_are_shed_at_once(settings: Sett
             }
             subgraph = await http.post("/subgraphs/profiles/graphql", json=CHEAP)
             assert subgraph.status_code == 503
+            assert refused("overloaded") == before + 2
             assert (await http.get("/healthz")).status_code == 200
+            metrics = (await http.get("/metrics")).text
+            assert "c360_in_flight_requests 2.0" in metrics
+            assert "c360_in_flight_limit 2.0" in metrics
             assert all(not task.done() for task in held)
         answers = await asyncio.wait_for(asyncio.gather(*held), 30)  # the lock is gone: both finish
         assert [a.json() for a in answers] == [{"data": {"customer": {"fullName": "李雷"}}}] * 2
@@ -116,17 +126,19 @@ async def _equals(count: Awaitable[int], wanted: int) -> bool:
 async def test_a_client_past_its_budget_gets_429_with_what_is_left(settings: Settings) -> None:
     # 4 units in any 4 s window: the fifth request of a quick burst is refused.
     async with api(settings, rate_limit_per_second=1, rate_limit_burst=4) as (http, _):
+        before = refused("rate_limited")
         answers = [await http.post("/graphql", json=CHEAP) for _ in range(5)]
         assert [a.status_code for a in answers] == [200, 200, 200, 200, 429]
         assert [a.headers["ratelimit-remaining"] for a in answers] == ["3", "2", "1", "0", "0"]
         assert {a.headers["ratelimit-limit"] for a in answers} == {"4"}
-        refused = answers[-1]
-        retry_after = int(refused.headers["retry-after"])
+        last = answers[-1]
+        retry_after = int(last.headers["retry-after"])
         assert 1 <= retry_after <= 4
-        assert refused.json()["data"] is None
-        [error] = refused.json()["errors"]
+        assert last.json()["data"] is None
+        [error] = last.json()["errors"]
         assert error["extensions"] == {"code": "RATE_LIMITED", "retryAfter": retry_after, "remaining": 0}
         assert "retry-after" not in answers[0].headers
+        assert refused("rate_limited") == before + 1
         health = await http.get("/healthz")
         assert health.status_code == 200
         assert "ratelimit-remaining" not in health.headers
@@ -136,8 +148,10 @@ async def test_the_deadline_cancels_the_work_and_frees_the_connection(settings: 
     async with api(settings, request_timeout=1, pg_statement_timeout=50) as (http, sources):
         pool = sources.postgres.db("profiles").pool
         async with customers_locked(settings) as lock:
+            before = refused("deadline_exceeded")
             answer = await http.post("/graphql", json=PROFILE)
             assert answer.status_code == 504
+            assert refused("deadline_exceeded") == before + 1
             [error] = answer.json()["errors"]
             assert error["extensions"] == {"code": "DEADLINE_EXCEEDED"}
             # Still locked, yet the statement is gone: the cancellation reached PostgreSQL.
