@@ -162,6 +162,7 @@ async def test_the_deadline_cancels_the_work_and_frees_the_connection(settings: 
 
         assert await eventually(pool_idle)
         assert pool.get_size() <= settings.pg_pool_max
+        assert await pool.fetchval("SHOW statement_timeout") == "50s"
         after = await http.post("/graphql", json=PROFILE)
         assert after.json() == {"data": {"customer": {"fullName": "李雷"}}}
 
