@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, cast
 
 import asyncpg
@@ -20,6 +22,7 @@ from starlette.routing import Route
 
 from app import GraphQLApp, create_app
 from core.settings import Settings
+from graph_store.driver import GraphStore
 from subgraphs.kit.sources import DataSources
 from tests import fixtures
 from tests.servers import free_port, serving
@@ -247,3 +250,43 @@ async def test_the_bound_shrinks_while_the_loop_lags_and_grows_back(monkeypatch:
     limit._due = loop.time()
     limit._sample(loop)
     assert limit._due is None  # idle at full bound: sampling stops
+
+
+@contextlib.contextmanager
+def neo4j_paused(settings: Settings) -> Iterator[None]:
+    """SIGSTOP on the test session's own Neo4j until the block ends (SIGCONT whatever happens)."""
+    from c360.services.neo4j import LocalNeo4j
+
+    local = LocalNeo4j(settings)
+    if settings.neo4j_uri != local.uri or not local.pid_file.exists():
+        pytest.skip("needs the local test Neo4j, whose process the test may pause")
+    pid = int(local.pid_file.read_text())
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+async def test_a_paused_neo4j_meets_the_deadline_and_leaves_no_transaction(
+    settings: Settings, graph: GraphStore
+) -> None:
+    query = {
+        "query": "query($id: ID!) { customer(id: $id) { fullName identifiers { value } } }",
+        "variables": {"id": fixtures.LI_LEI},
+    }
+    async with api(settings, request_timeout=1) as (http, _):
+        assert (await http.post("/graphql", json=query)).json()["data"]["customer"]["identifiers"]
+        with neo4j_paused(settings):
+            answer = await http.post("/graphql", json=query)
+        assert answer.status_code == 504
+        assert answer.json()["errors"][0]["extensions"] == {"code": "DEADLINE_EXCEEDED"}
+
+        async def only_this_transaction() -> bool:
+            rows = await graph.read("SHOW TRANSACTIONS YIELD transactionId RETURN count(*) AS n")
+            return bool(rows[0]["n"] == 1)
+
+        assert await eventually(only_this_transaction)
+        after = await http.post("/graphql", json=query)
+        assert after.status_code == 200
+        assert after.json()["data"]["customer"]["identifiers"]
