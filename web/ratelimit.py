@@ -8,8 +8,8 @@ Three parts, each replaceable on its own:
 - :func:`request_cost` estimates what a request costs. For now 1 per request; the cost estimate of the document
   plugs in here, which is why the charge happens once the document is parsed and validated.
 - :class:`RateLimit` keeps the budgets: at most ``burst`` units in any window of ``burst / rate`` seconds (rounded
-  up to whole seconds), in memory by default; a shared storage (``async+redis://host:6379``) makes several
-  processes share one budget per client.
+  up to whole seconds), in memory by default; a shared storage (``async+redis://host:6379``, with the
+  ``limits[async-redis]`` extra installed) makes several processes share one budget per client.
 
 The charge runs as a schema extension (it needs the document); the HTTP answer (429, ``Retry-After`` and the
 ``RateLimit-*`` headers) is written by the :class:`RateLimitHeaders` middleware from what the charge left in the
