@@ -34,6 +34,7 @@ from subgraphs.kit.context import CrossSource, RequestContext
 from subgraphs.kit.sources import DataSources
 from web import ide
 from web.guards import GATEWAY_HEADER, TokenGuard
+from web.protection import Protection, ShedFirst
 from web.request_ids import RequestIds
 from web.requests import BadRequest, decode_request, error_response
 
@@ -117,11 +118,13 @@ class TraceOnRequest:
 
 
 class BodyLimit:
-    """Refuse request bodies above a size before anything parses them (413 with a GraphQL-shaped error)."""
+    """Refuse request bodies above a size before anything parses them (413 with a GraphQL-shaped error), and
+    bodies that do not arrive in full within ``timeout`` seconds (408), so a slow client holds no request open."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float = 0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -132,12 +135,22 @@ class BodyLimit:
             await self._reject(scope, receive, send)
             return
         seen = 0
+        complete = False
+        until = asyncio.get_running_loop().time() + self.timeout if self.timeout > 0 else None
 
         async def limited_receive() -> Any:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, complete
+            if complete or until is None:
+                message = await receive()
+            else:
+                try:
+                    async with asyncio.timeout_at(until):
+                        message = await receive()
+                except TimeoutError:
+                    raise BodyTimedOut from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
                 if seen > self.max_bytes:
                     raise RequestTooLarge
             return message
@@ -146,6 +159,14 @@ class BodyLimit:
             await self.app(scope, limited_receive, send)
         except RequestTooLarge:
             await self._reject(scope, receive, send)
+        except BodyTimedOut:
+            error = {
+                "message": f"Request body did not arrive within {self.timeout:g} s",
+                "extensions": {"code": "REQUEST_TIMEOUT"},
+            }
+            await JSONResponse({"errors": [error]}, status_code=408, headers={"Connection": "close"})(
+                scope, receive, send
+            )
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response(f"Request body exceeds {self.max_bytes} bytes", 413, "REQUEST_TOO_LARGE")
@@ -153,6 +174,10 @@ class BodyLimit:
 
 
 class RequestTooLarge(Exception):
+    pass
+
+
+class BodyTimedOut(Exception):
     pass
 
 
@@ -179,12 +204,13 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
         registry.get(subgraph)  # an unknown name fails here, before anything starts
     holder: dict[str, DataSources] = {}
     verifier = TokenVerifier(settings)
+    guard = Protection(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        postgres = Postgres(settings)
+        postgres = Postgres(settings, statement_timeout=settings.pg_statement_timeout)
         await postgres.start()
-        graph = GraphStore(settings)
+        graph = GraphStore(settings, transaction_timeout=settings.neo4j_transaction_timeout)
         try:
             await ensure_constraints(graph)
             healing = None
@@ -203,7 +229,7 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
             await postgres.close()
             await graph.close()
 
-    app = FastAPI(
+    app = ShedFirst(
         title="Customer 360",
         description="One trusted view of each customer.",
         lifespan=lifespan,
@@ -214,7 +240,13 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
         app.router.routes.append(
             Route(
                 "/graphql",
-                GraphQLApp(unified_schema(settings), holder, UNIFIED, settings.graphiql_enabled, verifier),
+                GraphQLApp(
+                    guard.schema(unified_schema(settings)),
+                    holder,
+                    UNIFIED,
+                    settings.graphiql_enabled,
+                    verifier,
+                ),
                 methods=METHODS,
             )
         )
@@ -225,8 +257,16 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
             continue
         edges = Edges(load_profiles=part.owns_profiles)
         endpoint = TraceOnRequest(
-            GraphQLApp(subgraph_schema(name, settings), holder, edges, settings.graphiql_enabled, verifier),
-            GraphQLApp(subgraph_schema(name, settings, traced=True), holder, edges, False, verifier),
+            GraphQLApp(
+                guard.schema(subgraph_schema(name, settings)),
+                holder,
+                edges,
+                settings.graphiql_enabled,
+                verifier,
+            ),
+            GraphQLApp(
+                guard.schema(subgraph_schema(name, settings, traced=True)), holder, edges, False, verifier
+            ),
         )
         app.router.routes.append(Route(f"/subgraphs/{name}/graphql", endpoint, methods=METHODS))
 
@@ -256,7 +296,7 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
     if not settings.development:
         guarded = [
             ("/subgraphs/", GATEWAY_HEADER, settings.gateway_token),
@@ -273,6 +313,7 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
         expose_headers=["x-request-id", "retry-after"],
         max_age=600,
     )
+    guard.install(app)
     app.add_middleware(RequestIds)
     return app
 

@@ -47,6 +47,7 @@ def _serve(settings: Settings, host: str, port: int, subgraph: str | None = None
 
     from app import create_app
     from core import logs
+    from web.server import uvicorn_options
 
     app = create_app(settings, subgraph)
     if subgraph is None:
@@ -68,7 +69,13 @@ def _serve(settings: Settings, host: str, port: int, subgraph: str | None = None
         )
     logs.configure("WARNING")
     uvicorn.run(
-        app, host=host, port=port, log_level="warning", log_config=None, loop="uvloop", http="httptools"
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        log_config=None,
+        loop="uvloop",
+        **uvicorn_options(settings),
     )
 
 

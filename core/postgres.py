@@ -25,6 +25,7 @@ UNAVAILABLE = (
     asyncpg.CannotConnectNowError,
     asyncpg.InterfaceError,
     asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.QueryCanceledError,  # statement_timeout: the server gave up on a statement nobody waits for
 )
 
 
@@ -88,10 +89,18 @@ class Database:
 
 
 class Postgres:
-    """The pools of all subgraphs; subgraphs that share a DSN share a pool."""
+    """The pools of all subgraphs; subgraphs that share a DSN share a pool.
 
-    def __init__(self, settings: Settings) -> None:
+    ``statement_timeout`` (seconds) is set on every connection of the pools, so the server itself stops a
+    statement nobody waits for any more: the API passes a value below its request deadline; batch jobs (seeding,
+    ingest) pass none and keep PostgreSQL's default.
+    """
+
+    def __init__(self, settings: Settings, statement_timeout: float | None = None) -> None:
         self._settings = settings
+        self._server_settings = (
+            {"statement_timeout": str(int(statement_timeout * 1000))} if statement_timeout else None
+        )
         self._pools: dict[str, asyncpg.Pool] = {}
         self._databases: dict[str, Database] = {}
 
@@ -109,6 +118,7 @@ class Postgres:
                     timeout=s.pg_connect_timeout,
                     init=_init_connection,
                     reset=_keep_session,
+                    server_settings=self._server_settings,
                 )
                 self._pools[dsn] = await pool
             self._databases[subgraph] = Database(subgraph, self._pools[dsn])

@@ -153,6 +153,32 @@ class Settings(BaseSettings):
     """Allocations between young-generation collections; 0 keeps Python's defaults (see ``app.tune_gc``)."""
     mask_errors: bool = True
 
+    # Overload protection (web/): shed, rate-limit, and bound every request in time.
+    max_in_flight: int = 16
+    """GraphQL requests one process works on at once; more are answered 503 at once instead of queueing."""
+    shed_retry_after: int = 1
+    """Seconds a shed client is told to wait (``Retry-After`` of a 503)."""
+    shed_loop_lag: float = 0.005
+    """Event-loop lag (seconds) past which the in-flight bound shrinks, so refusals stay fast; 0 keeps it fixed."""
+    request_timeout: float = 10.0
+    """Deadline of a GraphQL request: its execution is cancelled then, and it answers 504 DEADLINE_EXCEEDED."""
+    pg_statement_timeout: float = 8.0
+    """PostgreSQL ``statement_timeout`` (seconds) on every pooled connection: below the request deadline."""
+    neo4j_transaction_timeout: float = 8.0
+    """Neo4j transaction timeout (seconds) of every query: below the request deadline."""
+    body_timeout: float = 5.0
+    """Seconds a request body may take to arrive in full before the request is answered 408."""
+    header_timeout: float = 10.0
+    """Seconds a connection may take to send a request's headers before it is closed."""
+    keep_alive_timeout: float = 5.0
+    """Seconds an idle keep-alive connection is kept open."""
+    rate_limit_per_second: int = 0
+    """Cost units (1 per request until cost estimates land) a client may spend per second; 0 turns it off."""
+    rate_limit_burst: int = 0
+    """Cost units a client may spend at once; 0 means ``2 × rate_limit_per_second``."""
+    rate_limit_storage: str = "async+memory://"
+    """Where budgets are counted (a ``limits`` storage URI); ``async+redis://host:6379`` shares them between processes."""
+
     def dsn_for(self, subgraph: str) -> str:
         """The DSN a subgraph reads from: its own setting, else the shared default."""
         dsn = self.subgraph_dsns.get(subgraph) or self.database_url

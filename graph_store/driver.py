@@ -22,10 +22,14 @@ UNAVAILABLE = (ServiceUnavailable, SessionExpired, TransientError, DriverError, 
 
 
 class GraphStore:
-    def __init__(self, settings: Settings) -> None:
+    """``transaction_timeout`` (seconds) bounds every read, write and transaction on the server, so none outlives
+    the request that asked for it: the API passes a value below its request deadline; batch jobs pass none."""
+
+    def __init__(self, settings: Settings, transaction_timeout: float | None = None) -> None:
         if settings.neo4j_uri is None:
             raise RuntimeError("No Neo4j URI: set C360_NEO4J_URI or run `c360 services up`.")
         self.database = settings.neo4j_database
+        self.timeout = transaction_timeout
         self.driver = AsyncGraphDatabase.driver(
             settings.neo4j_uri,
             auth=(settings.neo4j_user, settings.neo4j_password or ""),
@@ -59,7 +63,7 @@ class GraphStore:
             default_access_mode=neo4j.READ_ACCESS,
             bookmark_manager=self.driver.execute_query_bookmark_manager,
         ) as session:
-            result = await session.run(query, params)
+            result = await session.run(self._query(query), params)
             return [record async for record in result]
 
     async def write(self, query: LiteralString, **params: Any) -> list[neo4j.Record]:
@@ -67,7 +71,7 @@ class GraphStore:
         ROUND_TRIPS.cypher += 1
         try:
             result = await self.driver.execute_query(
-                query, params, database_=self.database, routing_=RoutingControl.WRITE
+                self._query(query), params, database_=self.database, routing_=RoutingControl.WRITE
             )
         except UNAVAILABLE as exc:
             SOURCE_ERRORS.labels("neo4j").inc()
@@ -83,6 +87,8 @@ class GraphStore:
         ROUND_TRIPS.cypher += 1
         try:
             async with self.driver.session(database=self.database) as session:
+                if self.timeout is not None:
+                    work = neo4j.unit_of_work(timeout=self.timeout)(work)
                 return await session.execute_write(work)
         except UNAVAILABLE as exc:
             SOURCE_ERRORS.labels("neo4j").inc()
@@ -99,6 +105,9 @@ class GraphStore:
         except UNAVAILABLE as exc:
             SOURCE_ERRORS.labels("neo4j").inc()
             raise SourceUnavailable("neo4j", exc) from exc
+
+    def _query(self, text: LiteralString) -> LiteralString | neo4j.Query:
+        return text if self.timeout is None else neo4j.Query(text, timeout=self.timeout)
 
     async def close(self) -> None:
         await self.driver.close()

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import AsyncIterator
-from typing import Literal
+from typing import Any, Literal
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -21,11 +21,13 @@ def free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def serving(
-    app: ASGIApp, port: int, lifespan: Literal["auto", "on", "off"] = "auto"
+    app: ASGIApp, port: int, lifespan: Literal["auto", "on", "off"] = "auto", **options: Any
 ) -> AsyncIterator[str]:
-    """Serve ``app`` on 127.0.0.1:``port`` in this event loop; yields its base URL."""
+    """Serve ``app`` on 127.0.0.1:``port`` in this event loop; yields its base URL (``options`` go to uvicorn)."""
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan=lifespan)
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan=lifespan, **options
+        )
     )
     task = asyncio.create_task(server.serve())
     while not server.started:

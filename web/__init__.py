@@ -1,1 +1,2 @@
-"""The HTTP layer in front of the GraphQL endpoints: request parsing, limits, logging, pages; wired in ``app.py``."""
+"""The HTTP layer in front of the GraphQL endpoints, wired in ``app.py``: strict request parsing, token guards,
+request ids, the GraphiQL page, and protection under load (shedding, rate limits, deadlines, slow clients)."""
