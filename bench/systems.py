@@ -61,6 +61,9 @@ def connection_env(settings: Settings) -> dict[str, str]:
         "C360_GRAPHIQL": "false",
         "C360_PG_POOL_MAX": str(settings.pg_pool_max),
         **tokens.env(),
+        # Throughput is measured closed-loop at the harness's connection count: the API must not shed it.
+        "C360_MAX_IN_FLIGHT": "256",
+        "C360_SHED_LOOP_LAG": "0",
     }
     if settings.app_db_role:
         env["C360_APP_DB_ROLE"] = settings.app_db_role
