@@ -121,7 +121,9 @@ class Settings(BaseSettings):
     graphiql: bool | None = None
     """Serve GraphiQL; unset: only in the development profile."""
     introspection: bool | None = None
-    """Answer introspection queries; unset: only in the development profile."""
+    """Answer introspection queries to everyone; unset: only in the development profile."""
+    introspection_roles: list[str] = Field(default_factory=lambda: ["developer", "admin"])
+    """Roles that may introspect where introspection is not open to everyone (production)."""
     cors_origins: list[str] = Field(default_factory=list)
     """Browser origins allowed to call the API (JSON list, e.g. ``["https://console.example.cn"]``); none by default."""
     gateway_token: SecretStr | None = None

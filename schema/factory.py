@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import importlib
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
 import strawberry
 from graphql import print_schema
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules
+from strawberry.extensions import SchemaExtension
 from strawberry.extensions.tracing.apollo_federation import ApolloFederationTracingExtension
 from strawberry.schema.config import StrawberryConfig
 
@@ -153,12 +153,29 @@ def _config(settings: Settings) -> StrawberryConfig:
     )
 
 
+class IntrospectionForRoles(SchemaExtension):
+    """Refuses introspection unless the caller holds one of ``roles`` (production: developers and administrators).
+
+    The rule is graphql-core's own class, the same on every request, so the validation cache keeps one entry per
+    document with it and one without."""
+
+    def __init__(self, roles: frozenset[str]) -> None:
+        self.roles = roles
+
+    def on_operation(self) -> Iterator[None]:
+        principal = getattr(self.execution_context.context, "principal", None)
+        if principal is None or principal.roles.isdisjoint(self.roles):
+            rules = self.execution_context.validation_rules
+            self.execution_context.validation_rules = (*rules, NoSchemaIntrospectionCustomRule)
+        yield
+
+
 def _extensions(settings: Settings) -> list[Any]:
-    """The shared chain, plus refusing introspection where the profile says so (the rule class is graphql-core's
-    own, the same on every request, so the validation cache still hits)."""
+    """The shared chain, plus refusing introspection to all but the introspection roles where the profile says so."""
     chain: list[Any] = extensions(settings)
     if not settings.introspection_enabled:
-        chain.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+        roles = frozenset(settings.introspection_roles)
+        chain.append(lambda: IntrospectionForRoles(roles))
     return chain
 
 

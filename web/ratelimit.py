@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from core.settings import Settings
+from schema.limits import DocumentMeasure, Limits
 from web.metrics import RATE_LIMITED
 from web.responses import is_graphql
 
@@ -41,18 +43,37 @@ SCOPE_KEY = "c360.rate"
 
 
 def client_key(scope: Scope) -> str:
-    """Whose budget a request spends: the client's IP address (the one place to change for a principal)."""
+    """Whose budget a request spends: its verified principal (set by ``app.GraphQLApp.run``), else its IP."""
+    principal = scope.get("state", {}).get("principal")
+    if principal is not None:
+        return f"sub:{principal.subject}"
     client = scope.get("client")
-    return str(client[0]) if client else "unknown"
+    return f"ip:{client[0]}" if client else "unknown"
 
 
-def request_cost(execution_context: ExecutionContext) -> int:
-    """What a request spends of its client's budget, from its parsed and validated document.
+class DocumentCosts:
+    """The estimated cost of each operation (``schema/limits.py``'s measure: fields times list sizes), computed
+    once per document text and operation and kept, so a repeated query is charged without measuring it again."""
 
-    1 per request until the document cost estimate lands; ``execution_context.graphql_document`` is the parsed
-    document, and a validation rule's estimate can be read here.
-    """
-    return 1
+    def __init__(self, settings: Settings, size: int = 1024) -> None:
+        self.limits = Limits.from_settings(settings)
+        self.size = size
+        self.known: OrderedDict[tuple[str, str | None], int] = OrderedDict()
+
+    def __call__(self, execution_context: ExecutionContext) -> int:
+        key = (execution_context.query or "", execution_context.operation_name)
+        cost = self.known.get(key)
+        if cost is None:
+            document = execution_context.graphql_document
+            if document is None:
+                return 1
+            measures = DocumentMeasure(execution_context.schema._schema, document, self.limits).measures()
+            chosen = [m for op, m in measures if key[1] is None or (op.name and op.name.value == key[1])]
+            cost = max(1, max((m.cost(self.limits.list_size) for m in chosen), default=1))
+            self.known[key] = cost
+            if len(self.known) > self.size:
+                self.known.popitem(last=False)
+        return cost
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +95,14 @@ class Charge:
 class RateLimit:
     """The budgets of all clients of this process (or of every process sharing the storage)."""
 
-    def __init__(self, per_second: int, burst: int = 0, storage: str = "async+memory://") -> None:
+    def __init__(
+        self,
+        per_second: int,
+        burst: int = 0,
+        storage: str = "async+memory://",
+        cost: Callable[[ExecutionContext], int] = lambda _: 1,
+    ) -> None:
+        self.cost = cost
         burst = burst or 2 * per_second
         self.window = max(1, math.ceil(burst / per_second))
         self.item = RateLimitItemPerSecond(burst, self.window, namespace="c360")
@@ -84,10 +112,16 @@ class RateLimit:
     def from_settings(cls, settings: Settings) -> RateLimit | None:
         if settings.rate_limit_per_second <= 0:
             return None
-        return cls(settings.rate_limit_per_second, settings.rate_limit_burst, settings.rate_limit_storage)
+        return cls(
+            settings.rate_limit_per_second,
+            settings.rate_limit_burst,
+            settings.rate_limit_storage,
+            DocumentCosts(settings),
+        )
 
     async def charge(self, key: str, cost: int) -> Charge:
-        allowed = await self.limiter.hit(self.item, key, cost=cost)
+        # A request costlier than the whole burst empties the budget rather than never being admitted.
+        allowed = await self.limiter.hit(self.item, key, cost=min(cost, self.item.amount))
         stats = await self.limiter.get_window_stats(self.item, key)
         reset_after = max(1, math.ceil(stats.reset_time - time.time()))
         return Charge(allowed, self.item.amount, stats.remaining, reset_after)
@@ -101,7 +135,7 @@ class RateLimit:
                 context = self.execution_context
                 scope: Scope | None = getattr(getattr(context.context, "request", None), "scope", None)
                 if scope is not None:
-                    charge = await budget.charge(client_key(scope), request_cost(context))
+                    charge = await budget.charge(client_key(scope), budget.cost(context))
                     scope[SCOPE_KEY] = charge
                     if not charge.allowed:
                         RATE_LIMITED.inc()

@@ -18,10 +18,12 @@ CONSOLE = "https://console.example.cn"
 
 
 @pytest.fixture(scope="module")
-async def production(
-    settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[httpx.AsyncClient]:
-    idp = IdentityProvider(tmp_path_factory.mktemp("idp"))
+def idp(tmp_path_factory: pytest.TempPathFactory) -> IdentityProvider:
+    return IdentityProvider(tmp_path_factory.mktemp("idp"))
+
+
+@pytest.fixture(scope="module")
+async def production(settings: Settings, idp: IdentityProvider) -> AsyncIterator[httpx.AsyncClient]:
     prod = idp.settings(settings).model_copy(
         update={
             "profile": "production",
@@ -36,7 +38,7 @@ async def production(
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),
             base_url="http://testserver",
-            headers={"authorization": f"Bearer {idp.token()}"},
+            headers={"authorization": f"Bearer {idp.token(roles=('agent',))}"},
         ) as http,
     ):
         yield http
@@ -58,6 +60,16 @@ async def test_no_introspection_and_no_suggestions(production: httpx.AsyncClient
     assert body["errors"][0]["message"] == "Cannot query field 'customr' on type 'Query'."
     answered = (await production.post("/graphql", json={"query": "{ __typename }"})).json()
     assert answered == {"data": {"__typename": "Query"}}
+
+
+async def test_developers_may_introspect_in_production(
+    production: httpx.AsyncClient, idp: IdentityProvider
+) -> None:
+    query = {"query": "{ __schema { queryType { name } } }"}
+    for role, allowed in (("developer", True), ("admin", True), ("agent", False), ("steward", False)):
+        headers = {"authorization": f"Bearer {idp.token(roles=(role,))}"}
+        body = (await production.post("/graphql", json=query, headers=headers)).json()
+        assert (body.get("data") == {"__schema": {"queryType": {"name": "Query"}}}) == allowed, (role, body)
 
 
 async def test_subgraph_endpoints_need_the_gateway_token(production: httpx.AsyncClient) -> None:

@@ -147,6 +147,19 @@ async def test_a_client_past_its_budget_gets_429_with_what_is_left(settings: Set
         assert "ratelimit-remaining" not in health.headers
 
 
+async def test_a_request_spends_its_estimated_cost_from_its_principal_s_budget(settings: Settings) -> None:
+    page = {"query": "{ customers(first: 10) { nodes { id fullName } } }"}
+    async with api(settings, rate_limit_per_second=100, rate_limit_burst=200) as (http, _):
+        first = await http.post("/graphql", json=page)
+        spent = 200 - int(first.headers["ratelimit-remaining"])
+        assert spent == 1 + 1 + 10 * 2  # customers, nodes, and id and fullName on each of the 10
+        second = await http.post("/graphql", json=page)
+        assert int(second.headers["ratelimit-remaining"]) == 200 - 2 * spent
+        other = auth.headers(("agent",), subject="another-agent")
+        theirs = await http.post("/graphql", json=page, headers=other)
+        assert int(theirs.headers["ratelimit-remaining"]) == 200 - spent  # a budget of its own
+
+
 async def test_the_deadline_cancels_the_work_and_frees_the_connection(settings: Settings) -> None:
     async with api(settings, request_timeout=1, pg_statement_timeout=50) as (http, sources):
         pool = sources.postgres.db("profiles").pool
