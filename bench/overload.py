@@ -97,6 +97,7 @@ def start_load(server: Server, bodies: list[str], duration: float, **spec: Any) 
         "path": "/graphql",
         "bodies": bodies,
         "duration": duration,
+        "headers": server.headers,
     }
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump({**full, **spec}, f)
@@ -307,7 +308,9 @@ def main() -> None:
     inputs = asyncio.run(draw_inputs(settings, 200))
     server = api_server(settings, core=0)
     server.env.update(
-        C360_MAX_IN_FLIGHT=str(args.max_in_flight), C360_REQUEST_TIMEOUT=str(args.request_timeout)
+        C360_MAX_IN_FLIGHT=str(args.max_in_flight),
+        C360_REQUEST_TIMEOUT=str(args.request_timeout),
+        C360_SHED_LOOP_LAG=str(defaults.shed_loop_lag),  # the shedding under test, as users run it
     )
     _SETTINGS[server.port] = settings
     results: dict[str, Any] = {

@@ -34,7 +34,7 @@ function send(scheduled, after) {
     if (after) after();
   };
   const req = http.request(
-    { host, port, path, method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+    { host, port, path, method: "POST", agent, headers: { ...(spec.headers ?? {}), "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
     (res) => {
       const chunks = [];
       res.on("data", (c) => chunks.push(c));
