@@ -227,7 +227,8 @@ def stall(
     good_after = [d for d, s in zip(done_at, run.status, strict=True) if s == GOOD and d > resumed]
     settle = [s for t, s in zip(run.t, run.status, strict=True) if t >= resumed + 10]
     time.sleep(2)
-    ready = httpx.get(server.base + "/readyz", timeout=10).status_code
+    ops = {"authorization": f"Bearer {server.env['C360_OPS_TOKEN']}"}
+    ready = httpx.get(server.base + "/readyz", headers=ops, timeout=10).status_code
     return {
         "store": store,
         "rate": round(rate, 1),
@@ -311,6 +312,7 @@ def main() -> None:
         C360_MAX_IN_FLIGHT=str(args.max_in_flight),
         C360_REQUEST_TIMEOUT=str(args.request_timeout),
         C360_SHED_LOOP_LAG=str(defaults.shed_loop_lag),  # the shedding under test, as users run it
+        C360_OPS_TOKEN="bench-overload-ops",  # /readyz after each stall
     )
     _SETTINGS[server.port] = settings
     results: dict[str, Any] = {
