@@ -24,6 +24,7 @@ from strawberry.types.unset import UNSET
 from core import logs, registry
 from core.auth import TokenVerifier
 from core.errors import SourceUnavailable, Unauthenticated
+from core.policy import Policy
 from core.postgres import Postgres
 from core.settings import Settings
 from graph_store.constraints import ensure_constraints, ensure_when_reachable
@@ -52,6 +53,7 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         cross: CrossSource,
         graphiql: bool,
         verifier: TokenVerifier,
+        policy: Policy | None = None,
     ):
         # No WebSocket protocols: an operation over a socket would skip the bearer check of `run`.
         super().__init__(
@@ -64,10 +66,13 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         self._cross = cross
         self._examples = ide.examples_for(schema) if graphiql else ()
         self._verifier = verifier
+        self._policy = policy
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
         principal = getattr(request.state, "principal", None)
-        return RequestContext(self._holder["sources"], self._cross, request, principal=principal)
+        return RequestContext(
+            self._holder["sources"], self._cross, request, principal=principal, policy=self._policy
+        )
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -204,6 +209,7 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
         registry.get(subgraph)  # an unknown name fails here, before anything starts
     holder: dict[str, DataSources] = {}
     verifier = TokenVerifier(settings)
+    policy = Policy.load(settings.policy_file)
     guard = Protection(settings)
 
     @asynccontextmanager
@@ -246,6 +252,7 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
                     UNIFIED,
                     settings.graphiql_enabled,
                     verifier,
+                    policy,
                 ),
                 methods=METHODS,
             )
@@ -263,9 +270,15 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
                 edges,
                 settings.graphiql_enabled,
                 verifier,
+                policy,
             ),
             GraphQLApp(
-                guard.schema(subgraph_schema(name, settings, traced=True)), holder, edges, False, verifier
+                guard.schema(subgraph_schema(name, settings, traced=True)),
+                holder,
+                edges,
+                False,
+                verifier,
+                policy,
             ),
         )
         app.router.routes.append(Route(f"/subgraphs/{name}/graphql", endpoint, methods=METHODS))

@@ -15,6 +15,8 @@ from typing import Any, Protocol, TypeVar, cast
 from strawberry.types import Info as StrawberryInfo
 
 from core.auth import Principal
+from core.errors import Forbidden
+from core.policy import Decision, Policy
 from subgraphs.kit.entities import AccountRef, CustomerRef
 from subgraphs.kit.filters import CustomerPredicate
 from subgraphs.kit.sources import DataSources
@@ -44,10 +46,12 @@ class RequestContext:
         cross: CrossSource,
         request: Any = None,
         principal: Principal | None = None,
+        policy: Policy | None = None,
     ) -> None:
         self.request = request
         self.principal = principal
         """The verified caller; ``None`` only where no request carries one (jobs, in-process calls)."""
+        self.policy = policy
         self.sources = sources
         self.settings = sources.settings
         self.cross = cross
@@ -58,6 +62,16 @@ class RequestContext:
         if found is None:
             found = self._loaders[group] = group(self.sources)
         return cast("L", found)
+
+    def require_visible(self, data_class: str, what: str) -> None:
+        """Refuse a search or filter on values the caller may not see: who cannot read phones cannot find a
+        customer by phone, and who sees names masked cannot filter by name."""
+        if self.principal is None or self.policy is None:
+            return
+        if self.policy.decide(self.principal.roles, data_class) is not Decision.ALLOW:
+            raise Forbidden(
+                f"Searching by {what} needs {data_class.replace('_', ' ')} your roles may not read"
+            )
 
     async def customer(self, customer_id: str) -> CustomerRef | None:
         """The customer behind an edge from another subgraph (a golden record, or only the key when federated)."""

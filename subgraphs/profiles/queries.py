@@ -9,6 +9,7 @@ import strawberry
 from core.ids import parse_int_id, parse_uuid
 from graph_store.identifiers import normalize
 from graph_store.resolution import history
+from subgraphs.kit.classes import identifier_class
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import CustomerRef
 from subgraphs.kit.enums import IdentifierType
@@ -31,6 +32,10 @@ from subgraphs.profiles.types import CustomerConnection, CustomerFilter
 def _criteria(info: Info, filter: CustomerFilter | None) -> repository.CustomerSearch:
     if filter is None:
         return repository.CustomerSearch()
+    if filter.name and filter.name.strip():
+        info.context.require_visible("contact_pii", "name")
+    if filter.cities:
+        info.context.require_visible("contact_pii", "city")
     return repository.CustomerSearch(
         name=filter.name.strip() if filter.name and filter.name.strip() else None,
         cities=tuple(filter.cities or ()),
@@ -109,6 +114,7 @@ class ProfilesQuery:
             ),
         ] = None,
     ) -> CustomerRef | None:
+        info.context.require_visible(identifier_class(type.value)[0], f"{type.value.replace('_', ' ')}")
         identifier = normalize(type, value, region=info.context.settings.default_phone_region, app_id=app_id)
         customer_id = await info.context.loaders(ProfilesLoaders).customer_by_identifier_key.load(
             identifier.key

@@ -152,3 +152,21 @@ async def test_a_token_without_roles_reaches_nothing(client: httpx.AsyncClient) 
         )
     ).json()
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_searches_need_the_values_they_search_to_be_visible(client: httpx.AsyncClient) -> None:
+    """Who sees names masked cannot filter by name; who may not read national ids cannot look one up."""
+    by_name = {"query": '{ customers(first: 1, filter: {name: "李"}) { totalCount } }'}
+    by_national_id = {"query": '{ customerByIdentifier(type: NATIONAL_ID, value: "110105199001011234") { id } }'}
+    by_phone = {"query": '{ customerByIdentifier(type: PHONE, value: "13800138000") { id } }'}
+    for role, request, allowed in (
+        ("marketing", by_name, False),  # contact PII masked
+        ("agent", by_name, True),
+        ("agent", by_phone, True),
+        ("sales", by_national_id, False),  # sensitive PI withheld
+        ("agent", by_national_id, False),  # sensitive PI masked
+        ("steward", by_national_id, True),
+    ):
+        body = (await client.post("/graphql", json=request, headers=auth.headers((role,)))).json()
+        codes = [e["extensions"]["code"] for e in body.get("errors") or []]
+        assert ("FORBIDDEN" not in codes) == allowed, (role, request, body)
