@@ -86,11 +86,27 @@ def no_personal_data_in_logs() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def service_settings() -> Settings:
-    """Settings pointing at running servers (the server-level DSN, before the test database exists)."""
-    from c360 import services
+def service_settings() -> Iterator[Settings]:
+    """Settings pointing at running servers (the server-level DSN, before the test database exists).
 
-    return services.ensure(_base_settings())
+    Local servers this session starts, it stops at the end; servers that were already running stay up.
+    """
+    from c360 import services
+    from c360.services.neo4j import LocalNeo4j
+    from c360.services.postgres import LocalPostgres
+
+    base = _base_settings()
+    started = [
+        server
+        for server, local in (
+            (LocalPostgres(base), not base.services_configured),
+            (LocalNeo4j(base), base.neo4j_uri is None),
+        )
+        if local and not server.running()
+    ]
+    yield services.ensure(base)
+    for server in started:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -157,7 +157,9 @@ async def test_a_token_without_roles_reaches_nothing(client: httpx.AsyncClient) 
 async def test_searches_need_the_values_they_search_to_be_visible(client: httpx.AsyncClient) -> None:
     """Who sees names masked cannot filter by name; who may not read national ids cannot look one up."""
     by_name = {"query": '{ customers(first: 1, filter: {name: "李"}) { totalCount } }'}
-    by_national_id = {"query": '{ customerByIdentifier(type: NATIONAL_ID, value: "110105199001011234") { id } }'}
+    by_national_id = {
+        "query": '{ customerByIdentifier(type: NATIONAL_ID, value: "110105199001011234") { id } }'
+    }
     by_phone = {"query": '{ customerByIdentifier(type: PHONE, value: "13800138000") { id } }'}
     for role, request, allowed in (
         ("marketing", by_name, False),  # contact PII masked
