@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal
 
+import httpx
 import uvicorn
 from starlette.types import ASGIApp
+
+from app import create_app
+from core.settings import Settings
+from tests import auth
 
 
 def free_port() -> int:
@@ -79,3 +84,21 @@ class Forwarder:
         ):
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+
+@contextlib.asynccontextmanager
+async def in_process(
+    settings: Settings, headers: Mapping[str, str] | None = None, subgraph: str | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on ``settings``, started with its lifespan, behind an in-process HTTP client that sends an
+    administrator's development token unless ``headers`` says otherwise."""
+    app = create_app(settings, subgraph)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://testserver",
+            headers=auth.headers() if headers is None else dict(headers),
+        ) as http,
+    ):
+        yield http

@@ -12,10 +12,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from app import create_app
 from core.settings import Settings
 from tests import auth
 from tests.auth import AUDIENCE, ISSUER, IdentityProvider
+from tests.servers import in_process
 
 QUERY = {"query": "{ customers(first: 1) { totalCount } }"}
 
@@ -27,11 +27,9 @@ def idp(tmp_path_factory: pytest.TempPathFactory) -> IdentityProvider:
 
 @pytest.fixture(scope="module")
 async def production(settings: Settings, idp: IdentityProvider) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(idp.settings(settings).model_copy(update={"profile": "production"}))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
-    ):
+    async with in_process(
+        idp.settings(settings).model_copy(update={"profile": "production"}), headers={}
+    ) as http:
         yield http
 
 

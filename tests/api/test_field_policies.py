@@ -12,7 +12,6 @@ import pytest
 import strawberry
 from graphql import GraphQLObjectType, GraphQLSchema, get_named_type, is_leaf_type
 
-from app import create_app
 from core import masking
 from core.policy import Decision, Policy
 from core.settings import PROJECT_ROOT, Settings
@@ -21,6 +20,7 @@ from schema.policies import field_class, guard_fields
 from subgraphs.kit.classes import identifier_class
 from tests import auth, fixtures
 from tests.policy_queries import every_field
+from tests.servers import in_process
 
 POLICY = Policy.load(PROJECT_ROOT / "config" / "policy.toml")
 SCHEMA: GraphQLSchema = unified_schema(Settings(_env_file=None))._schema
@@ -78,11 +78,7 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     roomy = settings.model_copy(
         update={"max_fields": 5000, "max_query_cost": 10**7, "max_query_tokens": 20_000}
     )
-    app = create_app(roomy)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
-    ):
+    async with in_process(roomy, headers={}) as http:
         yield http
 
 

@@ -6,14 +6,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 
-from app import create_app
 from core.settings import Settings
 from subgraphs.profiles import repository
-from tests import auth
 from tests.conftest import GraphQL
+from tests.servers import in_process
 
 PAGE = """
 query ($first: Int!, $after: String, $open: Boolean!) {
@@ -55,13 +53,7 @@ async def separate(settings: Settings) -> AsyncIterator[GraphQL]:
         update={"subgraph_dsns": {"tickets": settings.database_url + "?application_name=c360-tickets"}}
     )
     assert not own.shares_database("profiles", "tickets")
-    app = create_app(own)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=auth.headers()
-        ) as http,
-    ):
+    async with in_process(own) as http:
         yield GraphQL(http)
 
 

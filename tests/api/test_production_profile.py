@@ -9,9 +9,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from app import create_app
 from core.settings import Settings
 from tests.auth import IdentityProvider
+from tests.servers import in_process
 
 GATEWAY, OPS = "gateway-secret-1", "ops-secret-2"
 CONSOLE = "https://console.example.cn"
@@ -32,15 +32,7 @@ async def production(settings: Settings, idp: IdentityProvider) -> AsyncIterator
             "cors_origins": [CONSOLE],
         }
     )
-    app = create_app(prod)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://testserver",
-            headers={"authorization": f"Bearer {idp.token(roles=('agent',))}"},
-        ) as http,
-    ):
+    async with in_process(prod, headers={"authorization": f"Bearer {idp.token(roles=('agent',))}"}) as http:
         yield http
 
 

@@ -11,14 +11,13 @@ import httpx
 import pytest
 from graphql import GraphQLSchema, get_introspection_query, parse
 
-from app import create_app
 from core.metrics import ROUND_TRIPS
 from core.settings import Settings
 from schema import unified_schema
 from schema.extensions import FirstValidationRules, extensions
 from schema.limits import DocumentMeasure, Limits
-from tests import auth
 from tests.conftest import GraphQL
+from tests.servers import in_process
 
 DEFAULTS = Settings(_env_file=None)
 
@@ -211,13 +210,7 @@ def test_cost_counts_page_sizes(graphql_schema: GraphQLSchema) -> None:
 @pytest.fixture(scope="module")
 async def costly(settings: Settings) -> AsyncIterator[GraphQL]:
     """The API with a cost limit of exactly ``COSTLY``'s cost."""
-    app = create_app(settings.model_copy(update={"max_query_cost": COSTLY_COST}))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=auth.headers()
-        ) as http,
-    ):
+    async with in_process(settings.model_copy(update={"max_query_cost": COSTLY_COST})) as http:
         yield GraphQL(http)
 
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
-from app import create_app
 from core.settings import Settings
-from tests import auth, fixtures
+from tests import fixtures
 from tests.conftest import GraphQL
-from tests.servers import free_port
+from tests.servers import free_port, in_process
 
 
 @pytest.fixture(scope="module")
@@ -24,13 +22,7 @@ async def outage(settings: Settings) -> AsyncIterator[GraphQL]:
             "neo4j_uri": f"bolt://127.0.0.1:{port}",
         }
     )
-    app = create_app(broken)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=auth.headers()
-        ) as http,
-    ):
+    async with in_process(broken) as http:
         yield GraphQL(http)
 
 
@@ -56,13 +48,7 @@ async def test_fields_of_healthy_sources_still_answer(outage: GraphQL) -> None:
 
 async def test_readiness_names_the_missing_sources(settings: Settings) -> None:
     port = free_port()  # nothing listens there
-    app = create_app(settings.model_copy(update={"neo4j_uri": f"bolt://127.0.0.1:{port}"}))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=auth.headers()
-        ) as http,
-    ):
+    async with in_process(settings.model_copy(update={"neo4j_uri": f"bolt://127.0.0.1:{port}"})) as http:
         response = await http.get("/readyz")
         assert response.status_code == 503
         assert response.json()["checks"]["neo4j"] == "unavailable"

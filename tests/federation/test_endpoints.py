@@ -6,9 +6,9 @@ import base64
 
 import httpx
 
-from app import create_app
 from core.settings import Settings
-from tests import auth, fixtures
+from tests import fixtures
+from tests.servers import in_process
 
 QUERY = {
     "query": "query($id: ID!) { customer(id: $id) { orderCount } }",
@@ -39,13 +39,7 @@ async def test_unified_api_never_traces(client: httpx.AsyncClient) -> None:
 
 async def test_one_subgraph_alone(settings: Settings) -> None:
     """A federated deployment serves one subgraph per process: only its endpoint exists."""
-    app = create_app(settings, subgraph="tickets")
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=auth.headers()
-        ) as http,
-    ):
+    async with in_process(settings, subgraph="tickets") as http:
         body = (
             await http.post(
                 "/subgraphs/tickets/graphql", json={"query": '{ ticket(id: "800001") { subject } }'}
