@@ -44,6 +44,8 @@ import httpx
 from bench import workload
 from bench.data import Size, draw_inputs, prepare
 from bench.systems import Server, api_server, pinned
+from c360.services.neo4j import LocalNeo4j
+from c360.services.postgres import LocalPostgres
 from core.settings import PROJECT_ROOT, Settings
 from graph_store.driver import GraphStore
 
@@ -337,6 +339,9 @@ def main() -> None:
                 print(json.dumps(results["stalls"][-1]), flush=True)
     finally:
         server.stop()
+        # Its stores stop too (the data stay on disk for the next run): nothing is left running.
+        LocalPostgres(settings).stop()
+        LocalNeo4j(settings).stop()
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "overload.json").write_text(json.dumps(results, indent=2))
     text = report(results)
