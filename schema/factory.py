@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import warnings
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any, Final
 
 import strawberry
@@ -25,7 +26,7 @@ from core.ids import parse_uuid
 from core.policy import Policy
 from core.settings import Settings
 from schema.extensions import QuietErrors, extensions
-from schema.policies import guard_fields, guard_operations
+from schema.policies import declare_for_gateways, guard_fields, guard_operations
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import AccountRef, CustomerRef
 from subgraphs.kit.part import SubgraphPart
@@ -49,7 +50,7 @@ class UnifiedSchema(QuietErrors, strawberry.Schema):
     the directive's definition is dropped and the SDL is printed by graphql-core, which prints no applied
     directives, so neither introspection nor SDL shows federation."""
 
-    FEDERATION_ONLY: Final = frozenset({"shareable"})
+    FEDERATION_ONLY: Final = frozenset({"shareable", "authenticated", "policy", "requiresScopes"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -220,8 +221,29 @@ def federated_schema(
     )
 
 
+_DECLARED: set[Path] = set()
+
+
+def _declare_for_gateways(settings: Settings) -> None:
+    """Once per policy file: federation's access directives on every subgraph's definitions, before any subgraph
+    schema that prints them is built (a schema reads its fields' directives when it is built)."""
+    if settings.policy_file in _DECLARED:
+        return
+    policy = Policy.load(settings.policy_file)
+    for part in PARTS.values():
+        probe = federated_schema(
+            _query_type([part]),
+            settings,
+            mutation=_mutation_type([part]),
+            types=_types([part], federated=True),
+        )
+        declare_for_gateways(probe._schema, policy)
+    _DECLARED.add(settings.policy_file)
+
+
 def subgraph_schema(name: str, settings: Settings, traced: bool = False) -> strawberry.federation.Schema:
     part = PARTS[name]
+    _declare_for_gateways(settings)
     schema = federated_schema(
         _query_type([part]),
         settings,

@@ -147,3 +147,43 @@ def guard_fields(schema: GraphQLSchema, policy: Policy) -> None:
 def nullable(output: GraphQLOutputType) -> GraphQLOutputType:
     """A field that may be withheld must be nullable, so withholding it nulls only itself, never its parent."""
     return output.of_type if isinstance(output, GraphQLNonNull) else output
+
+
+def declare_for_gateways(schema: GraphQLSchema, policy: Policy) -> None:
+    """Federation's own access directives on the strawberry definitions behind ``schema``, so a gateway can enforce
+    what the subgraphs enforce themselves: ``@authenticated`` and ``@policy([["role:<name>"], …])`` on each root
+    field, ``@policy([["class:<data class>"]])`` on each classified field. Idempotent; the unified schema prints
+    no applied directive, so only the subgraph SDLs show them."""
+    from strawberry.federation.schema_directives import Authenticated
+    from strawberry.federation.schema_directives import Policy as PolicyDirective
+
+    def add(field: GraphQLField, *directives: object) -> None:
+        definition = field.extensions.get("strawberry-definition")
+        if definition is None:
+            return
+        have = {type(d).__name__ for d in definition.directives}
+        definition.directives.extend(d for d in directives if type(d).__name__ not in have)
+
+    for root in (schema.query_type, schema.mutation_type):
+        if root is None:
+            continue
+        for name, field in root.fields.items():
+            roles = policy.operations.get(f"{root.name}.{name}", frozenset())
+            if name.startswith("_") or ANY in roles:
+                continue
+            add(field, Authenticated(), PolicyDirective(policies=[[f"role:{r}"] for r in sorted(roles)]))
+    for type_name, gtype in schema.type_map.items():
+        if (
+            not isinstance(gtype, GraphQLObjectType)
+            or type_name.startswith("_")
+            or gtype
+            in (
+                schema.query_type,
+                schema.mutation_type,
+            )
+        ):
+            continue
+        for field in gtype.fields.values():
+            found = field_class(field)
+            if found is not None and found[0] != "public":
+                add(field, PolicyDirective(policies=[[f"class:{found[0]}"]]))
