@@ -29,6 +29,7 @@ STEPS = {
     "api-rules-per-request": "bench.variants:rules_per_request_app",
     "api-pool-reset": "bench.variants:pool_reset_app",
     "api-default-gc": "bench.variants:default_gc_app",
+    "api-no-policies": "bench.variants:no_policies_app",
 }
 """API variants that each undo one speed step, to show that step's effect next to the production API."""
 STEP_QUERIES = ("q1", "q3")

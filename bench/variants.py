@@ -133,3 +133,22 @@ def pool_reset_app() -> FastAPI:
 def default_gc_app() -> FastAPI:
     """Step undone: Python's default garbage-collector thresholds, nothing frozen."""
     return create_app(Settings(gc_gen0_threshold=0))
+
+
+def no_policies_app() -> FastAPI:
+    """Step undone: the access policies (roles on root fields, data classes on fields) are not applied to the
+    schema; the bearer token is still verified, so the difference is what the policies cost per request."""
+    from schema import factory
+
+    def make(production: GraphQLApp) -> ASGIApp:
+        applied = factory._apply
+        factory._apply = lambda schema, settings: None
+        try:
+            schema = unified_schema(Settings())
+        finally:
+            factory._apply = applied
+        return GraphQLApp(
+            schema, production._holder, UNIFIED, False, production._verifier, production._policy
+        )
+
+    return _swap(make)
