@@ -44,7 +44,16 @@ def _swap(
 
 class RouterContext(RequestContext, BaseContext):
     def __init__(self, production: GraphQLApp, request: Request) -> None:
-        RequestContext.__init__(self, production._holder["sources"], UNIFIED, request)
+        # The router has no `GraphQLApp.run`: the token is verified here, as the production app does there.
+        principal = production._verifier.principal(request.headers.get("authorization"))
+        RequestContext.__init__(
+            self,
+            production._holder["sources"],
+            UNIFIED,
+            request,
+            principal=principal,
+            policy=production._policy,
+        )
         BaseContext.__init__(self)
 
 
