@@ -103,7 +103,10 @@ class Server:
             try:
                 if (
                     httpx.post(
-                        self.base + self.probe, json={"query": "{ __typename }"}, timeout=2
+                        self.base + self.probe,
+                        json={"query": "{ __typename }"},
+                        headers=self.headers,
+                        timeout=2,
                     ).status_code
                     < 500
                 ):
