@@ -165,13 +165,11 @@ class BodyLimit:
         except RequestTooLarge:
             await self._reject(scope, receive, send)
         except BodyTimedOut:
-            error = {
-                "message": f"Request body did not arrive within {self.timeout:g} s",
-                "extensions": {"code": "REQUEST_TIMEOUT"},
-            }
-            await JSONResponse({"errors": [error]}, status_code=408, headers={"Connection": "close"})(
-                scope, receive, send
+            response = error_response(
+                f"Request body did not arrive within {self.timeout:g} s", 408, "REQUEST_TIMEOUT"
             )
+            response.headers["Connection"] = "close"
+            await response(scope, receive, send)
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response(f"Request body exceeds {self.max_bytes} bytes", 413, "REQUEST_TOO_LARGE")

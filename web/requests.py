@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import orjson
 from starlette.responses import Response
+
+from web.responses import error_body
 
 MAX_INT_DIGITS = 20
 """Enough for any 64-bit integer; GraphQL's ``Int`` is 32-bit and ids are 64-bit."""
@@ -102,5 +103,4 @@ def decode_request(body: bytes | str, *, max_depth: int, max_string: int) -> dic
 
 def error_response(message: str, status: int, code: str = "BAD_REQUEST", **details: Any) -> Response:
     """A GraphQL-over-HTTP error body (``application/json``), for requests refused before execution."""
-    error = {"message": message, "extensions": {"code": code, **details}}
-    return Response(orjson.dumps({"errors": [error]}), status_code=status, media_type="application/json")
+    return Response(error_body(code, message, **details), status_code=status, media_type="application/json")

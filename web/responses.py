@@ -10,11 +10,16 @@ from starlette.types import Message, Send
 JSON = (b"content-type", b"application/json")
 
 
+def error_body(code: str, message: str, **extensions: Any) -> bytes:
+    """``{"errors": [...]}`` with one coded error: the one shape of every refusal before execution."""
+    return orjson.dumps({"errors": [{"message": message, "extensions": {"code": code, **extensions}}]})
+
+
 def error_messages(
     status: int, code: str, message: str, headers: dict[str, str] | None = None, **extensions: Any
 ) -> tuple[Message, Message]:
     """The ``http.response.start`` and ``http.response.body`` messages of ``{"errors": [...]}`` with one error."""
-    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code, **extensions}}]})
+    body = error_body(code, message, **extensions)
     raw = [JSON, (b"content-length", str(len(body)).encode())]
     raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
     return (
