@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.outbox import Outcomes
 from core.postgres import Postgres
 from core.settings import Settings
 from graph_store.driver import GraphStore
@@ -14,3 +15,5 @@ class DataSources:
     settings: Settings
     postgres: Postgres
     graph: GraphStore
+    outcomes: Outcomes | None = None
+    """Where writers wait for the relay's outcome of their outbox events (a poll alone when ``None``)."""

@@ -8,8 +8,11 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, MetaData
 from sqlmodel import Field, SQLModel
 
+from core import outbox
+
 SCHEMA = "tickets"
 metadata = MetaData(schema=SCHEMA)
+OUTBOX = outbox.table(metadata)
 
 
 class TicketsBase(SQLModel):
