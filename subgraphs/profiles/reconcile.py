@@ -8,9 +8,9 @@ projection; derived from them are the golden records, the projection's links fro
 
 Drift, by kind, in the order it is repaired:
 
-- ``stale_projections``: projection rows a source record's claims do not give (or on a customer that is not live),
-  and claimed links the projection lacks (PostgreSQL-internal, repaired first);
 - ``missing_golden_records``: customers source records resolve to with no golden record (recomputed);
+- ``stale_projections``: projection rows a source record's claims do not give (or on a customer that is not live),
+  and claimed links the projection lacks (PostgreSQL-internal, like the golden records: repaired first);
 - ``missing_customer_nodes``: live customers the graph lacks or holds as merged;
 - ``stale_merges``: aliases the graph holds as live customers (marked merged into their survivor);
 - ``missing_source_records``, ``stale_source_records`` (another content hash or customer): written from the
@@ -119,8 +119,8 @@ async def _reconcile(conn: asyncpg.Connection, store: GraphStore, settings: Sett
     if pending is not None and any(m >= pending for m in markers):
         raise InFlight("events are applied to the graph but not yet marked done: reconcile again later")
     async with conn.transaction():
-        await _projection(conn, drift, repair)
         await _golden(conn, drift, repair, settings)
+        await _projection(conn, drift, repair)
     await _graph(conn, store, drift, repair)
     if repair and markers:
         await graph.prune_markers(store, MARKERS, pending if pending is not None else max(markers) + 1)
