@@ -134,7 +134,9 @@ async def ingest(
 
 async def _wait(sources: DataSources, db: Database, event_id: int, wait: float | None) -> Any:
     outcomes = sources.outcomes or outbox.Outcomes()
-    timeout = sources.settings.ingest_wait if wait is None else wait
+    settings = sources.settings
+    # A request answers `ACCEPTED` a second before its deadline rather than a 504 after it.
+    timeout = min(settings.ingest_wait, max(settings.request_timeout - 1.0, 0.0)) if wait is None else wait
     return await outcomes.wait(db, SCHEMA, event_id, timeout)
 
 
