@@ -69,6 +69,9 @@ async def rewrite(
     rows = await conn.fetch("SELECT * FROM profiles.customers WHERE id = ANY($1::uuid[])", involved)
     profiles = {str(row["id"]): _stored(row) for row in rows}
     found = await evidence(conn, customers)
+    # A customer with neither source records nor a stored profile has nothing to choose from (none should reach
+    # here); it is left out rather than failing the whole claim.
+    customers = [c for c in customers if found.get(c) or c in profiles]
     records = golden_records({c: found.get(c, []) for c in customers}, merges, profiles, rules)
     await _write_golden(conn, records, now)
     if merges:
