@@ -27,7 +27,7 @@ from core.settings import PROJECT_ROOT, Settings
 from graph_store.driver import GraphStore
 from graph_store.resolution import applied
 from subgraphs.profiles import relay as identity
-from subgraphs.profiles.reconcile import reconcile
+from subgraphs.profiles.reconcile import AlreadyAdopted, adopt_graph, reconcile
 from tests import auth
 from tests.conftest import GraphQL
 from tests.identity.test_ingest import INGEST
@@ -501,3 +501,27 @@ async def test_several_relays_apply_each_event_once_in_order(own: Settings, stor
         await conn.close()
     assert len(await graph_clusters(store, "MRL")) == 30
     assert (await reconcile(own, repair=False)).total == 0
+
+
+async def test_a_graph_written_before_the_outbox_is_adopted_once(own: Settings, store: GraphStore) -> None:
+    """An upgrade: identity data in the graph only (here: PostgreSQL's copies emptied by hand) are copied into
+    PostgreSQL once, after which the stores agree and the projection answers the hot reads."""
+    async with in_process(own) as http:
+        for batch in batches(people_records("ADG", "708", 6), 8):
+            await send_until_acknowledged(http, batch)
+    conn = await asyncpg.connect(own.migration_database_url)
+    try:
+        customers = {str(r["id"]) for r in await conn.fetch("SELECT id FROM profiles.customers")}
+        links = await graph_links(store, customers)
+        await conn.execute(
+            "TRUNCATE profiles.source_records, profiles.source_record_claims, profiles.customer_identifiers"
+        )
+        copied = await adopt_graph(own)
+        assert copied["source_records"] == await conn.fetchval("SELECT count(*) FROM profiles.source_records")
+        assert copied["links"] == len(links)
+        assert await projection(conn, customers) == links
+        assert (await reconcile(own, repair=False)).total == 0
+        with pytest.raises(AlreadyAdopted):
+            await adopt_graph(own)
+    finally:
+        await conn.close()
