@@ -19,6 +19,8 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from neo4j import AsyncSession
+from neo4j.exceptions import IncompleteCommit
 
 from c360 import services
 from c360.services import neo4j, postgres
@@ -525,3 +527,43 @@ async def test_a_graph_written_before_the_outbox_is_adopted_once(own: Settings, 
             await adopt_graph(own)
     finally:
         await conn.close()
+
+
+async def test_an_incomplete_commit_is_retried_as_unknown(own: Settings, store: GraphStore) -> None:
+    """The graph committed but the answer was lost (`IncompleteCommit`): the relay cannot know, so it retries as
+    after an outage; the marker makes the retry answer the first outcome and create nothing twice."""
+    lost = asyncio.Event()
+    original = AsyncSession.execute_write
+
+    async def commit_then_lose(self: AsyncSession, work: Any, *args: Any, **kwargs: Any) -> Any:
+        result = await original(self, work, *args, **kwargs)
+        if not lost.is_set():
+            lost.set()
+            raise IncompleteCommit("the connection closed after COMMIT was sent")
+        return result
+
+    records = people_records("INC", "709", 2)
+    async with in_process(own) as http:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(AsyncSession, "execute_write", commit_then_lose)
+            body = (
+                await http.post("/graphql", json={"query": INGEST, "variables": {"records": records}})
+            ).json()
+    assert lost.is_set()
+    assert [r["status"] for r in body["data"]["ingestSourceRecords"]["results"][:4]] == [
+        "CREATED",
+        "CREATED",
+        "MERGED",
+        "LINKED",
+    ]
+    conn = await asyncpg.connect(own.migration_database_url)
+    try:
+        event = await conn.fetchrow(
+            "SELECT attempts, last_error FROM profiles.outbox WHERE payload->'records'->0->>'externalId' = $1",
+            records[0]["externalId"],
+        )
+        assert (event["attempts"], event["last_error"]) == (2, "SourceUnavailable(neo4j)")
+        await no_duplicates(conn, store)
+    finally:
+        await conn.close()
+    assert (await reconcile(own, repair=False)).total == 0
