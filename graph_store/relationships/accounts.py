@@ -1,4 +1,9 @@
-"""Accounts (companies) in a parent/child hierarchy, and the customers who are their contacts."""
+"""Accounts (companies) in a parent/child hierarchy, and the customers who are their contacts.
+
+Reads take the rows the caller may see (``rows``): an account out of scope is not found, listed or walked
+through. A caller limited to accounts sees them and every account below them, so the children, contacts and
+roll-ups of an account it may see are all in its scope already.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from core.errors import BadUserInput, NotFound, RelationshipRefused
+from core.visibility import EVERYTHING, Visible
 from graph_store.driver import GraphStore
 from graph_store.locks import lock
 from graph_store.relationships.common import (
@@ -76,7 +82,9 @@ def name_key(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
-async def accounts_by_id(store: GraphStore, ids: Sequence[str]) -> dict[str, AccountNode]:
+async def accounts_by_id(
+    store: GraphStore, ids: Sequence[str], rows: Visible = EVERYTHING
+) -> dict[str, AccountNode]:
     records = await store.read(
         """
         UNWIND $ids AS id
@@ -85,7 +93,7 @@ async def accounts_by_id(store: GraphStore, ids: Sequence[str]) -> dict[str, Acc
         RETURN """
         + NODE
         + " AS account",
-        ids=list(ids),
+        ids=rows.accounts_among(ids),
     )
     return {rec["account"]["id"]: _node(rec["account"]) for rec in records}
 
@@ -104,32 +112,41 @@ async def children_by_account(store: GraphStore, ids: Sequence[str]) -> dict[str
     return {rec["id"]: [_node(child) for child in rec["children"]] for rec in records}
 
 
-async def ancestors_by_account(store: GraphStore, ids: Sequence[str]) -> dict[str, list[AccountNode]]:
-    """Each account's parent, grandparent and so on up to its top-level account: nearest first."""
+async def ancestors_by_account(
+    store: GraphStore, ids: Sequence[str], rows: Visible = EVERYTHING
+) -> dict[str, list[AccountNode]]:
+    """Each account's parent, grandparent and so on up to its top-level account (or up to the highest the caller
+    may see): nearest first."""
     records = await store.read(
         """
         UNWIND $ids AS id
         MATCH path = (:Account {id: id})-[:SUBSIDIARY_OF]->{1,10}(a:Account)
+        WHERE $accounts IS NULL OR a.id IN $accounts
         OPTIONAL MATCH (a)-[:SUBSIDIARY_OF]->(p:Account)
         WITH id, a, p, length(path) AS distance ORDER BY distance
         RETURN id, collect("""
         + NODE
         + ") AS ancestors",
-        ids=list(ids),
+        ids=rows.accounts_among(ids),
+        accounts=rows.account_list,
     )
     return {rec["id"]: [_node(a) for a in rec["ancestors"]] for rec in records}
 
 
-async def accounts_by_customer(store: GraphStore, customer_ids: Sequence[str]) -> dict[str, list[Contact]]:
-    """The accounts each customer is a contact of, in one Cypher call."""
+async def accounts_by_customer(
+    store: GraphStore, customer_ids: Sequence[str], rows: Visible = EVERYTHING
+) -> dict[str, list[Contact]]:
+    """The accounts each customer is a contact of (those the caller may see), in one Cypher call."""
     records = await store.read(
         """
         UNWIND $ids AS id
         MATCH (:Customer {id: id})-[w:WORKS_AT]->(a:Account)
+        WHERE $accounts IS NULL OR a.id IN $accounts
         WITH id, a, w ORDER BY w.since, a.id
         RETURN id, collect({account: a.id, title: w.title, since: w.since, source: w.source}) AS accounts
         """,
-        ids=list(customer_ids),
+        ids=rows.customers_among(customer_ids),
+        accounts=rows.account_list,
     )
     return {
         rec["id"]: [
@@ -197,13 +214,14 @@ async def rollup_customer_ids(store: GraphStore, account_ids: Sequence[str]) -> 
     return found
 
 
-async def search(store: GraphStore, page: AccountPage) -> list[AccountNode]:
+async def search(store: GraphStore, page: AccountPage, rows: Visible = EVERYTHING) -> list[AccountNode]:
     """Accounts in name order, optionally those whose name contains ``search`` (case-insensitive)."""
     after_key, after_id = page.after or (None, None)
     records = await store.read(
         """
         MATCH (a:Account)
         WHERE a.nameKey IS NOT NULL
+          AND ($accounts IS NULL OR a.id IN $accounts)
           AND ($search IS NULL OR a.nameKey CONTAINS $search)
           AND ($afterKey IS NULL OR a.nameKey > $afterKey OR (a.nameKey = $afterKey AND a.id > $afterId))
         WITH a ORDER BY a.nameKey, a.id LIMIT $limit
@@ -215,6 +233,7 @@ async def search(store: GraphStore, page: AccountPage) -> list[AccountNode]:
         afterKey=after_key,
         afterId=after_id,
         limit=page.first,
+        accounts=rows.account_list,
     )
     return [_node(rec["account"]) for rec in records]
 
