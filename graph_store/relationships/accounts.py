@@ -245,8 +245,9 @@ async def create(
     city: str | None,
     parent_id: str | None,
     source: str,
+    rows: Visible = EVERYTHING,
 ) -> str:
-    """A new account, optionally under a parent; returns its id."""
+    """A new account, optionally under a parent (one the caller may see); returns its id."""
     if not name.strip():
         raise BadUserInput("An account needs a non-empty name")
     account_id = str(uuid.uuid4())
@@ -266,14 +267,17 @@ async def create(
             source=source,
         )
         if parent_id is not None:
-            await _attach(tx, account_id, parent_id, source)
+            await _attach(tx, account_id, parent_id, source, rows)
         return account_id
 
     return await store.transaction(work)
 
 
-async def move(store: GraphStore, account_id: str, parent_id: str | None, source: str) -> bool:
-    """Put an account under a new parent (or at the top when ``parent_id`` is None); refuses cycles."""
+async def move(
+    store: GraphStore, account_id: str, parent_id: str | None, source: str, rows: Visible = EVERYTHING
+) -> bool:
+    """Put an account under a new parent (or at the top when ``parent_id`` is None); refuses cycles. Accounts the
+    caller may not see are refused as accounts that do not exist."""
 
     async def work(tx: AsyncManagedTransaction) -> bool:
         await lock(tx)
@@ -282,9 +286,10 @@ async def move(store: GraphStore, account_id: str, parent_id: str | None, source
                 """
                 OPTIONAL MATCH (a:Account {id: $id})
                 OPTIONAL MATCH (a)-[:SUBSIDIARY_OF]->(p:Account)
-                RETURN a IS NOT NULL AS found, p.id AS parent
+                RETURN a IS NOT NULL AND ($accounts IS NULL OR a.id IN $accounts) AS found, p.id AS parent
                 """,
                 id=account_id,
+                accounts=rows.account_list,
             )
         ).single(strict=True)
         if not current["found"]:
@@ -293,13 +298,15 @@ async def move(store: GraphStore, account_id: str, parent_id: str | None, source
             return False
         await tx.run("MATCH (:Account {id: $id})-[r:SUBSIDIARY_OF]->() DELETE r", id=account_id)
         if parent_id is not None:
-            await _attach(tx, account_id, parent_id, source)
+            await _attach(tx, account_id, parent_id, source, rows)
         return True
 
     return await store.transaction(work)
 
 
-async def _attach(tx: AsyncManagedTransaction, account_id: str, parent_id: str, source: str) -> None:
+async def _attach(
+    tx: AsyncManagedTransaction, account_id: str, parent_id: str, source: str, rows: Visible
+) -> None:
     if parent_id == account_id:
         raise RelationshipRefused(f"Account {account_id} cannot be its own parent", "SELF_LINK")
     check = await (
@@ -307,7 +314,7 @@ async def _attach(tx: AsyncManagedTransaction, account_id: str, parent_id: str, 
             """
             OPTIONAL MATCH (p:Account {id: $parent})
             OPTIONAL MATCH (a:Account {id: $id})
-            RETURN p IS NOT NULL AS found,
+            RETURN p IS NOT NULL AND ($accounts IS NULL OR p.id IN $accounts) AS found,
                    EXISTS { (p)-[:SUBSIDIARY_OF]->{1,20}(a) } AS cycle,
                    COALESCE(COLLECT { MATCH path = (p)-[:SUBSIDIARY_OF]->{1,20}(:Account)
                                       RETURN length(path) ORDER BY length(path) DESC LIMIT 1 }[0], 0) AS above,
@@ -316,6 +323,7 @@ async def _attach(tx: AsyncManagedTransaction, account_id: str, parent_id: str, 
             """,
             parent=parent_id,
             id=account_id,
+            accounts=rows.account_list,
         )
     ).single(strict=True)
     if not check["found"]:
@@ -348,21 +356,25 @@ async def add_contact(
     title: str | None,
     since: datetime | None,
     source: str,
+    rows: Visible = EVERYTHING,
 ) -> bool:
-    """Make a customer a contact of an account; repeating it with the same title changes nothing."""
+    """Make a customer a contact of an account; repeating it with the same title changes nothing. A customer or an
+    account the caller may not see is refused as one that does not exist."""
 
     async def work(tx: AsyncManagedTransaction) -> bool:
         await lock(tx)
-        await require_customers(tx, customer_id)
+        await require_customers(tx, customer_id, rows=rows)
         record = await (
             await tx.run(
                 """
                 OPTIONAL MATCH (a:Account {id: $account})
                 OPTIONAL MATCH (:Customer {id: $customer})-[w:WORKS_AT]->(a)
-                RETURN a IS NOT NULL AS found, w IS NOT NULL AS linked, w.title AS title
+                RETURN a IS NOT NULL AND ($accounts IS NULL OR a.id IN $accounts) AS found,
+                       w IS NOT NULL AS linked, w.title AS title
                 """,
                 account=account_id,
                 customer=customer_id,
+                accounts=rows.account_list,
             )
         ).single(strict=True)
         if not record["found"]:
@@ -387,14 +399,20 @@ async def add_contact(
     return await store.transaction(work)
 
 
-async def remove_contact(store: GraphStore, customer_id: str, account_id: str) -> bool:
+async def remove_contact(
+    store: GraphStore, customer_id: str, account_id: str, rows: Visible = EVERYTHING
+) -> bool:
+    """End a contact relationship; one the caller may not see is no relationship (nothing changes)."""
     return await delete_one(
         store,
         """
         OPTIONAL MATCH (:Customer {id: $customer})-[w:WORKS_AT]->(:Account {id: $account})
+        WHERE ($visible IS NULL OR $customer IN $visible) AND ($accounts IS NULL OR $account IN $accounts)
         DELETE w
         RETURN count(w) AS removed
         """,
         customer=customer_id,
         account=account_id,
+        visible=rows.customer_list,
+        accounts=rows.account_list,
     )

@@ -77,17 +77,19 @@ async def join(
     source: str,
     since: datetime | None,
     name: str | None = None,
+    rows: Visible = EVERYTHING,
 ) -> bool:
     """Put ``member`` into the household of ``of`` (created, with ``of`` as head, when it has none).
 
-    Returns whether anything changed: joining again with the same role is a no-op.
+    Returns whether anything changed: joining again with the same role is a no-op. A customer out of ``rows`` is
+    refused as one that does not exist.
     """
     if member == of:
         raise RelationshipRefused(f"Customer {member} cannot share a household with itself", "SELF_LINK")
 
     async def work(tx: AsyncManagedTransaction) -> bool:
         await lock(tx)
-        await require_customers(tx, member, of)
+        await require_customers(tx, member, of, rows=rows)
         state = await (
             await tx.run(
                 """
@@ -147,12 +149,12 @@ async def join(
     return await store.transaction(work)
 
 
-async def leave(store: GraphStore, member: str, of: str) -> bool:
+async def leave(store: GraphStore, member: str, of: str, rows: Visible = EVERYTHING) -> bool:
     """Take ``member`` out of the household it shares with ``of``; a household left with one member dissolves."""
 
     async def work(tx: AsyncManagedTransaction) -> bool:
         await lock(tx)
-        await require_customers(tx, member, of)
+        await require_customers(tx, member, of, rows=rows)
         record = await (
             await tx.run(
                 """

@@ -72,7 +72,13 @@ async def referrals_by_customer(
 
 
 async def refer(
-    store: GraphStore, referrer: str, referred: str, campaign: str | None, at: datetime | None, source: str
+    store: GraphStore,
+    referrer: str,
+    referred: str,
+    campaign: str | None,
+    at: datetime | None,
+    source: str,
+    rows: Visible = EVERYTHING,
 ) -> bool:
     """Record that ``referrer`` brought in ``referred``; the same referral again changes nothing."""
     if referrer == referred:
@@ -80,7 +86,7 @@ async def refer(
 
     async def work(tx: AsyncManagedTransaction) -> bool:
         await lock(tx)
-        await require_customers(tx, referrer, referred)
+        await require_customers(tx, referrer, referred, rows=rows)
         state = await (
             await tx.run(
                 """
@@ -119,14 +125,17 @@ async def refer(
     return await store.transaction(work)
 
 
-async def unrefer(store: GraphStore, referrer: str, referred: str) -> bool:
+async def unrefer(store: GraphStore, referrer: str, referred: str, rows: Visible = EVERYTHING) -> bool:
+    """Remove a referral; one between customers the caller may not see is no referral (nothing changes)."""
     return await delete_one(
         store,
         """
         OPTIONAL MATCH (:Customer {id: $referrer})-[x:REFERRED]->(:Customer {id: $referred})
+        WHERE $visible IS NULL OR ($referrer IN $visible AND $referred IN $visible)
         DELETE x
         RETURN count(x) AS removed
         """,
         referrer=referrer,
         referred=referred,
+        visible=rows.customer_list,
     )

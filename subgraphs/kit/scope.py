@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from core.auth import Principal
+from core.errors import Forbidden
 from core.visibility import EVERYTHING, Visible
 from graph_store.driver import GraphStore
 from graph_store.relationships.scope import account_scope
@@ -51,6 +52,18 @@ class RowScope:
             self._computed = asyncio.ensure_future(self._compute(self._assigned))
         # Shielded: one cancelled field must not cancel the look-up every other field of the request awaits.
         return await asyncio.shield(self._computed)
+
+    def require_parent(self, parent_id: str | None) -> None:
+        """A principal limited to accounts keeps every account it writes below one of them: a top-level account
+        would leave its scope at once."""
+        if self._assigned is not None and parent_id is None:
+            raise Forbidden(
+                "Your accounts limit where you may place an account: give a parent account among them"
+            )
+
+    def forget(self) -> None:
+        """After a write that may change the hierarchy or its contacts: the next read asks again."""
+        self._computed = None
 
     async def _compute(self, assigned: frozenset[str]) -> Visible:
         found = await account_scope(self._graph, assigned)

@@ -80,6 +80,8 @@ class ProfilesMutation:
             [f"{r.system}:{r.external_id}" for r in input.source_records],
             rules,
             identifier_keys,
+            await context.scope.visible(),
         )
+        context.scope.forget()
         await golden.apply(context.sources.postgres.db("profiles"), result, rules)
         return UnmergeCustomerPayload(customer_ids=list(result.evidence))
