@@ -20,7 +20,7 @@ from core.settings import Settings
 from graph_store import identity
 from graph_store.driver import GraphStore
 from tests import auth
-from tests.conftest import FreshCustomers, GraphQL
+from tests.conftest import GraphQL
 from tests.relationships.helpers import add_contact, create_account, link
 from tests.servers import in_process
 
@@ -43,23 +43,68 @@ class World:
     outside: tuple[str, str, str]
 
 
-async def _active(pg: asyncpg.Connection, candidates: list[str]) -> list[str]:
-    """The candidates that have orders, tickets and interactions, so that hiding them hides something."""
-    rows = await pg.fetch(
-        "SELECT c.id::text AS id FROM profiles.customers c WHERE c.id = ANY($1::uuid[])"
-        " AND EXISTS (SELECT 1 FROM orders.orders o WHERE o.customer_id = c.id)"
-        " AND EXISTS (SELECT 1 FROM tickets.tickets t WHERE t.customer_id = c.id)"
-        " AND EXISTS (SELECT 1 FROM interactions.interactions i WHERE i.customer_id = c.id) ORDER BY c.id",
-        candidates,
+INGEST = """mutation($r: [SourceRecordInput!]!) { ingestSourceRecords(records: $r) { results { customer { id } } } }"""
+T0 = datetime(2026, 10, 1, tzinfo=UTC)
+
+
+async def _customers(gql: GraphQL, count: int) -> list[str]:
+    """New customers of this module's own (ingested, so both stores know them), each with a phone of its own."""
+    run = uuid.uuid4().hex[:8]
+    records = [
+        {
+            "system": "scope-test",
+            "externalId": f"{run}-{n}",
+            "observedAt": T0.isoformat(),
+            "attributes": {"givenName": f"Scope{n}", "familyName": "Test", "city": "Hangzhou"},
+            "identifiers": [{"type": "PHONE", "value": f"199{int(run, 16) % 10**4:04d}{n:04d}"}],
+        }
+        for n in range(count)
+    ]
+    results = (await gql.data(INGEST, r=records))["ingestSourceRecords"]["results"]
+    return [r["customer"]["id"] for r in results]
+
+
+async def _give_activity(pg: asyncpg.Connection, customer: str, n: int) -> None:
+    """An order with a line, a ticket with a comment and an interaction, so that hiding the customer hides some."""
+    cid = uuid.UUID(customer)
+    order = await pg.fetchval(
+        "INSERT INTO orders.orders (customer_id, channel, status, currency, subtotal, discount, shipping, total,"
+        " placed_at, business_unit) VALUES ($1, 'online', 'paid', 'CNY', $2, 0, 0, $2, $3, 'ecommerce') RETURNING id",
+        cid,
+        100 + n,
+        T0,
     )
-    return [r["id"] for r in rows]
+    await pg.execute(
+        "INSERT INTO orders.order_items (order_id, sku, name, quantity, unit_price) VALUES ($1, 'SKU-S', 'Tea', 1, $2)",
+        order,
+        100 + n,
+    )
+    ticket = await pg.fetchval(
+        "INSERT INTO tickets.tickets (customer_id, subject, description, status, priority, channel, created_at,"
+        " updated_at, sla_due_at, business_unit) VALUES ($1, 'Scope test', 'details', 'open', 'normal', 'web', $2, $2,"
+        " $2, 'service') RETURNING id",
+        cid,
+        T0,
+    )
+    await pg.execute(
+        "INSERT INTO tickets.ticket_comments (ticket_id, author, body, internal, created_at)"
+        " VALUES ($1, 'customer', 'Hello', false, $2)",
+        ticket,
+        T0,
+    )
+    await pg.execute(
+        "INSERT INTO interactions.interactions (customer_id, kind, channel, occurred_at, summary, payload,"
+        " business_unit) VALUES ($1, 'call', 'call_center', $2, 'Called', '{}'::jsonb, 'service')",
+        cid,
+        T0,
+    )
 
 
 @pytest.fixture(scope="module")
-async def world(gql: GraphQL, pg: asyncpg.Connection, graph: GraphStore, fresh: FreshCustomers) -> World:
-    chosen = await _active(pg, fresh.take(16))
-    assert len(chosen) >= 6, "not enough unrelated customers with orders, tickets and interactions"
-    c1, c2, c3, c4, c5, c6 = chosen[:6]
+async def world(gql: GraphQL, pg: asyncpg.Connection, graph: GraphStore) -> World:
+    c1, c2, c3, c4, c5, c6 = await _customers(gql, 6)
+    for n, customer in enumerate((c1, c2, c3, c4, c5, c6)):
+        await _give_activity(pg, customer, n)
     group = await create_account(gql, "Scope Test Group")
     sub = await create_account(gql, "Scope Test Subsidiary", parent=group)
     branch = await create_account(gql, "Scope Test Branch", parent=sub)
@@ -89,7 +134,7 @@ async def world(gql: GraphQL, pg: asyncpg.Connection, graph: GraphStore, fresh: 
                 "key": f"device_id:{device}",
                 "raw": device,
                 "source": "app",
-                "observedAt": datetime(2026, 10, 1, tzinfo=UTC),
+                "observedAt": T0,
             }
             for c in (c1, c6)
         ],
