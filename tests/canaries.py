@@ -67,22 +67,24 @@ async def load(settings: Settings) -> None:
         )
         await conn.execute(
             "INSERT INTO orders.orders (id, customer_id, channel, store_code, status, currency, subtotal, discount,"
-            " shipping, total, placed_at) VALUES ($1, $2, 'online', NULL, 'paid', 'CNY', 42, 0, 0, 42, $3)",
+            " shipping, total, placed_at, business_unit)"
+            " VALUES ($1, $2, 'online', NULL, 'paid', 'CNY', 42, 0, 0, 42, $3, 'ecommerce')",
             CANARY_ORDER,
             uuid.UUID(CANARY),
             T0,
         )
         await conn.execute(
             "INSERT INTO tickets.tickets (id, customer_id, subject, description, status, priority, channel,"
-            " assignee, created_at, updated_at, resolved_at, sla_due_at)"
-            " VALUES ($1, $2, 'Parcel missing', 'details', 'open', 'normal', 'phone', 'agent.wu', $3, $3, NULL, $3)",
+            " assignee, created_at, updated_at, resolved_at, sla_due_at, business_unit)"
+            " VALUES ($1, $2, 'Parcel missing', 'details', 'open', 'normal', 'phone', 'agent.wu', $3, $3, NULL, $3,"
+            " 'service')",
             CANARY_TICKET,
             uuid.UUID(CANARY),
             T0,
         )
         await conn.execute(
-            "INSERT INTO interactions.interactions (id, customer_id, kind, channel, occurred_at, summary, payload)"
-            " VALUES ($1, $2, 'call', 'test', $3, 'Asked about a parcel', '{}'::jsonb)",
+            "INSERT INTO interactions.interactions (id, customer_id, kind, channel, occurred_at, summary, payload,"
+            " business_unit) VALUES ($1, $2, 'call', 'test', $3, 'Asked about a parcel', '{}'::jsonb, 'service')",
             CANARY_INTERACTION,
             uuid.UUID(CANARY),
             T0,
