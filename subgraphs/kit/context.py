@@ -1,4 +1,5 @@
-"""The per-request context: data sources, lazily built loader groups, and the edges that cross subgraphs.
+"""The per-request context: data sources, lazily built loader groups, the edges that cross subgraphs, and the
+notes for the request's audit record.
 
 Loader groups are classes that take :class:`DataSources`; ``context.loaders(OrdersLoaders)`` builds one group per
 request on first use, inside the running event loop as aiodataloader requires. A subgraph loads its own data from
@@ -17,6 +18,7 @@ from strawberry.types import Info as StrawberryInfo
 from core.auth import Principal
 from core.errors import Forbidden
 from core.policy import Decision, Policy
+from subgraphs.kit.audit import AuditNotes
 from subgraphs.kit.entities import AccountRef, CustomerRef
 from subgraphs.kit.filters import CustomerPredicate
 from subgraphs.kit.sources import DataSources
@@ -55,6 +57,8 @@ class RequestContext:
         self.sources = sources
         self.settings = sources.settings
         self.cross = cross
+        self.audit = AuditNotes()
+        """The personal data this request showed and the customers it changed, for its audit record."""
         self._loaders: dict[type[Any], Any] = {}
 
     def loaders(self, group: type[L]) -> L:

@@ -1,7 +1,8 @@
 """Mutations of the relationship graph: link and unlink customers, manage accounts and their contacts.
 
 Every write is validated and applied in one transaction; repeating a write that is already true changes nothing
-and says so (``changed: false``).
+and says so (``changed: false``). A write about customers names them in the request's audit record, even when it
+found nothing to change; writes about accounts alone (create, move) are not customer data.
 """
 
 from __future__ import annotations
@@ -133,6 +134,7 @@ class RelationshipsMutation:
             changed = await households.join(graph, a, b, role, source, input.since, input.household_name)
         else:
             changed = await referrals.refer(graph, a, b, input.campaign, input.since, source)
+        info.context.audit.changed(info.path, (a, b))
         return RelationshipChange(changed=changed, customer_id=a, related_customer_id=b)
 
     @strawberry.mutation(description="End a relationship between two customers.")
@@ -147,6 +149,7 @@ class RelationshipsMutation:
             changed = await households.leave(graph, a, b)
         else:
             changed = await referrals.unrefer(graph, a, b)
+        info.context.audit.changed(info.path, (a, b))
         return RelationshipChange(changed=changed, customer_id=a, related_customer_id=b)
 
     @strawberry.mutation(description="Create an account, optionally under a parent account.")
@@ -197,6 +200,7 @@ class RelationshipsMutation:
         changed = await accounts.add_contact(
             info.context.sources.graph, customer, account, input.title, input.since, _source(input.source)
         )
+        info.context.audit.changed(info.path, (customer,))
         return RelationshipChange(changed=changed, customer_id=customer, account_id=account)
 
     @strawberry.mutation(description="End a customer's contact relationship with an account.")
@@ -208,4 +212,5 @@ class RelationshipsMutation:
     ) -> RelationshipChange:
         customer, account = parse_uuid(customer_id), parse_uuid(account_id, "account id")
         changed = await accounts.remove_contact(info.context.sources.graph, customer, account)
+        info.context.audit.changed(info.path, (customer,))
         return RelationshipChange(changed=changed, customer_id=customer, account_id=account)
