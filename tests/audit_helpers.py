@@ -95,3 +95,26 @@ async def rows(pg: asyncpg.Connection, request_ids: list[str]) -> dict[str, list
             )
         )
     return found
+
+
+INGEST = """mutation($r: [SourceRecordInput!]!) { ingestSourceRecords(records: $r) { results { customer { id } } } }"""
+
+
+async def new_customers(caller: Caller, count: int, tag: str) -> list[str]:
+    """Customers of the test's own, related to nothing (ingested as the administrator), so the session's pool of
+    unrelated generated customers is left to the tests that need generated ones."""
+    records = [
+        {
+            "system": "audit-test",
+            "externalId": f"{caller.run}-{tag}-{i}",
+            "observedAt": "2026-11-01T08:00:00Z",
+            "attributes": {"givenName": "Grace", "familyName": f"Tester{i:03d}"},
+            "identifiers": [{"type": "EMAIL", "value": f"grace.{caller.run}.{tag}.{i}@example.cn"}],
+        }
+        for i in range(count)
+    ]
+    _, body = await caller.body(INGEST, r=records)
+    assert "errors" not in body, body["errors"]
+    ids = [r["customer"]["id"] for r in body["data"]["ingestSourceRecords"]["results"]]
+    assert len(set(ids)) == count
+    return ids

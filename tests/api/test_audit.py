@@ -21,8 +21,7 @@ from core.settings import Settings
 from graph_store.driver import GraphStore
 from subgraphs.kit.classes import identifier_class
 from tests import fixtures
-from tests.audit_helpers import POLICY, Caller, Row, rows, shown
-from tests.conftest import FreshCustomers
+from tests.audit_helpers import POLICY, Caller, Row, new_customers, rows, shown
 from tests.servers import in_process
 
 REQUESTS = 1000
@@ -64,7 +63,7 @@ async def _identifier_types(graph: GraphStore, customer: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-async def world(caller: Caller, pg: asyncpg.Connection, graph: GraphStore, fresh: FreshCustomers) -> World:
+async def world(caller: Caller, pg: asyncpg.Connection, graph: GraphStore) -> World:
     generated = await pg.fetch(
         "SELECT id::text AS id, birth_date IS NOT NULL AS known FROM profiles.customers"
         " WHERE id <> ALL($1::uuid[]) ORDER BY id OFFSET 10 LIMIT 6",
@@ -81,7 +80,8 @@ async def world(caller: Caller, pg: asyncpg.Connection, graph: GraphStore, fresh
     }
     assert birth[fixtures.LI_LEI]
     assert not birth[fixtures.EMMA]
-    joiner, head = fresh.take(2)
+    ours = await new_customers(caller, 10, "world")
+    joiner, head = ours[:2]
     _, body = await caller.body(
         """mutation($a: ID!, $b: ID!, $n: String!) { linkCustomers(input: {kind: HOUSEHOLD, customerId: $a,
         relatedCustomerId: $b, householdName: $n, role: CHILD}) { changed } }""",
@@ -91,14 +91,14 @@ async def world(caller: Caller, pg: asyncpg.Connection, graph: GraphStore, fresh
     )
     assert body["data"]["linkCustomers"]["changed"], body
     _, body = await caller.body('mutation { createAccount(input: {name: "Audit Trail Co"}) { id } }')
-    paired = fresh.take(6)
+    paired = ours[2:8]
     return World(
         viewable=viewable,
         birth_known=birth,
         identifier_types={c: await _identifier_types(graph, c) for c in (fixtures.LI_LEI, fixtures.EMMA)},
         household=(joiner, head),
         pairs=list(zip(paired[::2], paired[1::2], strict=True)),
-        contacts=fresh.take(2),
+        contacts=ours[8:],
         account=body["data"]["createAccount"]["id"],
     )
 

@@ -15,13 +15,14 @@ import pytest
 from core.settings import Settings
 from graph_store.driver import GraphStore
 from tests import fixtures
-from tests.audit_helpers import Caller, rows
-from tests.conftest import LOG_CANARIES, FreshCustomers
+from tests.audit_helpers import Caller, new_customers, rows
+from tests.conftest import LOG_CANARIES
 from tests.servers import free_port, in_process
 
 LI_LEI_VALUES = (*LOG_CANARIES[:4], "李雷", "Hangzhou")
 """Li Lei's personal values (phone, e-mail, WeChat ids, name, city): none may leave without a record."""
 HOUSEHOLD = "失联之家"
+REVOKED, RENAMED = "insert revoked", "table renamed"
 CUSTOMER = """query Customer($id: ID!) { customer(id: $id) {
   id loyaltyTier loyaltyPoints fullName city identifiers { type value source } } }"""
 
@@ -33,8 +34,8 @@ async def caller(settings: Settings) -> AsyncIterator[Caller]:
 
 
 @pytest.fixture(scope="module")
-async def household(caller: Caller, fresh: FreshCustomers) -> tuple[str, str]:
-    a, b = fresh.take(2)
+async def household(caller: Caller) -> tuple[str, str]:
+    a, b = await new_customers(caller, 2, "household")
     _, body = await caller.body(
         """mutation($a: ID!, $b: ID!, $n: String!) { linkCustomers(input: {kind: HOUSEHOLD, customerId: $a,
         relatedCustomerId: $b, householdName: $n}) { changed } }""",
@@ -46,9 +47,15 @@ async def household(caller: Caller, fresh: FreshCustomers) -> tuple[str, str]:
     return a, b
 
 
+@pytest.fixture(scope="module")
+async def strangers(caller: Caller) -> dict[str, tuple[str, str]]:
+    """Two unrelated customers for each way of making the table unwritable, made while it is writable."""
+    a, b, c, d = await new_customers(caller, 4, "strangers")
+    return {REVOKED: (a, b), RENAMED: (c, d)}
+
+
 SENT_UNWRITABLE: list[str] = []
 """Request ids sent while the table was unwritable: none may have a record once it is back."""
-REVOKED, RENAMED = "insert revoked", "table renamed"
 
 
 @pytest.fixture(params=[REVOKED, RENAMED])
@@ -146,9 +153,9 @@ async def test_what_needs_no_record_still_answers(caller: Caller, unwritable: st
 
 
 async def test_a_mutation_says_its_change_was_made_without_a_record(
-    caller: Caller, unwritable: str, fresh: FreshCustomers, graph: GraphStore
+    caller: Caller, strangers: dict[str, tuple[str, str]], unwritable: str, graph: GraphStore
 ) -> None:
-    a, b = fresh.take(2)
+    a, b = strangers[unwritable]
     _, body = await caller.body(
         """mutation($a: ID!, $b: ID!) { linkCustomers(input: {kind: REFERRAL, customerId: $a,
         relatedCustomerId: $b}) { changed customer { id fullName } } }""",

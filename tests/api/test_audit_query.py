@@ -11,8 +11,7 @@ import asyncpg
 import pytest
 
 from core.settings import Settings
-from tests.audit_helpers import POLICY, Caller, rows
-from tests.conftest import FreshCustomers
+from tests.audit_helpers import POLICY, Caller, new_customers, rows
 from tests.servers import in_process
 
 AUDIT = """query Audit($first: Int, $after: String, $customer: ID, $principal: String, $since: DateTime,
@@ -44,8 +43,8 @@ class Reads:
 
 
 @pytest.fixture(scope="module")
-async def reads(caller: Caller, fresh: FreshCustomers) -> Reads:
-    known = Reads(caller, fresh.take(2))
+async def reads(caller: Caller) -> Reads:
+    known = Reads(caller, await new_customers(caller, 2, "read"))
     for reader in known.readers:
         for customer in known.customers:
             request_id, body = await caller.body(READ, roles=("agent",), subject=reader, id=customer)
