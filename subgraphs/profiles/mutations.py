@@ -8,6 +8,7 @@ import strawberry
 
 from core.ids import parse_uuid
 from graph_store.identifiers import normalize
+from graph_store.resolution.plan import Outcome
 from graph_store.resolution.rules import rules_at
 from graph_store.resolution.split import split
 from subgraphs.kit.context import Info
@@ -49,6 +50,10 @@ class ProfilesMutation:
         result = await ingest(
             context.sources, [r.to_record() for r in records], rules_at(context.settings.identity_rules)
         )
+        context.audit.changed(
+            info.path,
+            (c for r in result.results if isinstance(r, Outcome) for c in (r.customer_id, *r.merged)),
+        )
         return IngestSourceRecordsPayload(results=[SourceRecordResult.of(r) for r in result.results])
 
     @strawberry.mutation(
@@ -84,4 +89,5 @@ class ProfilesMutation:
         )
         context.scope.forget()
         await golden.apply(context.sources.postgres.db("profiles"), result, rules)
+        context.audit.changed(info.path, {parse_uuid(input.customer_id), *result.evidence})
         return UnmergeCustomerPayload(customer_ids=list(result.evidence))
