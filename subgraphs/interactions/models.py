@@ -23,7 +23,10 @@ class InteractionsBase(SQLModel):
 
 class Interaction(InteractionsBase, table=True):
     __tablename__ = "interactions"
-    __table_args__ = (Index("ix_interactions_customer_latest", "customer_id", "occurred_at", "id"),)
+    __table_args__ = (
+        Index("ix_interactions_customer_latest", "customer_id", "occurred_at", "id"),
+        Index("ix_interactions_business_unit", "business_unit"),
+    )
 
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
     customer_id: uuid.UUID
@@ -34,3 +37,6 @@ class Interaction(InteractionsBase, table=True):
     occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     summary: str
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    business_unit: str = Field(
+        description="Business unit the interaction belongs to: retail, ecommerce, service, ..."
+    )

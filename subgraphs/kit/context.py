@@ -1,9 +1,10 @@
-"""The per-request context: data sources, lazily built loader groups, and the edges that cross subgraphs.
+"""The per-request context: data sources, lazily built loader groups, the edges that cross subgraphs, and the
+notes for the request's audit record.
 
-Loader groups are classes that take :class:`DataSources`; ``context.loaders(OrdersLoaders)`` builds one group per
-request on first use, inside the running event loop as aiodataloader requires. A subgraph loads its own data from
-its own loader groups; only edges into another subgraph go through :class:`CrossSource`, which ``resolvers/``
-implements. Nothing here knows the subgraphs.
+Loader groups are classes that take :class:`DataSources` and the request's :class:`RowScope`;
+``context.loaders(OrdersLoaders)`` builds one group per request on first use, inside the running event loop as
+aiodataloader requires. A subgraph loads its own data from its own loader groups; only edges into another subgraph
+go through :class:`CrossSource`, which ``resolvers/`` implements. Nothing here knows the subgraphs.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from strawberry.types import Info as StrawberryInfo
 from core.auth import Principal
 from core.errors import Forbidden
 from core.policy import Decision, Policy
+from subgraphs.kit.audit import AuditNotes
 from subgraphs.kit.entities import AccountRef, CustomerRef
 from subgraphs.kit.filters import CustomerPredicate
+from subgraphs.kit.scope import RowScope
 from subgraphs.kit.sources import DataSources
 
 
 class LoaderGroup(Protocol):
-    def __init__(self, sources: DataSources) -> None: ...
+    def __init__(self, sources: DataSources, scope: RowScope) -> None: ...
 
 
 L = TypeVar("L", bound=LoaderGroup)
@@ -55,12 +58,16 @@ class RequestContext:
         self.sources = sources
         self.settings = sources.settings
         self.cross = cross
+        self.scope = RowScope(principal, sources.graph)
+        """The rows the principal may see; loaders and repositories apply it (see ``subgraphs.kit.scope``)."""
+        self.audit = AuditNotes()
+        """The personal data this request showed and the customers it changed, for its audit record."""
         self._loaders: dict[type[Any], Any] = {}
 
     def loaders(self, group: type[L]) -> L:
         found = self._loaders.get(group)
         if found is None:
-            found = self._loaders[group] = group(self.sources)
+            found = self._loaders[group] = group(self.sources, self.scope)
         return cast("L", found)
 
     def require_visible(self, data_class: str, what: str) -> None:

@@ -22,7 +22,10 @@ class OrdersBase(SQLModel):
 
 class Order(OrdersBase, table=True):
     __tablename__ = "orders"
-    __table_args__ = (Index("ix_orders_customer_placed", "customer_id", "placed_at", "id"),)
+    __table_args__ = (
+        Index("ix_orders_customer_placed", "customer_id", "placed_at", "id"),
+        Index("ix_orders_business_unit", "business_unit"),
+    )
 
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
     customer_id: uuid.UUID = Field(
@@ -37,6 +40,9 @@ class Order(OrdersBase, table=True):
     shipping: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
     total: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
     placed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    business_unit: str = Field(
+        description="Business unit the order belongs to: retail, ecommerce, service, ..."
+    )
 
 
 class OrderItem(OrdersBase, table=True):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 import asyncpg
 
+from core import audit
 from core.postgres import Database
+from core.visibility import EVERYTHING, Visible
 from graph_store.identifiers import IdentifierType
 from graph_store.identity import LinkedIdentifier
 from subgraphs.kit.filters import CustomerPredicate
@@ -25,6 +28,8 @@ class CustomerSearch:
     loyalty_tiers: tuple[str, ...] = ()
     related: CustomerPredicate | None = None
     """A condition another subgraph answers (open tickets); see :func:`search` for how it is applied."""
+    rows: Visible = EVERYTHING
+    """The customers the caller may see: the page and its count hold only those."""
 
     def where(self, args: list[object]) -> list[str]:
         clauses: list[str] = []
@@ -32,6 +37,8 @@ class CustomerSearch:
         def param(value: object) -> str:
             args.append(value)
             return f"${len(args)}"
+
+        clauses.extend(self.rows.clauses(param, customer="customers.id"))
 
         if self.name:
             escaped = self.name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -52,16 +59,21 @@ class CustomerSearch:
         return self.related is None or self.related.sql("customers.id", lambda _: "$0") is not None
 
 
-async def profiles_by_id(db: Database, ids: Sequence[str]) -> dict[str, asyncpg.Record]:
-    """Golden records by id; an id merged into another customer finds the survivor's record."""
-    rows = await db.fetch(
+async def profiles_by_id(
+    db: Database, ids: Sequence[str], rows: Visible = EVERYTHING
+) -> dict[str, asyncpg.Record]:
+    """Golden records by id; an id merged into another customer finds the survivor's record. A customer out of
+    ``rows`` is not found, like one that does not exist."""
+    args: list[object] = [list(ids)]
+    scope = rows.sql(args, customer="c.id")
+    found = await db.fetch(
         f"SELECT k.requested::text AS requested, {COLUMNS.replace('id::text', 'c.id::text')}"
         " FROM unnest($1::uuid[]) AS k(requested)"
         " LEFT JOIN profiles.customer_aliases a ON a.alias_id = k.requested"
-        " JOIN profiles.customers c ON c.id = coalesce(a.customer_id, k.requested)",
-        list(ids),
+        f" JOIN profiles.customers c ON c.id = coalesce(a.customer_id, k.requested){scope}",
+        *args,
     )
-    return {row["requested"]: row for row in rows}
+    return {row["requested"]: row for row in found}
 
 
 async def merged_ids(db: Database, customer_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -194,3 +206,37 @@ async def customers_by_identifier_key(db: Database, keys: Sequence[str]) -> dict
         list(keys),
     )
     return {row["key"]: row["customer"] for row in rows}
+
+
+@dataclass(frozen=True)
+class AuditSearch:
+    customer_id: str | None = None
+    subject: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+async def audit_records(
+    db: Database, search: AuditSearch, limit: int, before_id: int | None
+) -> list[asyncpg.Record]:
+    """Audit records matching ``search``, newest first (keyset on id); only the conditions given are in the SQL,
+    so each filter walks its own index (customers: GIN on ``customer_ids``; principals: ``(subject, id)``)."""
+    args: list[object] = []
+    clauses: list[str] = []
+    for condition, value in (
+        ("customer_ids @> ARRAY[{}]::text[]", search.customer_id),
+        ("subject = {}", search.subject),
+        ("at >= {}", search.since),
+        ("at < {}", search.until),
+        ("id < {}", before_id),
+    ):
+        if value is not None:
+            args.append(value)
+            clauses.append(condition.format(f"${len(args)}"))
+    args.append(limit)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    return await db.fetch(
+        "SELECT id, at, request_id, subject, roles, operation, fields, kind, customer_ids, data_classes, endpoint"
+        f" FROM {audit.TABLE} {where} ORDER BY id DESC LIMIT ${len(args)}",
+        *args,
+    )

@@ -24,6 +24,7 @@ class Ticket(TicketsBase, table=True):
     __table_args__ = (
         Index("ix_tickets_customer_created", "customer_id", "created_at", "id"),
         Index("ix_tickets_open_customer", "customer_id", postgresql_where="status IN ('open', 'pending')"),
+        Index("ix_tickets_business_unit", "business_unit"),
     )
 
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
@@ -40,6 +41,9 @@ class Ticket(TicketsBase, table=True):
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
     sla_due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    business_unit: str = Field(
+        description="Business unit the ticket belongs to: retail, ecommerce, service, ..."
+    )
 
 
 class TicketComment(TicketsBase, table=True):

@@ -75,6 +75,9 @@ class Ticket:
     updated_at: datetime = strawberry.field(description="Last change.")
     resolved_at: datetime | None = strawberry.field(description="When it was resolved, if it was.")
     sla_due_at: datetime = strawberry.field(description="When the ticket must be resolved under its SLA.")
+    business_unit: str = strawberry.field(
+        description="Business unit the ticket belongs to, e.g. `retail`, `ecommerce` or `service`."
+    )
     customer_id: strawberry.Private[str]
 
     @staticmethod
