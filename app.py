@@ -23,6 +23,7 @@ from strawberry.types.unset import UNSET
 
 from core import logs, registry
 from core.auth import TokenVerifier
+from core.clock import Clock, system_clock
 from core.errors import SourceUnavailable, Unauthenticated
 from core.policy import Policy
 from core.postgres import Postgres
@@ -199,8 +200,12 @@ def tune_gc(gen0_threshold: int) -> None:
     gc.set_threshold(gen0_threshold, 20, 20)
 
 
-def create_app(settings: Settings | None = None, subgraph: str | None = None) -> FastAPI:
-    """The whole API (unified schema and every subgraph endpoint), or one subgraph alone for a federated deployment."""
+def create_app(
+    settings: Settings | None = None, subgraph: str | None = None, *, clock: Clock = system_clock
+) -> FastAPI:
+    """The whole API (unified schema and every subgraph endpoint), or one subgraph alone for a federated deployment.
+
+    ``clock`` is the time writes record and SLA readings compare with (tests fix it)."""
     settings = settings or Settings()
     logs.install_scrubbing()
     if subgraph is not None:
@@ -221,7 +226,7 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
         except SourceUnavailable as exc:
             log.warning("Neo4j unavailable at start; identity fields report it until it answers: %s", exc)
             healing = asyncio.create_task(ensure_when_reachable(graph))
-        holder["sources"] = DataSources(settings, postgres, graph)
+        holder["sources"] = DataSources(settings, postgres, graph, clock)
         keys = asyncio.create_task(verifier.keep_fresh()) if settings.auth_jwks_url else None
         tune_gc(settings.gc_gen0_threshold)
         try:

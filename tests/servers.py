@@ -13,6 +13,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from app import create_app
+from core.clock import Clock, system_clock
 from core.settings import Settings
 from tests import auth
 
@@ -88,11 +89,14 @@ class Forwarder:
 
 @contextlib.asynccontextmanager
 async def in_process(
-    settings: Settings, headers: Mapping[str, str] | None = None, subgraph: str | None = None
+    settings: Settings,
+    headers: Mapping[str, str] | None = None,
+    subgraph: str | None = None,
+    clock: Clock = system_clock,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The app on ``settings``, started with its lifespan, behind an in-process HTTP client that sends an
-    administrator's development token unless ``headers`` says otherwise."""
-    app = create_app(settings, subgraph)
+    administrator's development token unless ``headers`` says otherwise; ``clock`` is the app's time."""
+    app = create_app(settings, subgraph, clock=clock)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any, Protocol, TypeVar, cast
 
 from strawberry.types import Info as StrawberryInfo
@@ -62,6 +63,10 @@ class RequestContext:
         if found is None:
             found = self._loaders[group] = group(self.sources)
         return cast("L", found)
+
+    def now(self) -> datetime:
+        """The current time of the request's clock (``DataSources.clock``)."""
+        return self.sources.clock()
 
     def require_visible(self, data_class: str, what: str) -> None:
         """Refuse a search or filter on values the caller may not see: who cannot read phones cannot find a

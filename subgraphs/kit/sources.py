@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.clock import Clock, system_clock
 from core.postgres import Postgres
 from core.settings import Settings
 from graph_store.driver import GraphStore
@@ -14,3 +15,5 @@ class DataSources:
     settings: Settings
     postgres: Postgres
     graph: GraphStore
+    clock: Clock = system_clock
+    """The time writes record and SLA readings compare with (tests pass a fixed one)."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, MetaData
+from sqlalchemy import BigInteger, Column, DateTime, Float, ForeignKey, Index, MetaData, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 SCHEMA = "tickets"
@@ -36,7 +37,32 @@ class Ticket(TicketsBase, table=True):
     resolved_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
-    sla_due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    sla_due_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=True),
+        description="When the ticket must be resolved; null while the resolution clock is stopped",
+    )
+    first_response_due_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    first_responded_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    sla_stopped_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=True),
+        description="When the resolution clock stopped (pending on the customer, or resolved)",
+    )
+    sla_remaining_seconds: float | None = Field(
+        default=None,
+        sa_column=Column(Float, nullable=True),
+        description="Resolution time left when it stopped",
+    )
+    sla_pauses: list[list[str]] = Field(
+        default_factory=list,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+        description="Earlier stops of the resolution clock, each [from, to]",
+    )
 
 
 class TicketComment(TicketsBase, table=True):

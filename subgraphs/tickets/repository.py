@@ -12,7 +12,8 @@ from subgraphs.kit.loaders import group_rows
 
 TICKET_COLUMNS = (
     "t.id, t.customer_id::text AS customer_id, t.subject, t.description, t.status, t.priority, t.channel, "
-    "t.assignee, t.created_at, t.updated_at, t.resolved_at, t.sla_due_at"
+    "t.assignee, t.created_at, t.updated_at, t.resolved_at, t.sla_due_at, t.first_response_due_at, "
+    "t.first_responded_at, t.sla_stopped_at, t.sla_remaining_seconds, t.sla_pauses"
 )
 OPEN_STATUSES = ("open", "pending")
 

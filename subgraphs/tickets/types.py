@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
 
@@ -10,10 +10,18 @@ import strawberry
 
 from subgraphs.kit.classes import classified, classify
 from subgraphs.kit.context import Info
-from subgraphs.kit.entities import AccountRef, CustomerRef, from_row
+from subgraphs.kit.entities import AccountRef, CustomerRef
 from subgraphs.kit.pagination import check_first, first_description
+from subgraphs.tickets import sla
 from subgraphs.tickets.loaders import TicketsLoaders
-from subgraphs.tickets.repository import OPEN_STATUSES, TicketPage
+from subgraphs.tickets.repository import TicketPage
+from subgraphs.tickets.sla import SlaState
+from subgraphs.tickets.sla_types import TicketSla
+
+
+def _value(member: Enum | str) -> str:
+    """An enum field's stored value (rows hand strawberry the plain string)."""
+    return str(member.value) if isinstance(member, Enum) else member
 
 
 @strawberry.enum(description="Where a ticket is in its life; OPEN and PENDING count as open.")
@@ -74,21 +82,51 @@ class Ticket:
     created_at: datetime = strawberry.field(description="When the ticket was opened.")
     updated_at: datetime = strawberry.field(description="Last change.")
     resolved_at: datetime | None = strawberry.field(description="When it was resolved, if it was.")
-    sla_due_at: datetime = strawberry.field(description="When the ticket must be resolved under its SLA.")
     customer_id: strawberry.Private[str]
+    sla_state: strawberry.Private[SlaState]
 
     @staticmethod
     def from_row(row: Any) -> Ticket:
-        return from_row(Ticket, row)
+        return Ticket(
+            id=row["id"],
+            subject=row["subject"],
+            description=row["description"],
+            status=row["status"],
+            priority=row["priority"],
+            channel=row["channel"],
+            assignee=row["assignee"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            resolved_at=row["resolved_at"],
+            customer_id=row["customer_id"],
+            sla_state=sla.state_of(row),
+        )
+
+    def _reading(self, info: Info) -> sla.SlaReading:
+        target = sla.policy_at(info.context.settings.sla_policy).target(
+            _value(self.priority), _value(self.channel)
+        )
+        return sla.read(self.sla_state, target, self.resolved_at, info.context.now())
 
     @strawberry.field(
-        description="Whether the SLA is missed: resolved late, or still open past its due time."
+        description=(
+            "When the ticket must be resolved under its SLA; while the clock is stopped (pending on the customer), "
+            "when it would be due if the clock ran on now."
+        )
     )
-    def sla_breached(self) -> bool:
-        if self.resolved_at is not None:
-            return self.resolved_at > self.sla_due_at
-        status = self.status.value if isinstance(self.status, Enum) else self.status
-        return status in OPEN_STATUSES and datetime.now(UTC) > self.sla_due_at
+    def sla_due_at(self, info: Info) -> datetime:
+        reading = self._reading(info)
+        return reading.projected_due_at or self.created_at
+
+    @strawberry.field(
+        description="Whether the SLA is missed: a first answer or the resolution late (`sla` says which)."
+    )
+    def sla_breached(self, info: Info) -> bool:
+        return self._reading(info).breached
+
+    @strawberry.field(description="The ticket's service level now: due times, time left, breaches.")
+    def sla(self, info: Info) -> TicketSla:
+        return TicketSla.of(self._reading(info))
 
     @strawberry.field(description="The ticket's thread, oldest first.")
     async def comments(self, info: Info) -> list[TicketComment]:
