@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -21,10 +22,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.types.unset import UNSET
 
-from core import logs, registry
+from core import logs, outbox, registry
 from core.auth import TokenVerifier
 from core.clock import Clock, system_clock
 from core.errors import SourceUnavailable, Unauthenticated
+from core.metrics import OUTBOX_BACKLOG, OUTBOX_FAILED, OUTBOX_OLDEST
+from core.outbox import Outcomes
 from core.policy import Policy
 from core.postgres import Postgres
 from core.settings import Settings
@@ -34,6 +37,7 @@ from resolvers.edges import UNIFIED, Edges
 from schema import PARTS, subgraph_schema, unified_schema
 from subgraphs.kit.context import CrossSource, RequestContext
 from subgraphs.kit.sources import DataSources
+from subgraphs.profiles.relay import identity_relay
 from web import ide
 from web.guards import GATEWAY_HEADER, TokenGuard
 from web.protection import Protection, ShedFirst
@@ -226,15 +230,27 @@ def create_app(
         except SourceUnavailable as exc:
             log.warning("Neo4j unavailable at start; identity fields report it until it answers: %s", exc)
             healing = asyncio.create_task(ensure_when_reachable(graph))
-        holder["sources"] = DataSources(settings, postgres, graph, clock)
+        outcomes = Outcomes(settings.dsn_for("profiles"))
+        await outcomes.start()
+        holder["sources"] = DataSources(settings, postgres, graph, outcomes, clock)
         keys = asyncio.create_task(verifier.keep_fresh()) if settings.auth_jwks_url else None
+        relay, relay_graph, relaying = None, None, None
+        if settings.relay_in_process and (subgraph is None or registry.get(subgraph).name == "profiles"):
+            relay, relay_graph = identity_relay(settings, outcomes)
+            relaying = asyncio.create_task(relay.run())
         tune_gc(settings.gc_gen0_threshold)
         try:
             yield
         finally:
-            for task in (healing, keys):
+            for task in (healing, keys, relaying):
                 if task is not None:
                     task.cancel()
+            if relaying is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await relaying
+            for closing in (relay, relay_graph, outcomes):
+                if closing is not None:
+                    await closing.close()
             await postgres.close()
             await graph.close()
 
@@ -290,26 +306,62 @@ def create_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", include_in_schema=False)
-    async def readyz() -> Response:
-        sources = holder["sources"]
-        checks: dict[str, str] = {}
+    async def backlogs(sources: DataSources) -> dict[str, outbox.Backlog | None]:
+        """Each PostgreSQL subgraph's outbox backlog (``None``: its database is unavailable), one statement each."""
+        found: dict[str, outbox.Backlog | None] = {}
         for name in registry.POSTGRES:
             try:
-                await sources.postgres.db(name).fetchval("SELECT 1")
-                checks[f"postgres:{name}"] = "ok"
+                found[name] = await outbox.backlog(sources.postgres.db(name), name)
             except SourceUnavailable:
-                checks[f"postgres:{name}"] = "unavailable"
+                found[name] = None
+        return found
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        """Ready while every PostgreSQL database answers: writes are durable there and hot reads answer from it.
+
+        Neo4j down or a backlog older than ``outbox_degraded_after`` makes it ``degraded`` (still 200, with the
+        figures): writes keep being acknowledged and the relay catches up, so taking the process out of service
+        would only refuse writes that can succeed.
+        """
+        sources = holder["sources"]
+        checks: dict[str, str] = {}
+        queued = await backlogs(sources)
+        for name, found in queued.items():
+            checks[f"postgres:{name}"] = "ok" if found is not None else "unavailable"
         try:
             await sources.graph.read("RETURN 1")
             checks["neo4j"] = "ok"
         except SourceUnavailable:
             checks["neo4j"] = "unavailable"
-        ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        figures = {
+            name: {
+                "backlog": b.pending,
+                "oldestPendingSeconds": round(b.oldest_seconds, 3),
+                "failed": b.failed,
+            }
+            for name, b in queued.items()
+            if b is not None
+        }
+        ready = all(v == "ok" for k, v in checks.items() if k.startswith("postgres:"))
+        late = any(
+            b.oldest_seconds > settings.outbox_degraded_after or b.failed
+            for b in queued.values()
+            if b is not None
+        )
+        status = "unavailable" if not ready else "degraded" if late or checks["neo4j"] != "ok" else "ok"
+        return JSONResponse(
+            {"ready": ready, "status": status, "checks": checks, "outbox": figures},
+            status_code=200 if ready else 503,
+        )
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics(_: Request) -> Response:
+        for name, found in (await backlogs(holder["sources"])).items():
+            if found is not None:
+                OUTBOX_BACKLOG.labels(name).set(found.pending)
+                OUTBOX_OLDEST.labels(name).set(found.oldest_seconds)
+                OUTBOX_FAILED.labels(name).set(found.failed)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)

@@ -37,9 +37,9 @@ from graph_store.identifiers import IdentifierType
 from graph_store.identity import clear
 from graph_store.resolution.plan import Outcome
 from graph_store.resolution.records import RawIdentifier, SourceRecord
-from graph_store.resolution.rules import rules_at
 from subgraphs.kit.sources import DataSources
 from subgraphs.profiles.ingestion import ingest
+from subgraphs.profiles.relay import relaying
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 SYSTEMS = ("crm", "ecommerce", "pos", "wechat", "service_desk")
@@ -159,28 +159,30 @@ async def evaluate(name: str, data: list[Labelled], settings: Settings, batch: i
     postgres = Postgres(settings)
     await postgres.start()
     graph = GraphStore(settings)
-    sources = DataSources(settings, postgres, graph)
-    rules = rules_at(settings.identity_rules)
     try:
         await ensure_constraints(graph)
         await clear(graph)
         conn = await asyncpg.connect(settings.migration_dsn_for("profiles"))  # truncating is the owner's
         await conn.execute(
-            "TRUNCATE profiles.customers, profiles.customer_aliases, profiles.field_provenance, profiles.rejected_records"
+            "TRUNCATE profiles.customers, profiles.customer_aliases, profiles.field_provenance,"
+            " profiles.rejected_records, profiles.source_records, profiles.source_record_claims,"
+            " profiles.customer_identifiers, profiles.outbox"
         )
         await conn.close()
-        customer_of: dict[str, str] = {}
-        rejected = 0
-        started = time.perf_counter()
-        for start in range(0, len(data), batch):
-            chunk = data[start : start + batch]
-            result = await ingest(sources, [item.record for item in chunk], rules)
-            for item, outcome in zip(chunk, result.results, strict=True):
-                if isinstance(outcome, Outcome):
-                    customer_of[item.record.key] = outcome.customer_id
-                else:
-                    rejected += 1
-        seconds = time.perf_counter() - started
+        async with relaying(settings) as outcomes:
+            sources = DataSources(settings, postgres, graph, outcomes)
+            customer_of: dict[str, str] = {}
+            rejected = 0
+            started = time.perf_counter()
+            for start in range(0, len(data), batch):
+                chunk = data[start : start + batch]
+                result = await ingest(sources, [item.record for item in chunk], 600.0)
+                for item, outcome in zip(chunk, result.results, strict=True):
+                    if isinstance(outcome, Outcome):
+                        customer_of[item.record.key] = outcome.customer_id
+                    else:
+                        rejected += 1
+            seconds = time.perf_counter() - started
         # Final clusters: records resolve to survivors, read back from the graph.
         rows = await graph.read(
             "MATCH (sr:SourceRecord)-[:RESOLVES_TO]->(c:Customer) RETURN sr.key AS key, c.id AS customer"

@@ -179,6 +179,33 @@ def ingest(
 
 
 @cli.command()
+def relay(
+    drain: Annotated[
+        bool, typer.Option(help="Apply what is pending, then exit (instead of running on).")
+    ] = False,
+) -> None:
+    """Run the outbox relay as a worker: apply PostgreSQL's outbox events to the identity graph, in order."""
+    from c360.relay import run
+
+    settings = _ready_settings()
+    applied = asyncio.run(run(settings, drain))
+    if drain:
+        typer.echo(f"applied {applied} events", err=True)
+
+
+@cli.command()
+def reconcile(
+    dry_run: Annotated[bool, typer.Option(help="Report the drift without repairing it.")] = False,
+) -> None:
+    """Compare PostgreSQL (the system of record) with the identity graph and repair the graph from it."""
+    from subgraphs.profiles.reconcile import reconcile as run
+
+    settings = _ready_settings()
+    drift = asyncio.run(run(settings, repair=not dry_run))
+    typer.echo(drift.describe())
+
+
+@cli.command()
 def schema(
     subgraph: Annotated[
         str | None, typer.Option(help="Print this subgraph's federation SDL instead.")

@@ -16,9 +16,9 @@ from core.settings import Settings
 from graph_store.constraints import ensure_constraints
 from graph_store.driver import GraphStore
 from graph_store.resolution.records import Rejection, SourceRecord
-from graph_store.resolution.rules import rules_at
 from subgraphs.kit.sources import DataSources
-from subgraphs.profiles.ingestion import ingest, keep_rejected
+from subgraphs.profiles.ingestion import Accepted, ingest, keep_unreadable
+from subgraphs.profiles.relay import relaying
 
 
 @dataclass
@@ -32,38 +32,52 @@ class Summary:
 
     def describe(self) -> str:
         parts = ", ".join(
-            f"{self.counts[s]} {s}" for s in ("created", "linked", "merged", "unchanged", "rejected")
+            f"{self.counts[s]} {s}"
+            for s in ("created", "linked", "merged", "unchanged", "rejected", "accepted")
+            if s != "accepted" or self.counts[s]
         )
         rate = self.records / self.seconds if self.seconds else 0.0
         return f"ingested {self.records} records in {self.seconds:.1f}s ({rate:.0f}/s): {parts}"
 
 
-async def ingest_file(settings: Settings, path: Path, system: str, batch_size: int) -> Summary:
-    rules = rules_at(settings.identity_rules)
+async def ingest_file(
+    settings: Settings, path: Path, system: str, batch_size: int, wait: float = 60.0
+) -> Summary:
+    """Each batch is committed with its outbox event, then resolved by a relay running beside the job; a batch
+    waits up to ``wait`` seconds for its outcome (``accepted`` in the summary past that, or while Neo4j is down)."""
     postgres = Postgres(settings)
     await postgres.start()
     graph = GraphStore(settings)
-    sources = DataSources(settings, postgres, graph)
     summary = Summary()
     started = time.perf_counter()
     try:
         await ensure_constraints(graph)
         items = read(path, system)
-        with tqdm(total=count_lines(path), unit="records", desc="ingesting") as bar:
-            while chunk := list(islice(items, batch_size)):
-                records = [item for item in chunk if isinstance(item, SourceRecord)]
-                unreadable: list[Rejection] = [
-                    item.rejection for item in chunk if isinstance(item, Unreadable)
-                ]
-                await keep_rejected(postgres.db("profiles"), unreadable)
-                summary.counts["rejected"] += len(unreadable)
-                if records:
-                    result = await ingest(sources, records, rules)
-                    for outcome in result.results:
-                        summary.counts["rejected" if isinstance(outcome, Rejection) else outcome.status] += 1
-                bar.update(len(chunk))
+        async with relaying(settings) as outcomes:
+            sources = DataSources(settings, postgres, graph, outcomes)
+            with tqdm(total=count_lines(path), unit="records", desc="ingesting") as bar:
+                while chunk := list(islice(items, batch_size)):
+                    records = [item for item in chunk if isinstance(item, SourceRecord)]
+                    unreadable: list[Rejection] = [
+                        item.rejection for item in chunk if isinstance(item, Unreadable)
+                    ]
+                    await keep_unreadable(postgres.db("profiles"), unreadable)
+                    summary.counts["rejected"] += len(unreadable)
+                    if records:
+                        result = await ingest(sources, records, wait)
+                        for outcome in result.results:
+                            summary.counts[_status(outcome)] += 1
+                    bar.update(len(chunk))
     finally:
         await postgres.close()
         await graph.close()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _status(outcome: object) -> str:
+    if isinstance(outcome, Rejection):
+        return "rejected"
+    if isinstance(outcome, Accepted):
+        return "accepted"
+    return str(getattr(outcome, "status"))  # noqa: B009

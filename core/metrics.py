@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 SQL_STATEMENTS = Counter("c360_sql_statements", "SQL statements sent to PostgreSQL", ["subgraph"])
 CYPHER_CALLS = Counter("c360_cypher_calls", "Cypher calls sent to Neo4j", ["kind"])
 SOURCE_ERRORS = Counter(
     "c360_source_errors", "Data-source calls that failed to reach their store", ["source"]
+)
+
+RELAY_EVENTS = Counter(
+    "c360_relay_events", "Outbox events the relay handled, by outcome (applied, retried, failed)", ["outcome"]
+)
+RELAY_RECORDS = Counter(
+    "c360_relay_records", "Units of work (source records) in the events the relay applied"
+)
+OUTBOX_BACKLOG = Gauge("c360_outbox_backlog_events", "Outbox events not applied yet", ["subgraph"])
+OUTBOX_OLDEST = Gauge(
+    "c360_outbox_oldest_pending_seconds", "Age of the oldest outbox event not applied yet", ["subgraph"]
+)
+OUTBOX_FAILED = Gauge(
+    "c360_outbox_failed_events",
+    "Outbox events set aside after repeated failures that were not outages",
+    ["subgraph"],
 )
 
 

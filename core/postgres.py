@@ -53,6 +53,15 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """
 
 
+async def job_pool(dsn: str, max_size: int = 2) -> asyncpg.Pool:
+    """A small pool for a background job (the relay, the reconciler): the JSON codec of the API's pools, no
+    statement timeout, and not counted in :data:`ROUND_TRIPS`, which tests read around one request."""
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        dsn, min_size=0, max_size=max_size, init=_init_connection, reset=_keep_session
+    )
+    return pool
+
+
 class Database:
     """Statements of one subgraph against its own database."""
 

@@ -157,6 +157,24 @@ class Settings(BaseSettings):
     """Allocations between young-generation collections; 0 keeps Python's defaults (see ``app.tune_gc``)."""
     mask_errors: bool = True
 
+    # The outbox and its relay (core/outbox.py, core/relay.py).
+    ingest_wait: float = 2.0
+    """Seconds ``ingestSourceRecords`` (and ``unmergeCustomer``) wait for the relay's outcome before answering
+    ``ACCEPTED``; the records are durable in PostgreSQL either way."""
+    relay_in_process: bool = True
+    """Run a relay inside each API process (several may run: one applies at a time); off when ``c360 relay``
+    workers do it alone."""
+    relay_poll_interval: float = 1.0
+    """Seconds between the relay's looks at the outbox when no ``NOTIFY`` woke it (a safety net)."""
+    relay_batch_records: int = 2000
+    """Source records one claim of the relay applies in one Neo4j transaction (at least one whole event)."""
+    relay_max_attempts: int = 10
+    """Attempts after which an event that fails alone, other than by an outage, is set aside."""
+    relay_transaction_timeout: float = 60.0
+    """Neo4j transaction timeout (seconds) of the relay's writes."""
+    outbox_degraded_after: float = 30.0
+    """Age (seconds) of the oldest pending event past which ``/readyz`` says ``degraded``."""
+
     # Overload protection (web/): shed, rate-limit, and bound every request in time.
     max_in_flight: int = 16
     """GraphQL requests one process works on at once; more are answered 503 at once instead of queueing."""

@@ -18,6 +18,8 @@ STATEMENTS: tuple[LiteralString, ...] = (
     "CREATE TEXT INDEX account_name_text IF NOT EXISTS FOR (a:Account) ON (a.nameKey)",
     "CREATE CONSTRAINT source_record_key IF NOT EXISTS FOR (s:SourceRecord) REQUIRE s.key IS UNIQUE",
     "CREATE CONSTRAINT graph_lock_name IF NOT EXISTS FOR (l:GraphLock) REQUIRE l.name IS UNIQUE",
+    "CREATE CONSTRAINT applied_event_key IF NOT EXISTS FOR (a:AppliedEvent) REQUIRE a.key IS UNIQUE",
+    "CREATE INDEX applied_event_stream IF NOT EXISTS FOR (a:AppliedEvent) ON (a.stream, a.event)",
 )
 
 

@@ -14,7 +14,7 @@ from neo4j import AsyncGraphDatabase, AsyncManagedTransaction, RoutingControl
 from neo4j.exceptions import DriverError, ServiceUnavailable, SessionExpired, TransientError
 
 from core.errors import SourceUnavailable
-from core.metrics import CYPHER_CALLS, ROUND_TRIPS, SOURCE_ERRORS
+from core.metrics import CYPHER_CALLS, ROUND_TRIPS, SOURCE_ERRORS, RoundTrips
 from core.settings import Settings
 
 T = TypeVar("T")
@@ -23,13 +23,18 @@ UNAVAILABLE = (ServiceUnavailable, SessionExpired, TransientError, DriverError, 
 
 class GraphStore:
     """``transaction_timeout`` (seconds) bounds every read, write and transaction on the server, so none outlives
-    the request that asked for it: the API passes a value below its request deadline; batch jobs pass none."""
+    the request that asked for it: the API passes a value below its request deadline; batch jobs pass none.
+    ``count_round_trips`` off keeps a background job's calls out of :data:`ROUND_TRIPS` (Prometheus still counts
+    them)."""
 
-    def __init__(self, settings: Settings, transaction_timeout: float | None = None) -> None:
+    def __init__(
+        self, settings: Settings, transaction_timeout: float | None = None, count_round_trips: bool = True
+    ) -> None:
         if settings.neo4j_uri is None:
             raise RuntimeError("No Neo4j URI: set C360_NEO4J_URI or run `c360 services up`.")
         self.database = settings.neo4j_database
         self.timeout = transaction_timeout
+        self._round_trips = ROUND_TRIPS if count_round_trips else RoundTrips()
         self.driver = AsyncGraphDatabase.driver(
             settings.neo4j_uri,
             auth=(settings.neo4j_user, settings.neo4j_password or ""),
@@ -47,7 +52,7 @@ class GraphStore:
         still see earlier writes on a cluster; a transient failure is tried once more.
         """
         CYPHER_CALLS.labels("read").inc()
-        ROUND_TRIPS.cypher += 1
+        self._round_trips.cypher += 1
         try:
             try:
                 return await self._read_once(query, params)
@@ -68,7 +73,7 @@ class GraphStore:
 
     async def write(self, query: LiteralString, **params: Any) -> list[neo4j.Record]:
         CYPHER_CALLS.labels("write").inc()
-        ROUND_TRIPS.cypher += 1
+        self._round_trips.cypher += 1
         try:
             result = await self.driver.execute_query(
                 self._query(query), params, database_=self.database, routing_=RoutingControl.WRITE
@@ -84,7 +89,7 @@ class GraphStore:
         A :class:`~core.errors.ClientError` raised by ``work`` rolls the transaction back and reaches the client.
         """
         CYPHER_CALLS.labels("write").inc()
-        ROUND_TRIPS.cypher += 1
+        self._round_trips.cypher += 1
         try:
             async with self.driver.session(database=self.database) as session:
                 if self.timeout is not None:
@@ -97,7 +102,7 @@ class GraphStore:
     async def autocommit(self, query: LiteralString, **params: Any) -> None:
         """Run a statement outside a managed transaction: ``CALL {...} IN TRANSACTIONS`` needs one."""
         CYPHER_CALLS.labels("write").inc()
-        ROUND_TRIPS.cypher += 1
+        self._round_trips.cypher += 1
         try:
             async with self.driver.session(database=self.database) as session:
                 result = await session.run(query, params)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from neo4j import AsyncManagedTransaction
+
 from graph_store.driver import GraphStore
 from graph_store.identifiers import IdentifierType
 
@@ -48,6 +50,51 @@ async def identifiers_by_customer(
             )
         )
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRow:
+    """A ``HAS_IDENTIFIER`` link as PostgreSQL's projection of current identifiers keeps it."""
+
+    customer: str
+    key: str
+    type: str
+    value: str
+    source: str
+    observed_at: datetime
+    rule: str
+
+
+_LINKS = """
+    UNWIND $ids AS id
+    MATCH (:Customer {id: id})-[r:HAS_IDENTIFIER]->(i:Identifier)
+    RETURN id, i.key AS key, i.type AS type, i.value AS value, r.source AS source,
+           r.observedAt.epochSeconds AS seconds, r.observedAt.microsecond AS micros, coalesce(r.rule, 'exact') AS rule
+"""
+
+
+def _link(rec: Any) -> LinkRow:
+    return LinkRow(
+        rec["id"],
+        rec["key"],
+        rec["type"],
+        rec["value"],
+        rec["source"],
+        datetime.fromtimestamp(rec["seconds"], UTC).replace(microsecond=rec["micros"]),
+        rec["rule"],
+    )
+
+
+async def links_in(tx: AsyncManagedTransaction, customer_ids: Sequence[str]) -> list[LinkRow]:
+    """Every link of each customer, read inside a write transaction (after its writes)."""
+    if not customer_ids:
+        return []
+    return [_link(rec) for rec in await (await tx.run(_LINKS, ids=list(customer_ids))).data()]
+
+
+async def links_of(store: GraphStore, customer_ids: Sequence[str]) -> list[LinkRow]:
+    """Every link of each customer (for checks and the reconciler: hot reads use PostgreSQL's projection)."""
+    return [_link(rec) for rec in await store.read(_LINKS, ids=list(customer_ids))]
 
 
 async def customers_by_identifier_key(store: GraphStore, keys: Sequence[str]) -> dict[str, str]:

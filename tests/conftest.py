@@ -44,6 +44,9 @@ def _base_settings() -> Settings:
         local_neo4j_bolt_port=int(os.environ.get("C360_TEST_NEO4J_PORT", "17697")),
         profile="development",  # GraphiQL, introspection and open subgraph endpoints, as the tests exercise them
         auth_dev_secret=auth.SECRET,
+        # Tests that read an ingest's outcome wait for the relay however busy the machine is; the wait ends as soon
+        # as it has applied the records (tests of `ACCEPTED` take Neo4j away or set their own wait).
+        ingest_wait=60.0,
     )
 
 

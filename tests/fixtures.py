@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from c360.seed.loader import PROJECTION_COLUMNS, projection_rows
 from core.settings import Settings
 from graph_store import identity
 from graph_store.driver import GraphStore
@@ -141,30 +142,35 @@ async def load(settings: Settings) -> None:
         )
     finally:
         await conn.close()
+    links = _links(
+        LI_LEI,
+        [
+            (IdentifierType.PHONE, LI_LEI_PHONE_FORMATS[0], "crm", None),
+            (IdentifierType.EMAIL, " Li.Lei@Example.COM ", "ecommerce", None),
+            (IdentifierType.WECHAT_UNIONID, "o6_bLiLeiUnion", "wechat", None),
+            (IdentifierType.WECHAT_OPENID, "oXLiLeiOpen", "wechat", "wxAPP1"),
+            (IdentifierType.CRM_ID, "CRM-LI-1", "crm", None),
+        ],
+    ) + _links(
+        EMMA,
+        [
+            (IdentifierType.PHONE, "13900139000", "pos", None),
+            (IdentifierType.WECHAT_OPENID, "oXLiLeiOpen", "wechat", "wxAPP2"),
+        ],
+    )
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        # The projection of current identifiers hot reads use, as the seed writes it beside the graph.
+        await conn.copy_records_to_table(
+            "customer_identifiers",
+            records=projection_rows(links),
+            columns=PROJECTION_COLUMNS,
+            schema_name="profiles",
+        )
+    finally:
+        await conn.close()
     graph = GraphStore(settings)
     try:
-        await identity.load_links(
-            graph,
-            _links(
-                LI_LEI,
-                [
-                    (IdentifierType.PHONE, LI_LEI_PHONE_FORMATS[0], "crm", None),
-                    (IdentifierType.EMAIL, " Li.Lei@Example.COM ", "ecommerce", None),
-                    (IdentifierType.WECHAT_UNIONID, "o6_bLiLeiUnion", "wechat", None),
-                    (IdentifierType.WECHAT_OPENID, "oXLiLeiOpen", "wechat", "wxAPP1"),
-                    (IdentifierType.CRM_ID, "CRM-LI-1", "crm", None),
-                ],
-            ),
-        )
-        await identity.load_links(
-            graph,
-            _links(
-                EMMA,
-                [
-                    (IdentifierType.PHONE, "13900139000", "pos", None),
-                    (IdentifierType.WECHAT_OPENID, "oXLiLeiOpen", "wechat", "wxAPP2"),
-                ],
-            ),
-        )
+        await identity.load_links(graph, links)
     finally:
         await graph.close()

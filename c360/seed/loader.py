@@ -1,10 +1,14 @@
-"""Bulk loading of generated data: COPY into PostgreSQL, UNWIND batches into Neo4j, with a progress bar."""
+"""Bulk loading of generated data: COPY into PostgreSQL (with the projection of identifiers the graph gets), UNWIND
+batches into Neo4j, with a progress bar."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 from tqdm import tqdm
@@ -59,6 +63,29 @@ async def reset(postgres: Postgres, graph: GraphStore) -> None:
     await identity.clear(graph)
 
 
+PROJECTION_COLUMNS = ("customer_id", "key", "type", "value", "source", "observed_at", "rule")
+
+
+def projection_rows(links: Iterable[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The identity links of a seed as rows of PostgreSQL's projection of current identifiers: the first link of
+    a customer to an identifier wins, as it does in the graph (``MERGE … ON CREATE``)."""
+    rows: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for link in links:
+        rows.setdefault(
+            (link["customer"], link["key"]),
+            (
+                uuid.UUID(link["customer"]),
+                link["key"],
+                link["type"],
+                link["value"],
+                link["source"],
+                link["observedAt"],
+                "seed",
+            ),
+        )
+    return list(rows.values())
+
+
 async def _load_graph(graph: GraphStore, chunk: gen.Chunk) -> None:
     await identity.load_links(graph, chunk.links)
     await bulk.load(graph, chunk.relationships)
@@ -95,6 +122,13 @@ async def seed(
                                 table, records=records, columns=columns, schema_name=subgraph
                             )
                         report.rows += len(records)
+                async with postgres.db("profiles").pool.acquire() as conn:
+                    await conn.copy_records_to_table(
+                        "customer_identifiers",
+                        records=projection_rows(chunk.links),
+                        columns=PROJECTION_COLUMNS,
+                        schema_name="profiles",
+                    )
                 if pending is not None:
                     await pending
                 pending = asyncio.create_task(_load_graph(graph, chunk))

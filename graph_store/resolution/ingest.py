@@ -1,9 +1,10 @@
-"""Ingestion of validated source records into the identity graph, one batch per transaction.
+"""Ingestion of validated source records into the identity graph, one relay claim per transaction.
 
-Per batch: read what the graph knows about the batch's source records and identifiers (two calls), plan every
-record in memory (``plan.plan_batch``, pure), then write the plan with a few ``UNWIND`` statements. Writes to the
-identity graph are serialised by one lock node, so concurrent ingesters cannot interleave a read and a write of the
-same cluster, and every batch sees the graph the previous one left.
+The relay is the only writer of identity resolution (``subgraphs/profiles/relay.py``): it applies the outbox's
+ingest events in order. Per transaction: read what the graph knows about the records and identifiers (two calls),
+plan every record in memory (``plan.plan_batch``, pure), then write the plan with a few ``UNWIND`` statements and
+a marker per event (``applied``). Writes to the identity graph are serialised by one lock node, so no two writers
+interleave a read and a write of the same cluster, and every transaction sees the graph the previous one left.
 
 The graph keeps the evidence append-only: each source record, what it claimed (``CLAIMS``), what yielded to a limit
 (``CONFLICTS``), each merge (``MERGED_INTO``) and an ``IdentityEvent`` for every merge and conflict. The
@@ -12,8 +13,8 @@ The graph keeps the evidence append-only: each source record, what it claimed (`
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,25 +23,15 @@ from neo4j import AsyncManagedTransaction
 
 from graph_store.driver import GraphStore
 from graph_store.identifiers import Identifier, IdentifierType
+from graph_store.identity import LinkRow, links_in
 from graph_store.locks import lock
-from graph_store.resolution.plan import KnownCustomer, KnownRecord, Outcome, Plan, plan_batch
-from graph_store.resolution.records import ValidRecord
+from graph_store.resolution import applied
+from graph_store.resolution.plan import KnownCustomer, KnownRecord, Outcome, Plan, RecordPlan, plan_batch
+from graph_store.resolution.records import ValidRecord, graph_attributes
 from graph_store.resolution.rules import MatchingRules
-from graph_store.resolution.survivorship import Evidence
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 """The creation time of a customer stored without one, so it ranks oldest."""
-
-
-@dataclass
-class BatchResult:
-    outcomes: list[Outcome]
-    merges: dict[str, str]
-    """Each merged-away customer id and the id that survived it."""
-    evidence: dict[str, list[Evidence]]
-    """Source records of every customer the batch touched (survivors), for the golden record."""
-    revived: list[str] = field(default_factory=list)
-    """Merged-away ids a split brought back: they stop being aliases."""
 
 
 async def _read(
@@ -108,9 +99,7 @@ def _parameters(plan: Plan, at: str) -> dict[str, list[dict[str, Any]]]:
                 "externalId": record.external_id,
                 "observedAt": record.observed_at.isoformat(),
                 "hash": valid.content_hash,
-                "attributes": orjson.dumps(
-                    {k: str(v) if not isinstance(v, int) else v for k, v in valid.attributes.items()}
-                ).decode(),
+                "attributes": orjson.dumps(graph_attributes(valid.attributes)).decode(),
                 "blocked": [f"{i.key} ({pattern})" for i, pattern in r.blocked],
                 "customer": r.customer,
                 "origin": r.origin,
@@ -252,42 +241,82 @@ async def _write(tx: AsyncManagedTransaction, plan: dict[str, list[dict[str, Any
         )
 
 
-async def evidence_of(tx: AsyncManagedTransaction, customers: list[str]) -> dict[str, list[Evidence]]:
-    rows = await (
-        await tx.run(
-            """
-            UNWIND $ids AS id
-            MATCH (:Customer {id: id})<-[:RESOLVES_TO]-(sr:SourceRecord)
-            RETURN id, sr.system AS system, sr.externalId AS externalId, sr.observedAt AS observedAt,
-                   sr.attributes AS attributes
-            """,
-            ids=customers,
-        )
-    ).data()
-    found: dict[str, list[Evidence]] = defaultdict(list)
-    for row in rows:
-        found[row["id"]].append(
-            Evidence(
-                row["system"],
-                row["externalId"],
-                row["observedAt"].to_native(),
-                orjson.loads(row["attributes"]),
-            )
-        )
-    return found
+def _encode(outcome: Outcome, record: RecordPlan | None) -> dict[str, Any]:
+    """One record's outcome as JSON: what the API answers, and what PostgreSQL keeps of the record."""
+    return {
+        "key": outcome.key,
+        "status": outcome.status,
+        "customer": outcome.customer_id,
+        "merged": outcome.merged,
+        "conflicts": [[i.type.value, i.value, reason] for i, reason in outcome.conflicts],
+        "blocked": [[i.type.value, i.value, pattern] for i, pattern in outcome.blocked],
+        "linked": [i.key for i in record.linked] if record is not None else [],
+        "origin": record.origin if record is not None else None,
+    }
 
 
-async def ingest_batch(store: GraphStore, batch: list[ValidRecord], rules: MatchingRules) -> BatchResult:
-    """Resolve a batch of records in one transaction (retried whole on transient errors)."""
+def decode_outcome(data: dict[str, Any]) -> Outcome:
+    return Outcome(
+        data["key"],
+        data["status"],
+        data["customer"],
+        list(data["merged"]),
+        [(Identifier(IdentifierType(t), v), reason) for t, v, reason in data["conflicts"]],
+        [(Identifier(IdentifierType(t), v), pattern) for t, v, pattern in data["blocked"]],
+    )
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one relay transaction did to the graph, for PostgreSQL's write-back."""
+
+    results: dict[int, dict[str, Any]]
+    """Each event's result: ``{"outcomes": [...]}``, one per record in event order."""
+    links: list[LinkRow]
+    """The current identifiers of every customer the events touched, read after the writes."""
+
+
+def touched(results: Iterable[dict[str, Any]]) -> set[str]:
+    """The customers whose records changed (unchanged records touch nothing)."""
+    return {o["customer"] for r in results for o in r.get("outcomes", ()) if o["status"] != "unchanged"}
+
+
+async def apply_ingest(
+    store: GraphStore,
+    stream: str,
+    events: Sequence[tuple[int, Sequence[ValidRecord]]],
+    rules: MatchingRules,
+    oldest: int,
+) -> Applied:
+    """Resolve the records of several ingest events in one transaction, in event order, as one batch.
+
+    An event already applied (its marker is there: a redelivery) is not applied again; its stored result is
+    returned. Deciding the records of several events in one plan gives what applying them one by one would.
+    ``oldest`` is the first event of the relay's claim: markers of earlier events are pruned.
+    """
     at = datetime.now(UTC).isoformat()
+    ids = [event_id for event_id, _ in events]
 
-    async def work(tx: AsyncManagedTransaction) -> BatchResult:
+    async def work(tx: AsyncManagedTransaction) -> Applied:
         await lock(tx)
-        known, customers = await _read(tx, batch)
-        plan = plan_batch(batch, known, customers, rules)
-        await _write(tx, _parameters(plan, at))
-        touched = sorted({o.customer_id for o in plan.outcomes if o.status != "unchanged"})
-        evidence = await evidence_of(tx, touched)
-        return BatchResult(plan.outcomes, plan.merges, {c: evidence.get(c, []) for c in touched})
+        results: dict[int, dict[str, Any]] = await applied.read(tx, stream, ids)
+        todo = [(event_id, records) for event_id, records in events if event_id not in results]
+        if todo:
+            batch = [record for _, records in todo for record in records]
+            known, customers = await _read(tx, batch)
+            plan = plan_batch(batch, known, customers, rules)
+            await _write(tx, _parameters(plan, at))
+            plans = iter(plan.records)
+            encoded = [_encode(o, next(plans) if o.status != "unchanged" else None) for o in plan.outcomes]
+            start = 0
+            fresh: dict[int, dict[str, Any]] = {}
+            for event_id, records in todo:
+                fresh[event_id] = {"outcomes": encoded[start : start + len(records)]}
+                start += len(records)
+            await applied.write(tx, stream, fresh)
+            results |= fresh
+        await applied.prune(tx, stream, oldest)
+        links = await links_in(tx, sorted(touched(results.values())))
+        return Applied(results, links)
 
     return await store.transaction(work)

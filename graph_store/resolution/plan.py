@@ -187,10 +187,12 @@ def plan_batch(
 
     ``known`` holds the batch's source records already in the graph, by key; ``customers`` every customer that
     holds one of the batch's identifiers or that one of those records resolves to. A record stored before with
-    the same content is ``unchanged``; a record that was resolved before keeps its customer (and may merge it
-    with others). ``new_id`` names new customers (random ids unless a caller needs them predictable).
+    the same content is ``unchanged``, also when an earlier record of the batch stored it, so one batch decides
+    exactly as its records ingested one by one would; a record that was resolved before keeps its customer (and
+    may merge it with others). ``new_id`` names new customers (random ids unless a caller needs them predictable).
     """
     state = _State(rules)
+    known = dict(known)  # records decided here count as known to the later records of the batch
     for held in customers:
         state.add(held.id, _Cluster(held.created_at, held.first_system, set(held.holdings)))
         state.split_pairs |= {frozenset((held.id, other)) for other in held.split_from}
@@ -235,6 +237,7 @@ def plan_batch(
         ]
         decided.append((valid, customer, decision))
         outcomes.append(Outcome(record.key, status, customer, merged, decision.conflicts, decision.blocked))
+        known[record.key] = KnownRecord(valid.content_hash, customer)
     # Later records may merge earlier survivors: point everything at the final survivor.
     for outcome in outcomes:
         outcome.customer_id = state.find(outcome.customer_id)

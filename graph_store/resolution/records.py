@@ -82,6 +82,33 @@ class ValidRecord:
     attributes: dict[str, Any]
     content_hash: str
 
+    def to_event(self) -> dict[str, Any]:
+        """The record as an outbox event carries it: already validated and normalised, so the relay need not
+        validate again (and applies exactly what the API acknowledged)."""
+        record = self.record
+        return {
+            "system": record.system,
+            "externalId": record.external_id,
+            "observedAt": record.observed_at.isoformat(),
+            "hash": self.content_hash,
+            "attributes": graph_attributes(self.attributes),
+            "identifiers": [[i.type.value, i.value, raw] for i, raw in self.identifiers],
+        }
+
+    @staticmethod
+    def from_event(data: dict[str, Any]) -> ValidRecord:
+        return ValidRecord(
+            SourceRecord(data["system"], data["externalId"], datetime.fromisoformat(data["observedAt"])),
+            tuple((Identifier(IdentifierType(t), v), raw) for t, v, raw in data["identifiers"]),
+            data["attributes"],
+            data["hash"],
+        )
+
+
+def graph_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
+    """Validated attributes as the graph and the golden-record evidence keep them: text, whole numbers as such."""
+    return {k: v if isinstance(v, int) else str(v) for k, v in attributes.items()}
+
 
 @dataclass(frozen=True)
 class Rejection:
@@ -125,8 +152,29 @@ def _attribute_errors(attributes: dict[str, Any]) -> tuple[dict[str, Any], list[
     return clean, errors
 
 
+NUL = "\x00"
+
+
+def _nul_errors(record: SourceRecord) -> list[FieldError]:
+    """PostgreSQL stores no NUL character in text or JSON: a record carrying one is rejected, not half-stored."""
+    fields = [("system", record.system), ("externalId", record.external_id)]
+    fields += [(f"attributes.{k}", v) for k, v in record.attributes.items() if isinstance(v, str)]
+    for n, raw in enumerate(record.identifiers):
+        fields += [
+            (f"identifiers[{n}].{raw.type.value}", raw.value),
+            (f"identifiers[{n}].appId", raw.app_id or ""),
+        ]
+    return [
+        FieldError(name, value.replace(NUL, "\\0"), "contains a NUL character")
+        for name, value in fields
+        if NUL in value
+    ]
+
+
 def validate(record: SourceRecord, region: str) -> ValidRecord | Rejection:
-    errors: list[FieldError] = []
+    errors = _nul_errors(record)
+    if errors:
+        return Rejection(record, tuple(errors))
     if not record.system.strip():
         errors.append(FieldError("system", record.system, "must name the source system"))
     if not record.external_id.strip():

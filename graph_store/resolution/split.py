@@ -20,8 +20,9 @@ from neo4j import AsyncManagedTransaction
 
 from core.errors import BadUserInput, NotFound
 from graph_store.driver import GraphStore
+from graph_store.identity import LinkRow, links_in
 from graph_store.locks import lock
-from graph_store.resolution.ingest import BatchResult, evidence_of
+from graph_store.resolution import applied
 from graph_store.resolution.rules import MatchingRules
 
 
@@ -62,23 +63,40 @@ def _groups(records: list[_Record], rules: MatchingRules) -> list[list[_Record]]
     )
 
 
+@dataclass(frozen=True)
+class SplitResult:
+    result: dict[str, Any]
+    """``customers`` (the first keeps the split customer's id), ``revived`` (merged-away ids that came back) and
+    ``assignment`` (each moved record's key and its customer): JSON, kept with the event."""
+    links: list[LinkRow]
+    """The current identifiers of the resulting customers."""
+
+
 async def split(
     store: GraphStore,
     customer_id: str,
     record_keys: Sequence[str],
     rules: MatchingRules,
     identifier_keys: Sequence[str] = (),
-) -> BatchResult:
+    event: tuple[str, int, int] | None = None,
+) -> SplitResult:
     """Take out of ``customer_id`` the records named, and those claiming any identifier named.
 
-    Returns the resulting customers (the first keeps ``customer_id``) with their evidence for golden records.
+    ``event`` (the relay's stream, the event id and the first event of its claim) marks the split applied in the
+    same transaction, so a redelivered event returns its first result instead of splitting again.
     """
     if not record_keys and not identifier_keys:
         raise BadUserInput("Name at least one source record or identifier to split off")
     at = datetime.now(UTC).isoformat()
 
-    async def work(tx: AsyncManagedTransaction) -> BatchResult:
+    async def work(tx: AsyncManagedTransaction) -> SplitResult:
         await lock(tx)
+        if event is not None:
+            done = await applied.read(tx, event[0], [event[1]])
+            await applied.prune(tx, event[0], event[2])
+            if done:
+                result = done[event[1]]
+                return SplitResult(result, await links_in(tx, result["customers"]))
         found = await (
             await tx.run(
                 """
@@ -130,8 +148,14 @@ async def split(
         ]
         revived = await _rewrite(tx, customer_id, plan, at)
         ids = [cid for cid, _ in assignment]
-        evidence = await evidence_of(tx, ids)
-        return BatchResult([], {}, {c: evidence.get(c, []) for c in ids}, revived)
+        result = {
+            "customers": ids,
+            "revived": revived,
+            "assignment": {r.key: cid for cid, group in assignment for r in group},
+        }
+        if event is not None:
+            await applied.write(tx, event[0], {event[1]: result})
+        return SplitResult(result, await links_in(tx, ids))
 
     return await store.transaction(work)
 

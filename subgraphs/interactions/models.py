@@ -10,8 +10,11 @@ from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from core import outbox
+
 SCHEMA = "interactions"
 metadata = MetaData(schema=SCHEMA)
+OUTBOX = outbox.table(metadata)
 
 
 class InteractionsBase(SQLModel):

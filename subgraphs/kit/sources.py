@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.clock import Clock, system_clock
+from core.outbox import Outcomes
 from core.postgres import Postgres
 from core.settings import Settings
 from graph_store.driver import GraphStore
@@ -15,5 +16,7 @@ class DataSources:
     settings: Settings
     postgres: Postgres
     graph: GraphStore
+    outcomes: Outcomes | None = None
+    """Where writers wait for the relay's outcome of their outbox events (a poll alone when ``None``)."""
     clock: Clock = system_clock
     """The time writes record and SLA readings compare with (tests pass a fixed one)."""

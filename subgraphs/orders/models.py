@@ -9,8 +9,11 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, MetaData, Numeric
 from sqlmodel import Field, SQLModel
 
+from core import outbox
+
 SCHEMA = "orders"
 metadata = MetaData(schema=SCHEMA)
+OUTBOX = outbox.table(metadata)
 
 
 class OrdersBase(SQLModel):

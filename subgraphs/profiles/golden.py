@@ -1,19 +1,26 @@
 """Writing golden records after identity resolution: the profiles, their per-field provenance, aliases of merged ids.
 
-The values come from ``survivorship.golden_records`` (pure); this module reads the stored profiles it takes as
-evidence (a customer seeded or migrated before it had any source record keeps its fields) and writes the result.
+The values come from ``survivorship.golden_records`` (pure); this module reads the evidence from PostgreSQL (the
+source records the relay applied, and the stored profiles: a customer seeded or migrated before it had any source
+record keeps its fields) and writes the result, inside the relay's transaction.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from core.postgres import Database
-from graph_store.resolution.ingest import BatchResult
 from graph_store.resolution.rules import MatchingRules
-from graph_store.resolution.survivorship import FIELDS, GoldenRecord, StoredProfile, golden_records
+from graph_store.resolution.survivorship import (
+    FIELDS,
+    Evidence,
+    GoldenRecord,
+    StoredProfile,
+    golden_records,
+)
 
 if TYPE_CHECKING:
     from asyncpg import Connection, Record
@@ -24,25 +31,48 @@ def _stored(row: Record) -> StoredProfile:
     return StoredProfile(str(row["id"]), attributes, row["created_at"], row["updated_at"])
 
 
-async def apply(db: Database, result: BatchResult, rules: MatchingRules) -> None:
-    """Recompute the golden record of every customer the batch touched, and retire merged ids (one transaction)."""
-    if not result.evidence and not result.merges:
+async def evidence(conn: Connection, customers: Collection[str]) -> dict[str, list[Evidence]]:
+    """The applied source records of each customer, from PostgreSQL (the system of record), in one statement."""
+    rows = await conn.fetch(
+        "SELECT customer_id::text AS customer, system, external_id, observed_at, attributes"
+        " FROM profiles.source_records WHERE customer_id = ANY($1::uuid[]) AND applied_event_id IS NOT NULL",
+        [uuid.UUID(c) for c in customers],
+    )
+    found: dict[str, list[Evidence]] = defaultdict(list)
+    for row in rows:
+        found[row["customer"]].append(
+            Evidence(row["system"], row["external_id"], row["observed_at"], row["attributes"] or {})
+        )
+    return found
+
+
+async def rewrite(
+    conn: Connection,
+    customers: Collection[str],
+    rules: MatchingRules,
+    merges: Mapping[str, str] | None = None,
+    revived: Collection[str] = (),
+) -> None:
+    """Recompute the golden record of each customer from its source records (and the stored profiles it absorbs),
+    and retire the merged-away ids of ``merges`` (loser → survivor), inside the caller's transaction."""
+    merges = merges or {}
+    if not customers and not merges:
         return
-    involved = [uuid.UUID(c) for c in {*result.evidence, *result.merges}]
     now = datetime.now(UTC)
-    async with db.transaction() as conn:
-        if result.revived:
-            # A split brought these ids back: they are customers again, no longer aliases.
-            await conn.execute(
-                "DELETE FROM profiles.customer_aliases WHERE alias_id = ANY($1::uuid[])",
-                [uuid.UUID(c) for c in result.revived],
-            )
-        rows = await conn.fetch("SELECT * FROM profiles.customers WHERE id = ANY($1::uuid[])", involved)
-        profiles = {str(row["id"]): _stored(row) for row in rows}
-        records = golden_records(result.evidence, result.merges, profiles, rules)
-        await _write_golden(conn, records, now)
-        if result.merges:
-            await _retire(conn, result.merges, now)
+    if revived:
+        # A split brought these ids back: they are customers again, no longer aliases.
+        await conn.execute(
+            "DELETE FROM profiles.customer_aliases WHERE alias_id = ANY($1::uuid[])",
+            [uuid.UUID(c) for c in revived],
+        )
+    involved = [uuid.UUID(c) for c in {*customers, *merges}]
+    rows = await conn.fetch("SELECT * FROM profiles.customers WHERE id = ANY($1::uuid[])", involved)
+    profiles = {str(row["id"]): _stored(row) for row in rows}
+    found = await evidence(conn, customers)
+    records = golden_records({c: found.get(c, []) for c in customers}, merges, profiles, rules)
+    await _write_golden(conn, records, now)
+    if merges:
+        await _retire(conn, merges, now)
 
 
 async def _write_golden(conn: Connection, records: list[GoldenRecord], now: datetime) -> None:
@@ -99,7 +129,7 @@ async def _write_golden(conn: Connection, records: list[GoldenRecord], now: date
     )
 
 
-async def _retire(conn: Connection, merges: dict[str, str], now: datetime) -> None:
+async def _retire(conn: Connection, merges: Mapping[str, str], now: datetime) -> None:
     """Merged-away ids become aliases of their survivors; their rows and provenance go."""
     losers = [uuid.UUID(loser) for loser in merges]
     survivors = [uuid.UUID(merges[loser]) for loser in merges]

@@ -16,6 +16,7 @@ from subgraphs.kit.context import Info
 from subgraphs.kit.entities import CustomerRef
 from subgraphs.kit.enums import IdentifierType
 from subgraphs.profiles import loaders
+from subgraphs.profiles.ingestion import Accepted
 
 
 @strawberry.input(description="An identifier as the source system sent it; it is normalised on ingestion.")
@@ -86,6 +87,13 @@ class IngestStatus(Enum):
         "rejected",
         description="Invalid: kept for review in `rejectedRecords`, with its errors, and not ingested.",
     )
+    ACCEPTED = strawberry.enum_value(
+        "accepted",
+        description=(
+            "Stored durably; identity resolution had not finished when the call answered (the identity graph is "
+            "busy or down). `ingestOutcomes` gives the outcome once it has."
+        ),
+    )
 
 
 @classified("public")
@@ -125,7 +133,19 @@ class SourceRecordResult:
         return await loaders.customer(info.context, self.customer_id) if self.customer_id else None
 
     @staticmethod
-    def of(result: Outcome | Rejection) -> SourceRecordResult:
+    def of(result: Outcome | Rejection | Accepted) -> SourceRecordResult:
+        if isinstance(result, Accepted):
+            system, external_id = result.key.split(":", 1)
+            return SourceRecordResult(
+                system=system,
+                external_id=external_id,
+                status=IngestStatus.ACCEPTED,
+                merged_customer_ids=[],
+                errors=[],
+                conflicts=[],
+                blocked=[],
+                customer_id=None,
+            )
         if isinstance(result, Rejection):
             return SourceRecordResult(
                 system=result.record.system,
@@ -177,6 +197,10 @@ class IngestSourceRecordsPayload:
     @strawberry.field(description="Records rejected (kept for review in `rejectedRecords`).")
     def rejected(self) -> int:
         return self._count(IngestStatus.REJECTED)
+
+    @strawberry.field(description="Records stored whose identity resolution had not finished yet.")
+    def accepted(self) -> int:
+        return self._count(IngestStatus.ACCEPTED)
 
 
 @classified("internal")
@@ -274,6 +298,12 @@ class UnmergeCustomerInput:
 @strawberry.type(description="The customers a split left.")
 class UnmergeCustomerPayload:
     customer_ids: strawberry.Private[list[str]]
+    applied: bool = strawberry.field(
+        description=(
+            "Whether the split is done: false when it is stored but the identity graph had not applied it when "
+            "the call answered (it will, in order with ingestion; `customers` is empty until then)."
+        )
+    )
 
     @strawberry.field(
         description="The resulting customers: the first keeps the split customer's id; ids merged earlier come back."

@@ -1,56 +1,233 @@
-"""Ingesting source records: validate, keep rejections for review, resolve identities, rewrite golden records.
+"""Ingesting source records: validate, keep rejections for review, commit the rest in PostgreSQL, await the relay.
 
-The identity graph is written first (one transaction per batch), then the golden records (one PostgreSQL
-transaction). Re-ingesting a batch is safe: records already stored with the same content are left alone, and the
-golden records of every customer the batch names are recomputed from all their source records.
+One PostgreSQL transaction holds everything the caller is told about: the rejected records, each accepted
+record's row (``profiles.source_records``, the payload as received) and one outbox event carrying the validated
+records. Once it commits the records are durable, whatever happens to Neo4j. The relay (``relay.py``) resolves
+identities in the graph and writes the clustering and golden records back; the call waits for that outcome up to
+``ingest_wait`` seconds and answers it, or answers ``accepted`` for the records still on their way
+(``ingestOutcomes`` gives their outcome later).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from core.errors import BadUserInput
+import asyncpg
+
+from core import outbox
+from core.errors import BadUserInput, ClientError, NotFound
 from core.postgres import Database
-from graph_store.resolution.ingest import BatchResult, ingest_batch
+from graph_store.resolution.ingest import decode_outcome
 from graph_store.resolution.plan import Outcome
-from graph_store.resolution.records import Rejection, SourceRecord, ValidRecord, validate
-from graph_store.resolution.rules import MatchingRules
+from graph_store.resolution.records import FieldError, Rejection, SourceRecord, ValidRecord, validate
 from subgraphs.kit.sources import DataSources
-from subgraphs.profiles import golden
+from subgraphs.profiles.events import AGGREGATE, INGEST, SCHEMA, SPLIT, STREAM
 
 MAX_BATCH = 1000
 
 
 @dataclass(frozen=True)
+class Accepted:
+    """A record durable in PostgreSQL whose identity resolution had not finished when the call answered."""
+
+    key: str
+
+
+@dataclass(frozen=True)
 class IngestResult:
-    results: list[Outcome | Rejection]
+    results: list[Outcome | Rejection | Accepted]
     """One per record, in the order given."""
 
 
-async def keep_rejected(db: Database, rejected: Sequence[Rejection]) -> None:
+def _storable(value: Any) -> Any:
+    """A received value PostgreSQL can keep: NUL characters (refused in text and JSON) become U+FFFD."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
+async def keep_rejected(conn: asyncpg.Connection, rejected: Sequence[Rejection]) -> None:
     """Store rejected records whole, with their errors, for review (``rejectedRecords``)."""
     if not rejected:
         return
-    async with db.transaction() as conn:
-        await conn.executemany(
-            "INSERT INTO profiles.rejected_records (system, external_id, errors, payload) VALUES ($1, $2, $3, $4)",
-            [
-                (r.record.system, r.record.external_id, [e.as_dict() for e in r.errors], r.record.payload())
-                for r in rejected
-            ],
-        )
+    await conn.executemany(
+        "INSERT INTO profiles.rejected_records (system, external_id, errors, payload) VALUES ($1, $2, $3, $4)",
+        [
+            (
+                _storable(r.record.system),
+                _storable(r.record.external_id),
+                [_storable(e.as_dict()) for e in r.errors],
+                _storable(r.record.payload()),
+            )
+            for r in rejected
+        ],
+    )
 
 
-async def ingest(sources: DataSources, records: Sequence[SourceRecord], rules: MatchingRules) -> IngestResult:
+async def keep_unreadable(db: Database, rejected: Sequence[Rejection]) -> None:
+    """Rejections found before any record could be read (a file's unreadable lines), in a transaction of their own."""
+    if rejected:
+        async with db.transaction() as conn:
+            await keep_rejected(conn, rejected)
+
+
+async def _store_received(conn: asyncpg.Connection, valid: Sequence[ValidRecord], event_id: int) -> None:
+    """Each accepted record's row as received; the relay fills in what it applied."""
+    latest = {v.record.key: v for v in valid}  # a record twice in one batch: its last version is the row
+    rows = [latest[k] for k in sorted(latest)]  # one lock order for every writer
+    await conn.execute(
+        "INSERT INTO profiles.source_records (system, external_id, payload, content_hash, event_id)"
+        " SELECT r.system, r.external_id, r.payload, r.hash, $5"
+        " FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[]) AS r(system, external_id, payload, hash)"
+        " ON CONFLICT (system, external_id) DO UPDATE SET payload = EXCLUDED.payload,"
+        " content_hash = EXCLUDED.content_hash, event_id = EXCLUDED.event_id, received_at = now()"
+        " WHERE source_records.event_id < EXCLUDED.event_id",
+        [v.record.system for v in rows],
+        [v.record.external_id for v in rows],
+        [v.record.payload() for v in rows],
+        [v.content_hash for v in rows],
+        event_id,
+    )
+
+
+async def ingest(
+    sources: DataSources, records: Sequence[SourceRecord], wait: float | None = None
+) -> IngestResult:
+    """Validate and commit ``records``, then wait up to ``wait`` seconds (default: the setting) for the relay."""
     if len(records) > MAX_BATCH:
         raise BadUserInput(f"At most {MAX_BATCH} records per call, got {len(records)}; split the batch")
     checked = [validate(r, sources.settings.default_phone_region) for r in records]
     rejected = [c for c in checked if isinstance(c, Rejection)]
     valid = [c for c in checked if isinstance(c, ValidRecord)]
-    db = sources.postgres.db("profiles")
-    await keep_rejected(db, rejected)
-    result = await ingest_batch(sources.graph, valid, rules) if valid else BatchResult([], {}, {})
-    await golden.apply(db, result, rules)
-    outcomes = iter(result.outcomes)
+    db = sources.postgres.db(SCHEMA)
+    event_id: int | None = None
+    async with db.transaction() as conn:
+        await keep_rejected(conn, rejected)
+        if valid:
+            event_id = await outbox.emit(
+                conn,
+                SCHEMA,
+                INGEST,
+                AGGREGATE,
+                {"records": [v.to_event() for v in valid]},
+                size=len(valid),
+                stream=STREAM,
+            )
+            await _store_received(conn, valid, event_id)
+    result = None
+    if event_id is not None:
+        result = await _wait(sources, db, event_id, wait)
+    answered: list[Outcome | Accepted] = (
+        [decode_outcome(o) for o in result["outcomes"]]
+        if result is not None and "outcomes" in result
+        else [Accepted(v.record.key) for v in valid]
+    )
+    outcomes = iter(answered)
     return IngestResult([c if isinstance(c, Rejection) else next(outcomes) for c in checked])
+
+
+async def _wait(sources: DataSources, db: Database, event_id: int, wait: float | None) -> Any:
+    outcomes = sources.outcomes or outbox.Outcomes()
+    timeout = sources.settings.ingest_wait if wait is None else wait
+    return await outcomes.wait(db, SCHEMA, event_id, timeout)
+
+
+@dataclass(frozen=True)
+class SplitOutcome:
+    customer_ids: list[str]
+    """The resulting customers, the first keeping the split one's id; empty while the split waits."""
+    applied: bool
+
+
+async def unmerge(
+    sources: DataSources, customer_id: str, record_keys: Sequence[str], identifier_keys: Sequence[str]
+) -> SplitOutcome:
+    """Commit a split of ``customer_id`` as an event of the identity stream (applied in order with ingestion) and
+    wait for it like ingestion does. The graph decides at apply time; a refusal comes back as its error."""
+    if not record_keys and not identifier_keys:
+        raise BadUserInput("Name at least one source record or identifier to split off")
+    db = sources.postgres.db(SCHEMA)
+    async with db.transaction() as conn:
+        if not await conn.fetchval("SELECT 1 FROM profiles.customers WHERE id = $1::uuid", customer_id):
+            raise NotFound("customer", customer_id)
+        event_id = await outbox.emit(
+            conn,
+            SCHEMA,
+            SPLIT,
+            AGGREGATE,
+            {"customer": customer_id, "records": list(record_keys), "identifiers": list(identifier_keys)},
+            stream=STREAM,
+        )
+    result = await _wait(sources, db, event_id, None)
+    if result is None:
+        return SplitOutcome([], applied=False)
+    if "error" in result:
+        error = ClientError(result["error"]["message"])
+        error.extensions = dict(result["error"]["extensions"])
+        raise error
+    return SplitOutcome(list(result["customers"]), applied=True)
+
+
+@dataclass(frozen=True)
+class RecordStatus:
+    """The outcome of the latest version of a record, as ``ingestOutcomes`` answers it."""
+
+    result: Outcome | Rejection | Accepted
+
+
+async def outcomes_of(db: Database, keys: Sequence[tuple[str, str]]) -> list[RecordStatus | None]:
+    """The latest outcome of each record (``None``: never received), in the order asked, in one statement."""
+    rows = await db.fetch(
+        """
+        SELECT k.n, s.system IS NOT NULL AS accepted, s.event_id > coalesce(s.applied_event_id, 0) AS pending,
+               s.status, s.customer_id::text AS customer, s.outcome, s.received_at,
+               r.errors, r.received_at AS rejected_at
+        FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(system, external_id, n)
+        LEFT JOIN profiles.source_records s ON s.system = k.system AND s.external_id = k.external_id
+        LEFT JOIN LATERAL (
+          SELECT errors, received_at FROM profiles.rejected_records x
+          WHERE x.system = k.system AND x.external_id = k.external_id ORDER BY x.id DESC LIMIT 1
+        ) r ON true
+        ORDER BY k.n
+        """,
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
+    found: list[RecordStatus | None] = []
+    for (system, external_id), row in zip(keys, rows, strict=True):
+        key = f"{system}:{external_id}"
+        rejected_later = row["rejected_at"] is not None and (
+            not row["accepted"] or row["rejected_at"] > row["received_at"]
+        )
+        if rejected_later:
+            errors = tuple(FieldError(e["field"], e["value"], e["message"]) for e in row["errors"])
+            found.append(
+                RecordStatus(Rejection(SourceRecord(system, external_id, row["rejected_at"]), errors))
+            )
+        elif not row["accepted"]:
+            found.append(None)
+        elif row["pending"] or row["status"] is None:
+            found.append(RecordStatus(Accepted(key)))
+        else:
+            outcome = row["outcome"] or {}
+            found.append(
+                RecordStatus(
+                    decode_outcome(
+                        {
+                            "key": key,
+                            "status": row["status"],
+                            "customer": row["customer"],
+                            "merged": outcome.get("merged", []),
+                            "conflicts": outcome.get("conflicts", []),
+                            "blocked": outcome.get("blocked", []),
+                        }
+                    )
+                )
+            )
+    return found

@@ -1,4 +1,5 @@
-"""Per-request loaders of the profiles subgraph: golden records from PostgreSQL, identity links from Neo4j."""
+"""Per-request loaders of the profiles subgraph: golden records and identifiers from PostgreSQL, explanations from
+Neo4j."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import asyncpg
 import strawberry
 from aiodataloader import DataLoader
 
-from graph_store import identity
 from graph_store.identity import LinkedIdentifier
 from graph_store.resolution import history
 from graph_store.resolution.history import EventView, RecordView
@@ -37,11 +37,12 @@ class ProfilesLoaders:
             partial(history.events_by_customer, sources.graph), []
         )
         self.merged_ids: DataLoader[str, list[str]] = keyed_loader(partial(repository.merged_ids, db), [])
+        # Hot reads: PostgreSQL's projection of current identifiers, not the graph.
         self.identifiers_by_customer: DataLoader[str, list[LinkedIdentifier]] = keyed_loader(
-            partial(identity.identifiers_by_customer, sources.graph), []
+            partial(repository.identifiers_by_customer, db), []
         )
         self.customer_by_identifier_key: DataLoader[str, str | None] = keyed_loader(
-            partial(identity.customers_by_identifier_key, sources.graph), None
+            partial(repository.customers_by_identifier_key, db), None
         )
 
 

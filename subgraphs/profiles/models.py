@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, MetaData, text
+from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from core import outbox
+
 SCHEMA = "profiles"
 metadata = MetaData(schema=SCHEMA)
+OUTBOX = outbox.table(metadata)
 
 
 class ProfilesBase(SQLModel):
@@ -91,3 +95,75 @@ class RejectedRecord(ProfilesBase, table=True):
     )
     errors: list[dict[str, str]] = Field(sa_column=Column(JSONB, nullable=False))
     payload: dict[str, object] = Field(sa_column=Column(JSONB, nullable=False))
+
+
+class SourceRecordRow(ProfilesBase, table=True):
+    """A source record as last received (committed with its outbox event before the API answers), and as the
+    relay last applied it to the identity graph: PostgreSQL's copy of the graph's ``SourceRecord``."""
+
+    __tablename__ = "source_records"
+    __table_args__ = (Index("ix_source_records_customer_id", "customer_id"),)
+
+    system: str = Field(primary_key=True)
+    external_id: str = Field(primary_key=True)
+    payload: dict[str, Any] = Field(
+        sa_column=Column(JSONB, nullable=False), description="The latest version as received."
+    )
+    content_hash: str = Field(description="Hash of the latest version's content.")
+    received_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    )
+    event_id: int = Field(
+        sa_column=Column(BigInteger, nullable=False), description="The outbox event of the latest version."
+    )
+    applied_event_id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, nullable=True),
+        description="The event the relay applied last; pending while it is below ``event_id``.",
+    )
+    applied_hash: str | None = None
+    observed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    attributes: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSONB), description="Validated attributes: golden-record evidence."
+    )
+    blocked: list[str] | None = Field(default=None, sa_column=Column(JSONB))
+    origin: uuid.UUID | None = Field(default=None, description="The customer it was first resolved to.")
+    customer_id: uuid.UUID | None = Field(default=None, description="The customer it resolves to now.")
+    status: str | None = Field(default=None, description="created, linked, merged or unchanged")
+    outcome: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSONB), description="Merged ids, conflicts, blocked of the last run."
+    )
+    resolved_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class SourceRecordClaim(ProfilesBase, table=True):
+    """What a source record claimed (``claim``: linked) or had to yield (``conflict``), append-only like the
+    graph's ``CLAIMS`` and ``CONFLICTS`` evidence."""
+
+    __tablename__ = "source_record_claims"
+
+    system: str = Field(primary_key=True)
+    external_id: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True, description="claim or conflict")
+    key: str = Field(primary_key=True)
+    type: str
+    value: str
+    raw: str
+    reason: str | None = None
+
+
+class CustomerIdentifier(ProfilesBase, table=True):
+    """The projection of each customer's current identifiers that hot reads use instead of the graph."""
+
+    __tablename__ = "customer_identifiers"
+    __table_args__ = (Index("ix_customer_identifiers_key", "key"),)
+
+    customer_id: uuid.UUID = Field(primary_key=True)
+    key: str = Field(primary_key=True, description="``type:value``, the graph's identifier key.")
+    type: str
+    value: str
+    source: str
+    observed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    rule: str = Field(
+        description="``seed`` for links loaded without a source record, else the matching rule."
+    )

@@ -1,4 +1,4 @@
-"""Mutations of the profiles subgraph: ingesting source records into the identity graph and golden records."""
+"""Mutations of the profiles subgraph: ingesting source records, splitting customers (both through the outbox)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,7 @@ import strawberry
 
 from core.ids import parse_uuid
 from graph_store.identifiers import normalize
-from graph_store.resolution.rules import rules_at
-from graph_store.resolution.split import split
 from subgraphs.kit.context import Info
-from subgraphs.profiles import golden
 from subgraphs.profiles.ingest_types import (
     IngestSourceRecordsPayload,
     SourceRecordInput,
@@ -19,7 +16,7 @@ from subgraphs.profiles.ingest_types import (
     UnmergeCustomerInput,
     UnmergeCustomerPayload,
 )
-from subgraphs.profiles.ingestion import MAX_BATCH, ingest
+from subgraphs.profiles.ingestion import MAX_BATCH, ingest, unmerge
 
 
 @strawberry.type(name="ProfilesMutation")
@@ -29,7 +26,9 @@ class ProfilesMutation:
             "Ingest up to 1,000 source records: identifiers are normalised, records sharing one resolve to the same "
             "customer (merging customers when a record links them), and golden records are recomputed. An invalid "
             "record is rejected with an error per field and kept for review; the rest of the batch is still ingested. "
-            "Re-ingesting a record with the same content changes nothing."
+            "Re-ingesting a record with the same content changes nothing. Every record answered is stored durably "
+            "before the answer; a record whose identity resolution has not finished within a short wait (the "
+            "identity graph busy or down) answers `ACCEPTED`, and `ingestOutcomes` gives its outcome later."
         )
     )
     async def ingest_source_records(
@@ -45,17 +44,15 @@ class ProfilesMutation:
             ),
         ],
     ) -> IngestSourceRecordsPayload:
-        context = info.context
-        result = await ingest(
-            context.sources, [r.to_record() for r in records], rules_at(context.settings.identity_rules)
-        )
+        result = await ingest(info.context.sources, [r.to_record() for r in records])
         return IngestSourceRecordsPayload(results=[SourceRecordResult.of(r) for r in result.results])
 
     @strawberry.mutation(
         description=(
             "Split a customer: the named source records (and those claiming the named identifiers) leave it, the rest "
             "regroup by the identifiers they claimed, and customers merged earlier come back with their own ids. "
-            "The parts are never merged again by later records."
+            "The parts are never merged again by later records. The split applies in order with ingestion; if the "
+            "identity graph has not applied it within a short wait, `applied` is false and it applies later."
         )
     )
     async def unmerge_customer(
@@ -69,17 +66,14 @@ class ProfilesMutation:
         ],
     ) -> UnmergeCustomerPayload:
         context = info.context
-        rules = rules_at(context.settings.identity_rules)
         region = context.settings.default_phone_region
         identifier_keys = [
             normalize(i.type, i.value, region=region, app_id=i.app_id).key for i in input.identifiers
         ]
-        result = await split(
-            context.sources.graph,
+        outcome = await unmerge(
+            context.sources,
             parse_uuid(input.customer_id),
             [f"{r.system}:{r.external_id}" for r in input.source_records],
-            rules,
             identifier_keys,
         )
-        await golden.apply(context.sources.postgres.db("profiles"), result, rules)
-        return UnmergeCustomerPayload(customer_ids=list(result.evidence))
+        return UnmergeCustomerPayload(customer_ids=outcome.customer_ids, applied=outcome.applied)

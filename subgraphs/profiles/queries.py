@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from core.errors import BadUserInput
 from core.ids import parse_int_id, parse_uuid
 from graph_store.identifiers import normalize
 from graph_store.resolution import history
@@ -24,7 +25,14 @@ from subgraphs.kit.pagination import (
     page_of,
 )
 from subgraphs.profiles import loaders, repository
-from subgraphs.profiles.ingest_types import IdentityQuality, RecordError, RejectedRecord
+from subgraphs.profiles.ingest_types import (
+    IdentityQuality,
+    RecordError,
+    RejectedRecord,
+    SourceRecordRef,
+    SourceRecordResult,
+)
+from subgraphs.profiles.ingestion import MAX_BATCH, outcomes_of
 from subgraphs.profiles.loaders import ProfilesLoaders
 from subgraphs.profiles.types import CustomerConnection, CustomerFilter
 
@@ -155,6 +163,27 @@ class ProfilesQuery:
             ),
             lambda r: encode_cursor(r["id"]),
         )
+
+    @strawberry.field(
+        description=(
+            "The outcome of the latest version of each record, in the order asked (null: never received): what "
+            "`ingestSourceRecords` answers, for records it answered `ACCEPTED`."
+        )
+    )
+    async def ingest_outcomes(
+        self,
+        info: Info,
+        records: Annotated[
+            list[SourceRecordRef],
+            strawberry.argument(description=f"The records, at most {MAX_BATCH:,} (e.g. one ingest batch)."),
+        ],
+    ) -> list[SourceRecordResult | None]:
+        if len(records) > MAX_BATCH:
+            raise BadUserInput(f"At most {MAX_BATCH} records per call, got {len(records)}")
+        found = await outcomes_of(
+            info.context.sources.postgres.db("profiles"), [(r.system, r.external_id) for r in records]
+        )
+        return [SourceRecordResult.of(f.result) if f is not None else None for f in found]
 
     @strawberry.field(
         description="Consolidation figures of identity resolution: customers, records, merges, conflicts."

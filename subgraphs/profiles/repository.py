@@ -8,6 +8,8 @@ from dataclasses import dataclass, replace
 import asyncpg
 
 from core.postgres import Database
+from graph_store.identifiers import IdentifierType
+from graph_store.identity import LinkedIdentifier
 from subgraphs.kit.filters import CustomerPredicate
 
 COLUMNS = (
@@ -165,3 +167,30 @@ async def provenance(db: Database, customer_ids: Sequence[str]) -> dict[str, lis
     for row in rows:
         found.setdefault(row["customer"], []).append(row)
     return found
+
+
+async def identifiers_by_customer(
+    db: Database, customer_ids: Sequence[str]
+) -> dict[str, list[LinkedIdentifier]]:
+    """Every identifier of each customer, from the projection (no Neo4j); ordered as the graph read ordered them."""
+    rows = await db.fetch(
+        "SELECT customer_id::text AS customer, type, value, source, observed_at FROM profiles.customer_identifiers"
+        ' WHERE customer_id = ANY($1::uuid[]) ORDER BY customer_id, type COLLATE "C", value COLLATE "C"',
+        list(customer_ids),
+    )
+    found: dict[str, list[LinkedIdentifier]] = {}
+    for row in rows:
+        found.setdefault(row["customer"], []).append(
+            LinkedIdentifier(IdentifierType(row["type"]), row["value"], row["source"], row["observed_at"])
+        )
+    return found
+
+
+async def customers_by_identifier_key(db: Database, keys: Sequence[str]) -> dict[str, str]:
+    """The customer each identifier key belongs to (the least id when several share it), from the projection."""
+    rows = await db.fetch(
+        "SELECT key, min(customer_id::text) AS customer FROM profiles.customer_identifiers"
+        " WHERE key = ANY($1::text[]) GROUP BY key",
+        list(keys),
+    )
+    return {row["key"]: row["customer"] for row in rows}

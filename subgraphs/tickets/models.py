@@ -9,8 +9,11 @@ from sqlalchemy import BigInteger, Column, DateTime, Float, ForeignKey, Index, M
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from core import outbox
+
 SCHEMA = "tickets"
 metadata = MetaData(schema=SCHEMA)
+OUTBOX = outbox.table(metadata)
 
 
 class TicketsBase(SQLModel):

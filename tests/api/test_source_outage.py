@@ -29,14 +29,17 @@ async def outage(settings: Settings) -> AsyncIterator[GraphQL]:
 async def test_outage_is_reported_per_field(outage: GraphQL) -> None:
     body = await outage(
         """query($id: ID!) { customer(id: $id) {
-      fullName openTicketCount identifiers { value } orderCount } }""",
+      fullName openTicketCount identifiers { value } sourceRecords { system } orderCount } }""",
         id=fixtures.LI_LEI,
     )
     customer = body["data"]["customer"]
     assert customer is None or customer["fullName"] == "李雷"
     codes = {tuple(e["path"]): (e["extensions"]["code"], e["extensions"]["source"]) for e in body["errors"]}
-    assert codes[("customer", "identifiers")] == ("DATA_SOURCE_UNAVAILABLE", "neo4j")
+    assert codes[("customer", "sourceRecords")] == ("DATA_SOURCE_UNAVAILABLE", "neo4j")
     assert codes[("customer", "orderCount")] == ("DATA_SOURCE_UNAVAILABLE", "postgres:orders")
+    # A hot read: identifiers answer from PostgreSQL's projection while the graph is down.
+    assert ("customer", "identifiers") not in codes
+    assert {"value": "+8613800138000"} in customer["identifiers"]
 
 
 async def test_fields_of_healthy_sources_still_answer(outage: GraphQL) -> None:
@@ -47,12 +50,17 @@ async def test_fields_of_healthy_sources_still_answer(outage: GraphQL) -> None:
 
 
 async def test_readiness_names_the_missing_sources(settings: Settings) -> None:
+    """Neo4j down degrades readiness without failing it: writes are acknowledged from PostgreSQL and hot reads
+    answer from it, so the process stays in service (PostgreSQL down still fails it: test_store_recovery)."""
     port = free_port()  # nothing listens there
     async with in_process(settings.model_copy(update={"neo4j_uri": f"bolt://127.0.0.1:{port}"})) as http:
         response = await http.get("/readyz")
-        assert response.status_code == 503
-        assert response.json()["checks"]["neo4j"] == "unavailable"
-        assert response.json()["checks"]["postgres:profiles"] == "ok"
+        assert response.status_code == 200
+        body = response.json()
+        assert (body["ready"], body["status"]) == (True, "degraded")
+        assert body["checks"]["neo4j"] == "unavailable"
+        assert body["checks"]["postgres:profiles"] == "ok"
+        assert set(body["outbox"]["profiles"]) == {"backlog", "oldestPendingSeconds", "failed"}
         assert (await http.get("/healthz")).status_code == 200
 
 

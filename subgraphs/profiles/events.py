@@ -1,0 +1,15 @@
+"""The outbox events of identity resolution: one ordered stream, applied to the graph by the relay."""
+
+from __future__ import annotations
+
+SCHEMA = "profiles"
+STREAM = "identity"
+"""One stream: a record's decision depends on clusters any earlier record may have changed (a merge joins
+arbitrary customers), so no partition by customer or identifier can be known before planning."""
+AGGREGATE = "identity"
+INGEST = "identity.ingest"
+"""``{"records": [validated records]}``, size: the number of records."""
+SPLIT = "identity.split"
+"""``{"customer": id, "records": [keys], "identifiers": [keys]}``: ``unmergeCustomer``."""
+MARKERS = f"{SCHEMA}.{STREAM}"
+"""The stream's name on the graph's ``AppliedEvent`` markers."""

@@ -1,0 +1,253 @@
+"""The identity stream's relay handler: outbox events to the graph, then the clustering back to PostgreSQL.
+
+Per claim (``core.relay``), consecutive ingest events are resolved in one Neo4j transaction and a split in one of
+its own (a refused split must not undo the ingests beside it); after each, inside the claim's PostgreSQL
+transaction, the write-back: the records' applied state and customer, what they claimed, the aliases of merged
+ids, the golden records (existing survivorship, evidence from PostgreSQL) and the projection of current
+identifiers (read from the graph in the same Neo4j transaction as the writes). All of it commits with the events'
+``applied_at``, or none of it does, and the graph's markers make the redelivery harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from core.errors import ClientError, SourceUnavailable
+from core.outbox import Event, Outcomes
+from core.relay import Relay
+from core.settings import Settings
+from graph_store.driver import GraphStore
+from graph_store.resolution.ingest import Applied, apply_ingest, touched
+from graph_store.resolution.records import ValidRecord
+from graph_store.resolution.rules import MatchingRules, rules_at
+from graph_store.resolution.split import SplitResult, split
+from subgraphs.profiles import golden, projection
+from subgraphs.profiles.events import INGEST, MARKERS, SCHEMA, SPLIT, STREAM
+
+
+class IdentityHandler:
+    schema = SCHEMA
+    stream = STREAM
+    kinds: tuple[str, ...] = (INGEST, SPLIT)
+
+    def __init__(self, graph: GraphStore, rules: MatchingRules) -> None:
+        self.graph = graph
+        self.rules = rules
+
+    async def reachable(self) -> bool:
+        try:
+            await self.graph.read("RETURN 1")
+        except SourceUnavailable:
+            return False
+        return True
+
+    async def apply(self, conn: asyncpg.Connection, events: list[Event]) -> dict[int, Any]:
+        oldest = events[0].id
+        results: dict[int, Any] = {}
+        for run in _runs(events):
+            if run[0].kind == INGEST:
+                batch = [(e.id, [ValidRecord.from_event(r) for r in e.payload["records"]]) for e in run]
+                done = await apply_ingest(self.graph, MARKERS, batch, self.rules, oldest)
+                await write_back_ingest(conn, run, done, self.rules)
+                results |= done.results
+            else:
+                event = run[0]
+                try:
+                    result = await split(
+                        self.graph,
+                        event.payload["customer"],
+                        event.payload["records"],
+                        self.rules,
+                        event.payload["identifiers"],
+                        event=(MARKERS, event.id, oldest),
+                    )
+                except SourceUnavailable:
+                    raise
+                except ClientError as exc:
+                    # Refused (an unknown record, nothing left to split from): the graph is unchanged; the
+                    # mutation answers the same error.
+                    results[event.id] = {"error": {"message": str(exc), "extensions": exc.extensions}}
+                    continue
+                await write_back_split(conn, result, self.rules)
+                results[event.id] = result.result
+        return results
+
+
+def _runs(events: Sequence[Event]) -> Iterator[list[Event]]:
+    """Consecutive ingest events together; each split alone."""
+    run: list[Event] = []
+    for event in events:
+        if event.kind == INGEST:
+            run.append(event)
+            continue
+        if run:
+            yield run
+            run = []
+        yield [event]
+    if run:
+        yield run
+
+
+def _final(merges: list[tuple[str, str]]) -> dict[str, str]:
+    """Each merged-away id and the customer it ends in, following merges in the order they happened."""
+    into: dict[str, str] = {}
+    for loser, survivor in merges:
+        into[loser] = survivor
+    for loser in into:
+        seen = {loser}
+        target = into[loser]
+        while target in into and target not in seen:
+            seen.add(target)
+            target = into[target]
+        into[loser] = target
+    return into
+
+
+def _split_key(key: str) -> tuple[str, str]:
+    system, external_id = key.split(":", 1)
+    return system, external_id
+
+
+async def write_back_ingest(
+    conn: asyncpg.Connection, events: Sequence[Event], done: Applied, rules: MatchingRules
+) -> None:
+    """PostgreSQL's side of applied ingest events, in the claim's transaction."""
+    now = datetime.now(UTC)
+    changed: dict[str, tuple[int, dict[str, Any], dict[str, Any]]] = {}
+    latest: dict[str, tuple[int, dict[str, Any]]] = {}
+    merges: list[tuple[str, str]] = []
+    claims: list[tuple[str, str, str, str, str, str, str, str | None]] = []
+    for event in events:
+        for record, outcome in zip(event.payload["records"], done.results[event.id]["outcomes"], strict=True):
+            key = outcome["key"]
+            latest[key] = (event.id, outcome)
+            merges += [(loser, outcome["customer"]) for loser in outcome["merged"]]
+            if outcome["status"] == "unchanged":
+                continue
+            changed[key] = (event.id, record, outcome)
+            raw = {f"{t}:{v}": r for t, v, r in record["identifiers"]}
+            system, external_id = _split_key(key)
+            for linked in outcome["linked"]:
+                kind, value = linked.split(":", 1)
+                claims.append((system, external_id, "claim", linked, kind, value, raw[linked], None))
+            for kind, value, reason in outcome["conflicts"]:
+                conflict = f"{kind}:{value}"
+                claims.append((system, external_id, "conflict", conflict, kind, value, raw[conflict], reason))
+    into = _final(merges)
+
+    def customer(id: str) -> uuid.UUID:
+        return uuid.UUID(into.get(id, id))
+
+    if changed:
+        rows = list(changed.items())
+        await conn.execute(
+            "UPDATE profiles.source_records s SET applied_hash = r.hash, observed_at = r.observed_at,"
+            " attributes = r.attributes, blocked = r.blocked, origin = coalesce(s.origin, r.origin)"
+            " FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::jsonb[],"
+            " $7::uuid[]) AS r(system, external_id, hash, observed_at, attributes, blocked, origin)"
+            " WHERE s.system = r.system AND s.external_id = r.external_id",
+            [_split_key(k)[0] for k, _ in rows],
+            [_split_key(k)[1] for k, _ in rows],
+            [record["hash"] for _, (_, record, _) in rows],
+            [datetime.fromisoformat(record["observedAt"]) for _, (_, record, _) in rows],
+            [record["attributes"] for _, (_, record, _) in rows],
+            [[f"{t}:{v} ({p})" for t, v, p in outcome["blocked"]] for _, (_, _, outcome) in rows],
+            [uuid.UUID(outcome["origin"]) if outcome["origin"] else None for _, (_, _, outcome) in rows],
+        )
+    if latest:
+        rows2 = list(latest.items())
+        await conn.execute(
+            "UPDATE profiles.source_records s SET applied_event_id = r.event_id, customer_id = r.customer,"
+            " status = r.status, outcome = r.outcome, resolved_at = $7"
+            " FROM unnest($1::text[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::jsonb[])"
+            " AS r(system, external_id, event_id, customer, status, outcome)"
+            " WHERE s.system = r.system AND s.external_id = r.external_id",
+            [_split_key(k)[0] for k, _ in rows2],
+            [_split_key(k)[1] for k, _ in rows2],
+            [event_id for _, (event_id, _) in rows2],
+            [customer(o["customer"]) for _, (_, o) in rows2],
+            [o["status"] for _, (_, o) in rows2],
+            [
+                {"merged": o["merged"], "conflicts": o["conflicts"], "blocked": o["blocked"]}
+                for _, (_, o) in rows2
+            ],
+            now,
+        )
+    if claims:
+        await conn.execute(
+            "INSERT INTO profiles.source_record_claims (system, external_id, kind, key, type, value, raw, reason)"
+            " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+            " $7::text[], $8::text[]) ON CONFLICT DO NOTHING",
+            *(list(column) for column in zip(*claims, strict=True)),
+        )
+    if into:
+        await conn.execute(
+            "UPDATE profiles.source_records s SET customer_id = m.survivor"
+            " FROM unnest($1::uuid[], $2::uuid[]) AS m(loser, survivor) WHERE s.customer_id = m.loser",
+            [uuid.UUID(loser) for loser in into],
+            [uuid.UUID(survivor) for survivor in into.values()],
+        )
+    customers = {into.get(c, c) for c in touched(done.results[e.id] for e in events)} - set(into)
+    await golden.rewrite(conn, sorted(customers), rules, merges=into)
+    await projection.replace(conn, sorted(customers | set(into)), done.links)
+
+
+async def write_back_split(conn: asyncpg.Connection, result: SplitResult, rules: MatchingRules) -> None:
+    """PostgreSQL's side of an applied split: records to their customers, revived ids, golden records."""
+    assignment: dict[str, str] = result.result["assignment"]
+    if assignment:
+        keys = [_split_key(k) for k in assignment]
+        await conn.execute(
+            "UPDATE profiles.source_records s SET customer_id = r.customer"
+            " FROM unnest($1::text[], $2::text[], $3::uuid[]) AS r(system, external_id, customer)"
+            " WHERE s.system = r.system AND s.external_id = r.external_id",
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            [uuid.UUID(c) for c in assignment.values()],
+        )
+    customers: list[str] = result.result["customers"]
+    await golden.rewrite(conn, customers, rules, revived=result.result["revived"])
+    await projection.replace(conn, customers, result.links)
+
+
+def identity_relay(settings: Settings, outcomes: Outcomes | None = None) -> tuple[Relay, GraphStore]:
+    """A relay of the identity stream with a Neo4j driver of its own (close both when done).
+
+    Its round trips are not counted in ``ROUND_TRIPS``: tests read that around one request, and a relay runs
+    beside requests.
+    """
+    graph = GraphStore(
+        settings, transaction_timeout=settings.relay_transaction_timeout, count_round_trips=False
+    )
+    relay = Relay(
+        settings.dsn_for(SCHEMA),
+        [IdentityHandler(graph, rules_at(settings.identity_rules))],
+        budget=settings.relay_batch_records,
+        poll=settings.relay_poll_interval,
+        max_attempts=settings.relay_max_attempts,
+        outcomes=outcomes,
+    )
+    return relay, graph
+
+
+@contextlib.asynccontextmanager
+async def relaying(settings: Settings) -> AsyncIterator[Outcomes]:
+    """A relay running beside a job that ingests (``c360 ingest``, evaluations): its outcomes, to wait on."""
+    outcomes = Outcomes()
+    relay, graph = identity_relay(settings, outcomes)
+    task = asyncio.create_task(relay.run())
+    try:
+        yield outcomes
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await relay.close()
+        await graph.close()
