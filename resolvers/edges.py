@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import strawberry
 
+from core.errors import IdentifierNotFound, NotFound
+from core.ids import parse_uuid
+from graph_store.identifiers import normalize
 from resolvers.filters import OpenTickets
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.entities import CustomerRef
+from subgraphs.kit.lookup import CustomerLookup
 from subgraphs.profiles import loaders as profiles
+from subgraphs.profiles.loaders import ProfilesLoaders
 from subgraphs.relationships.loaders import RelationshipsLoaders
 
 
@@ -30,6 +35,26 @@ class Edges:
 
     async def account_customer_ids(self, context: RequestContext, account_id: str) -> list[str]:
         return await context.loaders(RelationshipsLoaders).rollup_customer_ids.load(account_id)
+
+    async def find_customer(self, context: RequestContext, lookup: CustomerLookup) -> str:
+        """From the profiles subgraph in every schema: a write must name a customer that exists."""
+        if lookup.identifier_type is not None and lookup.identifier_value is not None:
+            identifier = normalize(
+                lookup.identifier_type,
+                lookup.identifier_value,
+                region=context.settings.default_phone_region,
+                app_id=lookup.app_id,
+            )
+            found = await context.loaders(ProfilesLoaders).customer_by_identifier_key.load(identifier.key)
+            if found is None:
+                raise IdentifierNotFound(identifier.type.value)
+            customer_id = found
+        else:
+            customer_id = parse_uuid(str(lookup.id))
+        ref = await profiles.customer(context, customer_id)
+        if ref is None:
+            raise NotFound("customer", customer_id)
+        return str(ref.id)
 
 
 UNIFIED = Edges(load_profiles=True)

@@ -18,8 +18,10 @@ from strawberry.types import Info as StrawberryInfo
 from core.auth import Principal
 from core.errors import Forbidden
 from core.policy import Decision, Policy
+from subgraphs.kit.classes import identifier_class
 from subgraphs.kit.entities import AccountRef, CustomerRef
 from subgraphs.kit.filters import CustomerPredicate
+from subgraphs.kit.lookup import CustomerLookup
 from subgraphs.kit.sources import DataSources
 
 
@@ -38,6 +40,10 @@ class CrossSource(Protocol):
     def open_tickets(self, context: RequestContext, wanted: bool) -> CustomerPredicate: ...
 
     async def account_customer_ids(self, context: RequestContext, account_id: str) -> list[str]: ...
+
+    async def find_customer(self, context: RequestContext, lookup: CustomerLookup) -> str:
+        """The surviving customer's id for a write, or ``NotFound``."""
+        ...
 
 
 class RequestContext:
@@ -63,6 +69,23 @@ class RequestContext:
         if found is None:
             found = self._loaders[group] = group(self.sources)
         return cast("L", found)
+
+    @property
+    def actor(self) -> str:
+        """Who a write records as having made it: the principal's subject (``system`` without a principal)."""
+        return self.principal.subject if self.principal is not None else "system"
+
+    @property
+    def writable_units(self) -> frozenset[str] | None:
+        """Business units the caller may write in; ``None``: every unit."""
+        return self.principal.business_units if self.principal is not None else None
+
+    async def find_customer(self, lookup: CustomerLookup) -> str:
+        """The customer a write names (by id or identifier), as its surviving id; ``NotFound`` when none."""
+        lookup.check()
+        if lookup.identifier_type is not None:
+            self.require_visible(identifier_class(lookup.identifier_type.value)[0], "identifier")
+        return await self.cross.find_customer(self, lookup)
 
     def now(self) -> datetime:
         """The current time of the request's clock (``DataSources.clock``)."""

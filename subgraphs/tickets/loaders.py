@@ -25,6 +25,15 @@ class TicketsLoaders:
         self.comments_by_ticket: DataLoader[int, list[asyncpg.Record]] = keyed_loader(
             partial(repository.comments_by_ticket, db), []
         )
+        self.events_by_ticket: DataLoader[int, list[asyncpg.Record]] = keyed_loader(
+            partial(repository.events_by_ticket, db), []
+        )
+        self.event_by_id: DataLoader[int, asyncpg.Record | None] = keyed_loader(
+            partial(repository.events_by_id, db), None
+        )
+        self.comment_by_id: DataLoader[int, asyncpg.Record | None] = keyed_loader(
+            partial(repository.comments_by_id, db), None
+        )
         self.open_count_by_customer: DataLoader[str, int] = keyed_loader(
             partial(repository.open_counts_by_customer, db), 0
         )

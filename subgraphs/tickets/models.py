@@ -5,15 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Float, ForeignKey, Index, MetaData, text
+from sqlalchemy import BigInteger, Column, DateTime, Float, ForeignKey, Index, MetaData, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from core import outbox
+from core import idempotency, outbox
 
 SCHEMA = "tickets"
 metadata = MetaData(schema=SCHEMA)
 OUTBOX = outbox.table(metadata)
+IDEMPOTENCY_KEYS = idempotency.table(metadata)
+OPEN = "status IN ('new', 'open', 'pending')"
 
 
 class TicketsBase(SQLModel):
@@ -24,17 +26,34 @@ class Ticket(TicketsBase, table=True):
     __tablename__ = "tickets"
     __table_args__ = (
         Index("ix_tickets_customer_created", "customer_id", "created_at", "id"),
-        Index("ix_tickets_open_customer", "customer_id", postgresql_where="status IN ('open', 'pending')"),
+        Index("ix_tickets_open_customer", "customer_id", postgresql_where=OPEN),
+        Index("ix_tickets_business_unit", "business_unit"),
+        # The queues: the next due time of open tickets, and the newest tickets of an assignee or a queue.
+        Index("ix_tickets_open_due", "sla_due_at", "id", postgresql_where=OPEN),
+        Index(
+            "ix_tickets_open_first_response",
+            "first_response_due_at",
+            "id",
+            postgresql_where=f"{OPEN} AND first_responded_at IS NULL",
+        ),
+        Index("ix_tickets_assignee_created", "assignee", "created_at", "id"),
+        Index("ix_tickets_queue_created", "queue", "created_at", "id"),
+        Index("ix_tickets_created", "created_at", "id"),
     )
 
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
     customer_id: uuid.UUID
     subject: str
     description: str
-    status: str = Field(description="open, pending, resolved or closed")
+    status: str = Field(description="new, open, pending, resolved or closed (subgraphs/tickets/workflow.py)")
     priority: str = Field(description="low, normal, high or urgent")
     channel: str = Field(description="phone, email, wechat, web or store")
     assignee: str | None = None
+    queue: str | None = Field(default=None, description="Team queue the ticket waits in, e.g. billing")
+    business_unit: str = Field(
+        sa_column=Column(Text, nullable=False, server_default="service"),
+        description="Business unit the ticket belongs to: retail, ecommerce, service, ...",
+    )
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     resolved_at: datetime | None = Field(
@@ -80,3 +99,27 @@ class TicketComment(TicketsBase, table=True):
     body: str
     internal: bool = False
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class TicketEvent(TicketsBase, table=True):
+    """The ticket's history, one row per change: opened, commented, assigned, status or priority changed."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (
+        Index("ix_ticket_events_ticket", "ticket_id", "id"),
+        Index("ix_ticket_events_customer_at", "customer_id", "at", "id"),
+    )
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    ticket_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("tickets.tickets.id", ondelete="CASCADE"), nullable=False)
+    )
+    customer_id: uuid.UUID
+    kind: str = Field(description="opened, commented, assigned, status_changed or priority_changed")
+    actor: str = Field(description="Subject of the principal who made the change")
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    data: dict[str, object] = Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        description="What changed: from/to status or priority, assignee, queue, comment id",
+    )

@@ -9,13 +9,15 @@ import asyncpg
 
 from core.postgres import Database
 from subgraphs.kit.loaders import group_rows
+from subgraphs.tickets import workflow
 
 TICKET_COLUMNS = (
     "t.id, t.customer_id::text AS customer_id, t.subject, t.description, t.status, t.priority, t.channel, "
     "t.assignee, t.created_at, t.updated_at, t.resolved_at, t.sla_due_at, t.first_response_due_at, "
-    "t.first_responded_at, t.sla_stopped_at, t.sla_remaining_seconds, t.sla_pauses"
+    "t.first_responded_at, t.sla_stopped_at, t.sla_remaining_seconds, t.sla_pauses, t.queue, t.business_unit"
 )
-OPEN_STATUSES = ("open", "pending")
+EVENT_COLUMNS = "e.id, e.ticket_id, e.customer_id::text AS customer_id, e.kind, e.actor, e.at, e.data"
+OPEN_STATUSES = workflow.OPEN_STATUSES
 
 
 class TicketPage(NamedTuple):
@@ -71,7 +73,8 @@ async def open_counts_by_customer(db: Database, customer_ids: Sequence[str]) -> 
 
 
 def open_ticket_exists(customer_id: str, param: Callable[[object], str]) -> str:
-    """A SQL condition: the customer in column ``customer_id`` has an open or pending ticket (index-backed)."""
+    """A SQL condition: the customer in column ``customer_id`` has an open ticket (new, open or pending;
+    index-backed)."""
     return (
         f"EXISTS (SELECT 1 FROM tickets.tickets t WHERE t.customer_id = {customer_id}"
         f" AND t.status = ANY({param(list(OPEN_STATUSES))}::text[]))"
@@ -79,7 +82,7 @@ def open_ticket_exists(customer_id: str, param: Callable[[object], str]) -> str:
 
 
 async def with_open_tickets(db: Database, customer_ids: Sequence[str]) -> set[str]:
-    """Which of ``customer_ids`` have an open or pending ticket."""
+    """Which of ``customer_ids`` have an open ticket (new, open or pending)."""
     rows = await db.fetch(
         "SELECT DISTINCT customer_id::text AS customer_id FROM tickets.tickets "
         "WHERE customer_id = ANY($1::uuid[]) AND status = ANY($2::text[])",
@@ -87,3 +90,29 @@ async def with_open_tickets(db: Database, customer_ids: Sequence[str]) -> set[st
         list(OPEN_STATUSES),
     )
     return {row["customer_id"] for row in rows}
+
+
+async def events_by_ticket(db: Database, ticket_ids: Sequence[int]) -> dict[int, list[asyncpg.Record]]:
+    """Each ticket's history, oldest first."""
+    rows = await db.fetch(
+        f"SELECT {EVENT_COLUMNS} FROM tickets.ticket_events e WHERE e.ticket_id = ANY($1::bigint[])"
+        " ORDER BY e.ticket_id, e.id",
+        list(ticket_ids),
+    )
+    return group_rows(rows, "ticket_id")
+
+
+async def events_by_id(db: Database, ids: Sequence[int]) -> dict[int, asyncpg.Record]:
+    rows = await db.fetch(
+        f"SELECT {EVENT_COLUMNS} FROM tickets.ticket_events e WHERE e.id = ANY($1::bigint[])", list(ids)
+    )
+    return {row["id"]: row for row in rows}
+
+
+async def comments_by_id(db: Database, ids: Sequence[int]) -> dict[int, asyncpg.Record]:
+    rows = await db.fetch(
+        "SELECT id, ticket_id, author, body, internal, created_at FROM tickets.ticket_comments"
+        " WHERE id = ANY($1::bigint[])",
+        list(ids),
+    )
+    return {row["id"]: row for row in rows}

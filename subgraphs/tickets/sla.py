@@ -260,7 +260,7 @@ def retarget(state: SlaState, target: Target, at: datetime) -> SlaState:
     the new target and its calendar, with the time it was stopped still not counted."""
     cal = target.calendar
     first = state.first_response_due_at
-    if state.first_responded_at is None:
+    if state.first_responded_at is None and first is not None:  # tickets from before the target keep none
         first = cal.add(state.created_at, target.first_response.total_seconds())
     total = target.resolution.total_seconds()
     if state.stopped_at is not None:

@@ -252,7 +252,7 @@ OUTPUT_FIELDS = {
     for f in t.fields
 }
 MUTATION_PAYLOADS = {"IngestSourceRecordsPayload", "SourceRecordResult", "RecordError", "SkippedIdentifier",
-                     "RelationshipChange", "UnmergeCustomerPayload"}  # fmt: skip
+                     "RelationshipChange", "UnmergeCustomerPayload", "TicketChangePayload"}  # fmt: skip
 
 
 def test_the_matrix_covers_every_field_for_every_role() -> None:
