@@ -22,25 +22,35 @@ T0 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 
 LI_LEI_PHONE_FORMATS = ("+86 138 0013 8000", "138-0013-8000", "13800138000")
 LI_LEI_ORDERS = [
-    # id, status, total, placed_at, items (sku, name, qty, unit price)
-    (900001, "delivered", Decimal("100.00"), T0, [("SKU-A", "Tea", 2, Decimal("50.00"))]),
+    # id, status, total, placed_at, items (sku, name, qty, unit price), business unit
+    (900001, "delivered", Decimal("100.00"), T0, [("SKU-A", "Tea", 2, Decimal("50.00"))], "retail"),
     (
         900002,
         "paid",
         Decimal("250.50"),
         T0 + timedelta(days=3),
         [("SKU-B", "Scarf", 1, Decimal("200.50")), ("SKU-C", "Mug", 2, Decimal("25.00"))],
+        "ecommerce",
     ),
-    (900003, "cancelled", Decimal("80.00"), T0 + timedelta(days=5), [("SKU-D", "Nuts", 1, Decimal("80.00"))]),
+    (
+        900003,
+        "cancelled",
+        Decimal("80.00"),
+        T0 + timedelta(days=5),
+        [("SKU-D", "Nuts", 1, Decimal("80.00"))],
+        "ecommerce",
+    ),
 ]
 LI_LEI_TICKETS = [
-    (800001, "Refund request", "open", T0 + timedelta(days=6)),
-    (800002, "Invoice request", "closed", T0 + timedelta(days=1)),
+    # id, subject, status, created_at, business unit
+    (800001, "Refund request", "open", T0 + timedelta(days=6), "service"),
+    (800002, "Invoice request", "closed", T0 + timedelta(days=1), "ecommerce"),
 ]
 LI_LEI_INTERACTIONS = [
-    (700001, "call", T0 + timedelta(days=2), "Asked about delivery"),
-    (700002, "wechat_message", T0 + timedelta(days=4), "Sent a photo of the parcel"),
-    (700003, "store_visit", T0 + timedelta(days=7), "Visited store ST001"),
+    # id, kind, occurred_at, summary, business unit
+    (700001, "call", T0 + timedelta(days=2), "Asked about delivery", "service"),
+    (700002, "wechat_message", T0 + timedelta(days=4), "Sent a photo of the parcel", "ecommerce"),
+    (700003, "store_visit", T0 + timedelta(days=7), "Visited store ST001", "retail"),
 ]
 
 
@@ -134,25 +144,27 @@ async def load(settings: Settings) -> None:
                 ),
             ],
         )
-        for oid, status, total, placed, items in LI_LEI_ORDERS:
+        for oid, status, total, placed, items, unit in LI_LEI_ORDERS:
             await conn.execute(
                 "INSERT INTO orders.orders (id, customer_id, channel, store_code, status, currency, subtotal, discount,"
-                " shipping, total, placed_at) VALUES ($1, $2, 'online', NULL, $3, 'CNY', $4, 0, 0, $4, $5)",
+                " shipping, total, placed_at, business_unit)"
+                " VALUES ($1, $2, 'online', NULL, $3, 'CNY', $4, 0, 0, $4, $5, $6)",
                 oid,
                 uuid.UUID(LI_LEI),
                 status,
                 total,
                 placed,
+                unit,
             )
             await conn.executemany(
                 "INSERT INTO orders.order_items (order_id, sku, name, quantity, unit_price) VALUES ($1, $2, $3, $4, $5)",
                 [(oid, *item) for item in items],
             )
-        for tid, subject, status, created in LI_LEI_TICKETS:
+        for tid, subject, status, created, unit in LI_LEI_TICKETS:
             await conn.execute(
                 "INSERT INTO tickets.tickets (id, customer_id, subject, description, status, priority, channel,"
-                " assignee, created_at, updated_at, resolved_at, sla_due_at)"
-                " VALUES ($1, $2, $3, 'details', $4, 'high', 'phone', 'agent.chen', $5, $5, $6, $7)",
+                " assignee, created_at, updated_at, resolved_at, sla_due_at, business_unit)"
+                " VALUES ($1, $2, $3, 'details', $4, 'high', 'phone', 'agent.chen', $5, $5, $6, $7, $8)",
                 tid,
                 uuid.UUID(LI_LEI),
                 subject,
@@ -160,6 +172,7 @@ async def load(settings: Settings) -> None:
                 created,
                 created + timedelta(hours=2) if status == "closed" else None,
                 created + timedelta(hours=24),
+                unit,
             )
         await conn.executemany(
             "INSERT INTO tickets.ticket_comments (ticket_id, author, body, internal, created_at)"
@@ -171,11 +184,11 @@ async def load(settings: Settings) -> None:
         )
         await _ticket_history(conn)
         await conn.executemany(
-            "INSERT INTO interactions.interactions (id, customer_id, kind, channel, occurred_at, summary, payload)"
-            " VALUES ($1, $2, $3, 'test', $4, $5, $6::jsonb)",
+            "INSERT INTO interactions.interactions (id, customer_id, kind, channel, occurred_at, summary, payload,"
+            " business_unit) VALUES ($1, $2, $3, 'test', $4, $5, $6::jsonb, $7)",
             [
-                (iid, uuid.UUID(LI_LEI), kind, at, summary, f'{{"n": {iid}}}')
-                for iid, kind, at, summary in LI_LEI_INTERACTIONS
+                (iid, uuid.UUID(LI_LEI), kind, at, summary, f'{{"n": {iid}}}', unit)
+                for iid, kind, at, summary, unit in LI_LEI_INTERACTIONS
             ],
         )
     finally:

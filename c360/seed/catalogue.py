@@ -183,6 +183,8 @@ TICKET_SUBJECTS = [
 ]
 AGENTS = ["agent.chen", "agent.liu", "agent.smith", "agent.zhao", "agent.wang", None]
 CAMPAIGNS = ["double11-2025", "cny-2026", "618-2026", "mid-autumn-2026", "member-day"]
+BUSINESS_UNITS = ["retail", "ecommerce", "service"]
+"""Units that own orders, tickets and interactions (a principal may be limited to some of them)."""
 WEB_EVENTS = ["page_view", "add_to_cart", "search", "wishlist_add", "checkout_started"]
 GROUP_NAMES = [
     "Huaxin",

@@ -60,6 +60,7 @@ ORDER_COLUMNS = (
     "shipping",
     "total",
     "placed_at",
+    "business_unit",
 )
 ORDER_ITEM_COLUMNS = ("id", "order_id", "sku", "name", "quantity", "unit_price")
 TICKET_COLUMNS = (
@@ -75,9 +76,19 @@ TICKET_COLUMNS = (
     "updated_at",
     "resolved_at",
     "sla_due_at",
+    "business_unit",
 )
 TICKET_COMMENT_COLUMNS = ("id", "ticket_id", "author", "body", "internal", "created_at")
-INTERACTION_COLUMNS = ("id", "customer_id", "kind", "channel", "occurred_at", "summary", "payload")
+INTERACTION_COLUMNS = (
+    "id",
+    "customer_id",
+    "kind",
+    "channel",
+    "occurred_at",
+    "summary",
+    "payload",
+    "business_unit",
+)
 
 SLA_HOURS = {"urgent": 4, "high": 24, "normal": 72, "low": 168}
 
@@ -122,6 +133,8 @@ class Generator:
         self.seed = seed
         self.volumes = volumes
         self.rng = random.Random(seed)
+        # Business units draw from a stream of their own, so adding them left every other value of a seed as it was.
+        self.units = random.Random(seed * 1_000_033 + 17)
         self.as_of = as_of
         self.ids = {"order": 0, "item": 0, "ticket": 0, "comment": 0, "interaction": 0}
         self.phones: set[str] = set()
@@ -129,6 +142,10 @@ class Generator:
     def _next(self, kind: str) -> int:
         self.ids[kind] += 1
         return self.ids[kind]
+
+    def _unit(self, retail: int, ecommerce: int, service: int) -> str:
+        """A business unit drawn with these weights (``catalogue.BUSINESS_UNITS`` order)."""
+        return self.units.choices(cat.BUSINESS_UNITS, [retail, ecommerce, service])[0]
 
     def _when(self, days_back: float, not_before: datetime | None = None) -> datetime:
         moment = self.as_of - timedelta(seconds=self.rng.uniform(0, days_back * 86400))
@@ -308,6 +325,7 @@ class Generator:
                     shipping,
                     subtotal - discount + shipping,
                     placed,
+                    self._unit(80, 10, 10) if channel == "store" else self._unit(15, 75, 10),
                 )
             )
         return count
@@ -354,6 +372,7 @@ class Generator:
                     max(updated, resolved or opened),
                     resolved,
                     due,
+                    self._unit(15, 20, 65),
                 )
             )
         if chunk.tickets and chunk.tickets[-1][1] == uuid.UUID(cid):
@@ -385,8 +404,9 @@ class Generator:
                 [8, 12, 20, 10, 25, 15, 10],
             )[0]
             channel, summary, payload = self._interaction_detail(kind)
+            unit = self._unit(85, 5, 10) if kind == "store_visit" else self._unit(20, 50, 30)
             chunk.interactions.append(
-                (self._next("interaction"), uuid.UUID(cid), kind, channel, at, summary, payload)
+                (self._next("interaction"), uuid.UUID(cid), kind, channel, at, summary, payload, unit)
             )
 
     def _interaction_detail(self, kind: str) -> tuple[str, str, dict[str, Any]]:

@@ -76,8 +76,8 @@ class RequestContext:
         return self.principal.subject if self.principal is not None else "system"
 
     @property
-    def writable_units(self) -> frozenset[str] | None:
-        """Business units the caller may write in; ``None``: every unit."""
+    def unit_scope(self) -> frozenset[str] | None:
+        """Business units the caller's rows are limited to, for reading and writing; ``None``: every unit."""
         return self.principal.business_units if self.principal is not None else None
 
     async def find_customer(self, lookup: CustomerLookup) -> str:

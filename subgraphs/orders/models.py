@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, MetaData, Numeric
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, MetaData, Numeric, Text
 from sqlmodel import Field, SQLModel
 
 from core import outbox
@@ -22,7 +22,13 @@ class OrdersBase(SQLModel):
 
 class Order(OrdersBase, table=True):
     __tablename__ = "orders"
-    __table_args__ = (Index("ix_orders_customer_placed", "customer_id", "placed_at", "id"),)
+    __table_args__ = (
+        Index("ix_orders_customer_placed", "customer_id", "placed_at", "id"),
+        Index("ix_orders_business_unit", "business_unit"),
+        Index("ix_orders_placed", "placed_at", "id"),
+        Index("ix_orders_status_placed", "status", "placed_at", "id"),
+        Index("ix_orders_total", "total", "id"),
+    )
 
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
     customer_id: uuid.UUID = Field(
@@ -37,6 +43,10 @@ class Order(OrdersBase, table=True):
     shipping: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
     total: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
     placed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    business_unit: str = Field(
+        sa_column=Column(Text, nullable=False, server_default="ecommerce"),
+        description="Business unit the order belongs to: retail, ecommerce, ...",
+    )
 
 
 class OrderItem(OrdersBase, table=True):

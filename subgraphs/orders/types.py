@@ -82,6 +82,7 @@ class Order:
         metadata=classify("financial"), description="Amount charged: subtotal − discount + shipping."
     )
     placed_at: datetime = strawberry.field(description="When the order was placed.")
+    business_unit: str = strawberry.field(description="Business unit the order belongs to.")
     customer_id: strawberry.Private[str]
 
     @staticmethod

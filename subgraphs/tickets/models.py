@@ -5,7 +5,20 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Float, ForeignKey, Index, MetaData, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Computed,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    MetaData,
+    SmallInteger,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -16,6 +29,14 @@ metadata = MetaData(schema=SCHEMA)
 OUTBOX = outbox.table(metadata)
 IDEMPOTENCY_KEYS = idempotency.table(metadata)
 OPEN = "status IN ('new', 'open', 'pending')"
+NEXT_DUE = (
+    f"CASE WHEN {OPEN} THEN LEAST("
+    "CASE WHEN first_responded_at IS NULL THEN first_response_due_at END, sla_due_at) END"
+)
+MISSED = (
+    "coalesce(first_responded_at > first_response_due_at, false) OR coalesce(resolved_at > sla_due_at, false)"
+)
+RANK = "CASE priority WHEN 'urgent' THEN 4 WHEN 'high' THEN 3 WHEN 'normal' THEN 2 ELSE 1 END"
 
 
 class TicketsBase(SQLModel):
@@ -39,6 +60,11 @@ class Ticket(TicketsBase, table=True):
         Index("ix_tickets_assignee_created", "assignee", "created_at", "id"),
         Index("ix_tickets_queue_created", "queue", "created_at", "id"),
         Index("ix_tickets_created", "created_at", "id"),
+        Index("ix_tickets_next_due", "next_due_at", "id", postgresql_where="next_due_at IS NOT NULL"),
+        Index("ix_tickets_missed", "created_at", "id", postgresql_where="missed"),
+        Index("ix_tickets_priority", "priority_rank", "id"),
+        Index("ix_tickets_updated", "updated_at", "id"),
+        Index("ix_tickets_status_created", "status", "created_at", "id"),
     )
 
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
@@ -79,6 +105,19 @@ class Ticket(TicketsBase, table=True):
         default=None,
         sa_column=Column(Float, nullable=True),
         description="Resolution time left when it stopped",
+    )
+    next_due_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), Computed(NEXT_DUE, persisted=True)),
+        description="Generated: the earliest deadline an open ticket still has to meet",
+    )
+    missed: bool | None = Field(
+        default=None,
+        sa_column=Column(Boolean, Computed(MISSED, persisted=True)),
+        description="Generated: a target was met late",
+    )
+    priority_rank: int | None = Field(
+        default=None, sa_column=Column(SmallInteger, Computed(RANK, persisted=True)), description="Generated"
     )
     sla_pauses: list[list[str]] = Field(
         default_factory=list,

@@ -38,8 +38,8 @@ class CreateTicketInput:
     channel: TicketChannel = strawberry.field(description="How the customer reached the service desk.")
     subject: str = strawberry.field(description="One-line summary (at most 200 characters).")
     description: str = strawberry.field(default="", description="The customer's request as reported.")
-    priority: TicketPriority = strawberry.field(
-        default=TicketPriority.NORMAL, description="Priority; it sets the SLA targets."
+    priority: TicketPriority | None = strawberry.field(
+        default=None, description="Priority, which sets the SLA targets; NORMAL when omitted."
     )
     business_unit: str = strawberry.field(
         default="service", description="Business unit the ticket belongs to (one you may write in)."
@@ -134,12 +134,12 @@ class TicketsMutation:
             channel=input.channel.value,
             subject=input.subject,
             description=input.description,
-            priority=input.priority.value,
+            priority=(input.priority or TicketPriority.NORMAL).value,
             business_unit=input.business_unit,
             queue=input.queue,
             policy=policy_at(context.settings.sla_policy),
             now=context.now(),
-            units=context.writable_units,
+            units=context.unit_scope,
         )
         return await _payload(info, written)
 
@@ -160,7 +160,7 @@ class TicketsMutation:
             input.body,
             input.internal,
             now=context.now(),
-            units=context.writable_units,
+            units=context.unit_scope,
         )
         return await _payload(info, written)
 
@@ -179,7 +179,7 @@ class TicketsMutation:
             input.assignee,
             input.queue,
             now=context.now(),
-            units=context.writable_units,
+            units=context.unit_scope,
         )
         return await _payload(info, written)
 
@@ -204,7 +204,7 @@ class TicketsMutation:
             input.to.value,
             policy=policy_at(context.settings.sla_policy),
             now=context.now(),
-            units=context.writable_units,
+            units=context.unit_scope,
         )
         return await _payload(info, written)
 
@@ -223,6 +223,6 @@ class TicketsMutation:
             input.priority.value,
             policy=policy_at(context.settings.sla_policy),
             now=context.now(),
-            units=context.writable_units,
+            units=context.unit_scope,
         )
         return await _payload(info, written)

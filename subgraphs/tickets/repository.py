@@ -14,7 +14,8 @@ from subgraphs.tickets import workflow
 TICKET_COLUMNS = (
     "t.id, t.customer_id::text AS customer_id, t.subject, t.description, t.status, t.priority, t.channel, "
     "t.assignee, t.created_at, t.updated_at, t.resolved_at, t.sla_due_at, t.first_response_due_at, "
-    "t.first_responded_at, t.sla_stopped_at, t.sla_remaining_seconds, t.sla_pauses, t.queue, t.business_unit"
+    "t.first_responded_at, t.sla_stopped_at, t.sla_remaining_seconds, t.sla_pauses, t.queue, t.business_unit, "
+    "t.next_due_at, t.priority_rank"
 )
 EVENT_COLUMNS = "e.id, e.ticket_id, e.customer_id::text AS customer_id, e.kind, e.actor, e.at, e.data"
 OPEN_STATUSES = workflow.OPEN_STATUSES

@@ -36,6 +36,8 @@ ROOTS = {
     "rejectedRecords": ('(first: 2, system: "policy-matrix")', "RejectedRecordConnection"),
     "order": ('(id: "900002")', "Order"),
     "ticket": ('(id: "800001")', "Ticket"),
+    "tickets": ("(first: 2)", "TicketQueueConnection"),
+    "orders": ("(first: 2)", "OrderListConnection"),
     "interaction": ('(id: "700001")', "Interaction"),
     "identityQuality": ("", "IdentityQuality"),
 }

@@ -68,7 +68,7 @@ class Api:
         return error
 
     async def create(
-        self, customer: str, headers: dict[str, str] | None = None, **fields: Any
+        self, customer: str, *, headers: dict[str, str] | None = None, **fields: Any
     ) -> dict[str, Any]:
         given = {
             "customer": {"id": customer},

@@ -319,7 +319,7 @@ async def test_a_caller_limited_to_business_units_writes_only_in_them(
         i={"customer": {"id": customer}, "channel": "STORE", "subject": "x", "businessUnit": "service"},
     )
     assert error["extensions"]["code"] == "FORBIDDEN"
-    mine = await api.create(customer, retail, businessUnit="retail", channel="STORE")
+    mine = await api.create(customer, headers=retail, businessUnit="retail", channel="STORE")
     assert mine["ticket"]["businessUnit"] == "retail"
     theirs = (await api.create(customer))["ticket"]["id"]  # the service desk's
     refused = await api.error(TRANSITION, retail, i={"ticketId": theirs, "to": "OPEN"})
