@@ -31,7 +31,7 @@ class Edges:
         return await profiles.customer(context, customer_id)
 
     def open_tickets(self, context: RequestContext, wanted: bool) -> OpenTickets:
-        return OpenTickets(context.sources, wanted)
+        return OpenTickets(context.sources, wanted, context.scope.units)
 
     async def account_customer_ids(self, context: RequestContext, account_id: str) -> list[str]:
         return await context.loaders(RelationshipsLoaders).rollup_customer_ids.load(account_id)

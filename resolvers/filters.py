@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from core.visibility import EVERYTHING, Visible
 from subgraphs.kit.sources import DataSources
 from subgraphs.tickets import repository as tickets
 
@@ -19,13 +20,15 @@ class OpenTickets:
 
     sources: DataSources
     wanted: bool
+    rows: Visible = EVERYTHING
+    """Only tickets of the business units the caller may see count."""
 
     def sql(self, customer_id: str, param: Callable[[object], str]) -> str | None:
         if not self.sources.settings.shares_database("profiles", "tickets"):
             return None
-        clause = tickets.open_ticket_exists(customer_id, param)
+        clause = tickets.open_ticket_exists(customer_id, param, self.rows)
         return clause if self.wanted else f"NOT {clause}"
 
     async def matching(self, customer_ids: Sequence[str]) -> set[str]:
-        found = await tickets.with_open_tickets(self.sources.postgres.db("tickets"), customer_ids)
+        found = await tickets.with_open_tickets(self.sources.postgres.db("tickets"), customer_ids, self.rows)
         return found if self.wanted else set(customer_ids) - found

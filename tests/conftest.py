@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -18,10 +19,17 @@ from core import logs, migrations
 from core.metrics import ROUND_TRIPS
 from core.settings import PROJECT_ROOT, Settings
 from graph_store.driver import GraphStore
-from tests import auth, fixtures
+from tests import auth, canaries, fixtures
 
 TEST_DATABASE = "c360_test"
-LOG_CANARIES = ("13800138000", "li.lei@example.com", "o6_bLiLeiUnion", "oXLiLeiOpen", "13900139000")
+LOG_CANARIES = (
+    "13800138000",
+    "li.lei@example.com",
+    "o6_bLiLeiUnion",
+    "oXLiLeiOpen",
+    "13900139000",
+    *canaries.MARKERS,
+)
 """Personal data of the fixture customers: none of it may reach a log line during the whole session."""
 GENERATED_CUSTOMERS = 120
 
@@ -88,6 +96,14 @@ def no_personal_data_in_logs() -> Iterator[None]:
     assert leaked == [], "personal data reached the logs"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_canary_in_forbidden_responses() -> Iterator[None]:
+    """Every JSON response of the in-process clients, over the whole session: a canary marker only for callers
+    whose roles may read its class unmasked."""
+    yield
+    assert canaries.WATCH.leaks == [], canaries.WATCH.leaks[:20]
+
+
 @pytest.fixture(scope="session")
 def service_settings() -> Iterator[Settings]:
     """Settings pointing at running servers (the server-level DSN, before the test database exists).
@@ -127,6 +143,7 @@ def settings(service_settings: Settings) -> Settings:
     migrations.upgrade(test_settings)
     asyncio.run(seed(test_settings, GENERATED_CUSTOMERS, seed_value=7, progress=False))
     asyncio.run(fixtures.load(test_settings.as_owner()))
+    asyncio.run(canaries.load(test_settings.as_owner()))
     return test_settings
 
 
@@ -142,7 +159,7 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=auth.headers()
+            transport=canaries.transport(app), base_url="http://testserver", headers=auth.headers()
         ) as http,
     ):
         yield http
@@ -181,13 +198,39 @@ async def fresh(graph: GraphStore) -> FreshCustomers:
     records = await graph.read(
         """
         MATCH (c:Customer)
-        WHERE c.mergedInto IS NULL
+        WHERE c.mergedInto IS NULL AND c.id <> $canary
           AND NOT EXISTS { (c)-[:MEMBER_OF|WORKS_AT|REFERRED]-() }
           AND NOT EXISTS { (c)-[:HAS_IDENTIFIER]->()<-[:HAS_IDENTIFIER]-(o) WHERE o <> c }
         RETURN c.id AS id ORDER BY id
-        """
+        """,
+        canary=canaries.CANARY,
     )
     return FreshCustomers([r["id"] for r in records])
+
+
+class NewCustomers:
+    """Customers of a test's own, as golden records only: writes about a customer's service history (tickets,
+    interactions) name their customer by id, and the shared pool of unrelated generated customers is left to the
+    tests that need a clean identity graph."""
+
+    def __init__(self, pg: asyncpg.Connection) -> None:
+        self.pg = pg
+
+    async def take(self, count: int) -> list[str]:
+        ids = [str(uuid.uuid4()) for _ in range(count)]
+        await self.pg.executemany(
+            "INSERT INTO profiles.customers (id, given_name, family_name, full_name, gender, country_code, loyalty_tier,"
+            " loyalty_points, status, created_at, updated_at)"
+            " VALUES ($1, 'Test', 'Customer', 'Test Customer', 'unknown', 'CN', 'bronze', 0, 'active', now(), now())",
+            [(uuid.UUID(i),) for i in ids],
+        )
+        return ids
+
+
+@pytest.fixture(scope="session")
+def customers(pg: asyncpg.Connection) -> NewCustomers:
+    """Golden records made on demand, for tests that write orders, tickets or interactions for someone."""
+    return NewCustomers(pg)
 
 
 class GraphQL:

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp
 from app import create_app
 from core.clock import Clock, system_clock
 from core.settings import Settings
-from tests import auth
+from tests import auth, canaries
 
 
 def free_port() -> int:
@@ -100,7 +100,7 @@ async def in_process(
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
+            transport=canaries.transport(app),
             base_url="http://testserver",
             headers=auth.headers() if headers is None else dict(headers),
         ) as http,

@@ -1,4 +1,9 @@
-"""Accounts (companies) in a parent/child hierarchy, and the customers who are their contacts."""
+"""Accounts (companies) in a parent/child hierarchy, and the customers who are their contacts.
+
+Reads take the rows the caller may see (``rows``): an account out of scope is not found, listed or walked
+through. A caller limited to accounts sees them and every account below them, so the children, contacts and
+roll-ups of an account it may see are all in its scope already.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from core.errors import BadUserInput, NotFound, RelationshipRefused
+from core.visibility import EVERYTHING, Visible
 from graph_store.driver import GraphStore
 from graph_store.locks import lock
 from graph_store.relationships.common import (
@@ -76,7 +82,9 @@ def name_key(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
-async def accounts_by_id(store: GraphStore, ids: Sequence[str]) -> dict[str, AccountNode]:
+async def accounts_by_id(
+    store: GraphStore, ids: Sequence[str], rows: Visible = EVERYTHING
+) -> dict[str, AccountNode]:
     records = await store.read(
         """
         UNWIND $ids AS id
@@ -85,7 +93,7 @@ async def accounts_by_id(store: GraphStore, ids: Sequence[str]) -> dict[str, Acc
         RETURN """
         + NODE
         + " AS account",
-        ids=list(ids),
+        ids=rows.accounts_among(ids),
     )
     return {rec["account"]["id"]: _node(rec["account"]) for rec in records}
 
@@ -104,32 +112,41 @@ async def children_by_account(store: GraphStore, ids: Sequence[str]) -> dict[str
     return {rec["id"]: [_node(child) for child in rec["children"]] for rec in records}
 
 
-async def ancestors_by_account(store: GraphStore, ids: Sequence[str]) -> dict[str, list[AccountNode]]:
-    """Each account's parent, grandparent and so on up to its top-level account: nearest first."""
+async def ancestors_by_account(
+    store: GraphStore, ids: Sequence[str], rows: Visible = EVERYTHING
+) -> dict[str, list[AccountNode]]:
+    """Each account's parent, grandparent and so on up to its top-level account (or up to the highest the caller
+    may see): nearest first."""
     records = await store.read(
         """
         UNWIND $ids AS id
         MATCH path = (:Account {id: id})-[:SUBSIDIARY_OF]->{1,10}(a:Account)
+        WHERE $accounts IS NULL OR a.id IN $accounts
         OPTIONAL MATCH (a)-[:SUBSIDIARY_OF]->(p:Account)
         WITH id, a, p, length(path) AS distance ORDER BY distance
         RETURN id, collect("""
         + NODE
         + ") AS ancestors",
-        ids=list(ids),
+        ids=rows.accounts_among(ids),
+        accounts=rows.account_list,
     )
     return {rec["id"]: [_node(a) for a in rec["ancestors"]] for rec in records}
 
 
-async def accounts_by_customer(store: GraphStore, customer_ids: Sequence[str]) -> dict[str, list[Contact]]:
-    """The accounts each customer is a contact of, in one Cypher call."""
+async def accounts_by_customer(
+    store: GraphStore, customer_ids: Sequence[str], rows: Visible = EVERYTHING
+) -> dict[str, list[Contact]]:
+    """The accounts each customer is a contact of (those the caller may see), in one Cypher call."""
     records = await store.read(
         """
         UNWIND $ids AS id
         MATCH (:Customer {id: id})-[w:WORKS_AT]->(a:Account)
+        WHERE $accounts IS NULL OR a.id IN $accounts
         WITH id, a, w ORDER BY w.since, a.id
         RETURN id, collect({account: a.id, title: w.title, since: w.since, source: w.source}) AS accounts
         """,
-        ids=list(customer_ids),
+        ids=rows.customers_among(customer_ids),
+        accounts=rows.account_list,
     )
     return {
         rec["id"]: [
@@ -197,13 +214,14 @@ async def rollup_customer_ids(store: GraphStore, account_ids: Sequence[str]) -> 
     return found
 
 
-async def search(store: GraphStore, page: AccountPage) -> list[AccountNode]:
+async def search(store: GraphStore, page: AccountPage, rows: Visible = EVERYTHING) -> list[AccountNode]:
     """Accounts in name order, optionally those whose name contains ``search`` (case-insensitive)."""
     after_key, after_id = page.after or (None, None)
     records = await store.read(
         """
         MATCH (a:Account)
         WHERE a.nameKey IS NOT NULL
+          AND ($accounts IS NULL OR a.id IN $accounts)
           AND ($search IS NULL OR a.nameKey CONTAINS $search)
           AND ($afterKey IS NULL OR a.nameKey > $afterKey OR (a.nameKey = $afterKey AND a.id > $afterId))
         WITH a ORDER BY a.nameKey, a.id LIMIT $limit
@@ -215,6 +233,7 @@ async def search(store: GraphStore, page: AccountPage) -> list[AccountNode]:
         afterKey=after_key,
         afterId=after_id,
         limit=page.first,
+        accounts=rows.account_list,
     )
     return [_node(rec["account"]) for rec in records]
 
@@ -226,8 +245,9 @@ async def create(
     city: str | None,
     parent_id: str | None,
     source: str,
+    rows: Visible = EVERYTHING,
 ) -> str:
-    """A new account, optionally under a parent; returns its id."""
+    """A new account, optionally under a parent (one the caller may see); returns its id."""
     if not name.strip():
         raise BadUserInput("An account needs a non-empty name")
     account_id = str(uuid.uuid4())
@@ -247,14 +267,17 @@ async def create(
             source=source,
         )
         if parent_id is not None:
-            await _attach(tx, account_id, parent_id, source)
+            await _attach(tx, account_id, parent_id, source, rows)
         return account_id
 
     return await store.transaction(work)
 
 
-async def move(store: GraphStore, account_id: str, parent_id: str | None, source: str) -> bool:
-    """Put an account under a new parent (or at the top when ``parent_id`` is None); refuses cycles."""
+async def move(
+    store: GraphStore, account_id: str, parent_id: str | None, source: str, rows: Visible = EVERYTHING
+) -> bool:
+    """Put an account under a new parent (or at the top when ``parent_id`` is None); refuses cycles. Accounts the
+    caller may not see are refused as accounts that do not exist."""
 
     async def work(tx: AsyncManagedTransaction) -> bool:
         await lock(tx)
@@ -263,9 +286,10 @@ async def move(store: GraphStore, account_id: str, parent_id: str | None, source
                 """
                 OPTIONAL MATCH (a:Account {id: $id})
                 OPTIONAL MATCH (a)-[:SUBSIDIARY_OF]->(p:Account)
-                RETURN a IS NOT NULL AS found, p.id AS parent
+                RETURN a IS NOT NULL AND ($accounts IS NULL OR a.id IN $accounts) AS found, p.id AS parent
                 """,
                 id=account_id,
+                accounts=rows.account_list,
             )
         ).single(strict=True)
         if not current["found"]:
@@ -274,13 +298,15 @@ async def move(store: GraphStore, account_id: str, parent_id: str | None, source
             return False
         await tx.run("MATCH (:Account {id: $id})-[r:SUBSIDIARY_OF]->() DELETE r", id=account_id)
         if parent_id is not None:
-            await _attach(tx, account_id, parent_id, source)
+            await _attach(tx, account_id, parent_id, source, rows)
         return True
 
     return await store.transaction(work)
 
 
-async def _attach(tx: AsyncManagedTransaction, account_id: str, parent_id: str, source: str) -> None:
+async def _attach(
+    tx: AsyncManagedTransaction, account_id: str, parent_id: str, source: str, rows: Visible
+) -> None:
     if parent_id == account_id:
         raise RelationshipRefused(f"Account {account_id} cannot be its own parent", "SELF_LINK")
     check = await (
@@ -288,7 +314,7 @@ async def _attach(tx: AsyncManagedTransaction, account_id: str, parent_id: str, 
             """
             OPTIONAL MATCH (p:Account {id: $parent})
             OPTIONAL MATCH (a:Account {id: $id})
-            RETURN p IS NOT NULL AS found,
+            RETURN p IS NOT NULL AND ($accounts IS NULL OR p.id IN $accounts) AS found,
                    EXISTS { (p)-[:SUBSIDIARY_OF]->{1,20}(a) } AS cycle,
                    COALESCE(COLLECT { MATCH path = (p)-[:SUBSIDIARY_OF]->{1,20}(:Account)
                                       RETURN length(path) ORDER BY length(path) DESC LIMIT 1 }[0], 0) AS above,
@@ -297,6 +323,7 @@ async def _attach(tx: AsyncManagedTransaction, account_id: str, parent_id: str, 
             """,
             parent=parent_id,
             id=account_id,
+            accounts=rows.account_list,
         )
     ).single(strict=True)
     if not check["found"]:
@@ -329,21 +356,25 @@ async def add_contact(
     title: str | None,
     since: datetime | None,
     source: str,
+    rows: Visible = EVERYTHING,
 ) -> bool:
-    """Make a customer a contact of an account; repeating it with the same title changes nothing."""
+    """Make a customer a contact of an account; repeating it with the same title changes nothing. A customer or an
+    account the caller may not see is refused as one that does not exist."""
 
     async def work(tx: AsyncManagedTransaction) -> bool:
         await lock(tx)
-        await require_customers(tx, customer_id)
+        await require_customers(tx, customer_id, rows=rows)
         record = await (
             await tx.run(
                 """
                 OPTIONAL MATCH (a:Account {id: $account})
                 OPTIONAL MATCH (:Customer {id: $customer})-[w:WORKS_AT]->(a)
-                RETURN a IS NOT NULL AS found, w IS NOT NULL AS linked, w.title AS title
+                RETURN a IS NOT NULL AND ($accounts IS NULL OR a.id IN $accounts) AS found,
+                       w IS NOT NULL AS linked, w.title AS title
                 """,
                 account=account_id,
                 customer=customer_id,
+                accounts=rows.account_list,
             )
         ).single(strict=True)
         if not record["found"]:
@@ -368,14 +399,20 @@ async def add_contact(
     return await store.transaction(work)
 
 
-async def remove_contact(store: GraphStore, customer_id: str, account_id: str) -> bool:
+async def remove_contact(
+    store: GraphStore, customer_id: str, account_id: str, rows: Visible = EVERYTHING
+) -> bool:
+    """End a contact relationship; one the caller may not see is no relationship (nothing changes)."""
     return await delete_one(
         store,
         """
         OPTIONAL MATCH (:Customer {id: $customer})-[w:WORKS_AT]->(:Account {id: $account})
+        WHERE ($visible IS NULL OR $customer IN $visible) AND ($accounts IS NULL OR $account IN $accounts)
         DELETE w
         RETURN count(w) AS removed
         """,
         customer=customer_id,
         account=account_id,
+        visible=rows.customer_list,
+        accounts=rows.account_list,
     )

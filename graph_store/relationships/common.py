@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Final, LiteralString
 from neo4j import AsyncManagedTransaction
 
 from core.errors import NotFound
+from core.visibility import EVERYTHING, Visible
 from graph_store.locks import lock
 
 if TYPE_CHECKING:
@@ -51,10 +52,13 @@ def iso(moment: datetime | None) -> str:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
-async def require_customers(tx: AsyncManagedTransaction, *ids: str) -> None:
+async def require_customers(tx: AsyncManagedTransaction, *ids: str, rows: Visible = EVERYTHING) -> None:
+    """Refuse the first of ``ids`` that names no customer, or one the caller may not see (the same refusal)."""
     result = await tx.run(
-        "UNWIND $ids AS id OPTIONAL MATCH (c:Customer {id: id}) RETURN id, c IS NOT NULL AS found",
+        "UNWIND $ids AS id OPTIONAL MATCH (c:Customer {id: id})"
+        " RETURN id, c IS NOT NULL AND ($visible IS NULL OR id IN $visible) AS found",
         ids=list(ids),
+        visible=rows.customer_list,
     )
     for record in await result.data():
         if not record["found"]:

@@ -10,6 +10,7 @@ from datetime import datetime
 from neo4j import AsyncManagedTransaction
 
 from core.errors import RelationshipRefused
+from core.visibility import EVERYTHING, Visible
 from graph_store.driver import GraphStore
 from graph_store.locks import lock
 from graph_store.relationships.common import MAX_MEMBERS, HouseholdRole, iso, native, require_customers
@@ -31,21 +32,27 @@ class Household:
     member_count: int
 
 
-async def households_by_customer(store: GraphStore, customer_ids: Sequence[str]) -> dict[str, Household]:
-    """The household of each customer, with its members (oldest membership first), in one Cypher call."""
+async def households_by_customer(
+    store: GraphStore, customer_ids: Sequence[str], rows: Visible = EVERYTHING
+) -> dict[str, Household]:
+    """The household of each customer, with its members (oldest membership first), in one Cypher call.
+
+    Members the caller may not see are left out, and not counted, as if they did not exist."""
     records = await store.read(
         """
         UNWIND $ids AS id
         MATCH (:Customer {id: id})-[:MEMBER_OF]->(h:Household)
         RETURN id, h.id AS household, h.name AS name,
-               COUNT { (h)<-[:MEMBER_OF]-(:Customer) } AS memberCount,
+               COUNT { (h)<-[:MEMBER_OF]-(o:Customer) WHERE $visible IS NULL OR o.id IN $visible } AS memberCount,
                COLLECT {
                  MATCH (o:Customer)-[m:MEMBER_OF]->(h)
+                 WHERE $visible IS NULL OR o.id IN $visible
                  WITH o, m ORDER BY m.since, o.id LIMIT $cap
                  RETURN {id: o.id, role: m.role, since: m.since, source: m.source}
                } AS members
         """,
-        ids=list(customer_ids),
+        ids=rows.customers_among(customer_ids),
+        visible=rows.customer_list,
         cap=MAX_MEMBERS,
     )
     return {
@@ -70,17 +77,19 @@ async def join(
     source: str,
     since: datetime | None,
     name: str | None = None,
+    rows: Visible = EVERYTHING,
 ) -> bool:
     """Put ``member`` into the household of ``of`` (created, with ``of`` as head, when it has none).
 
-    Returns whether anything changed: joining again with the same role is a no-op.
+    Returns whether anything changed: joining again with the same role is a no-op. A customer out of ``rows`` is
+    refused as one that does not exist.
     """
     if member == of:
         raise RelationshipRefused(f"Customer {member} cannot share a household with itself", "SELF_LINK")
 
     async def work(tx: AsyncManagedTransaction) -> bool:
         await lock(tx)
-        await require_customers(tx, member, of)
+        await require_customers(tx, member, of, rows=rows)
         state = await (
             await tx.run(
                 """
@@ -140,12 +149,12 @@ async def join(
     return await store.transaction(work)
 
 
-async def leave(store: GraphStore, member: str, of: str) -> bool:
+async def leave(store: GraphStore, member: str, of: str, rows: Visible = EVERYTHING) -> bool:
     """Take ``member`` out of the household it shares with ``of``; a household left with one member dissolves."""
 
     async def work(tx: AsyncManagedTransaction) -> bool:
         await lock(tx)
-        await require_customers(tx, member, of)
+        await require_customers(tx, member, of, rows=rows)
         record = await (
             await tx.run(
                 """

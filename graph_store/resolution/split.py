@@ -19,6 +19,7 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 from core.errors import BadUserInput, NotFound
+from core.visibility import EVERYTHING, Visible
 from graph_store.driver import GraphStore
 from graph_store.identity import LinkRow, links_in
 from graph_store.locks import lock
@@ -79,8 +80,10 @@ async def split(
     rules: MatchingRules,
     identifier_keys: Sequence[str] = (),
     event: tuple[str, int, int] | None = None,
+    rows: Visible = EVERYTHING,
 ) -> SplitResult:
-    """Take out of ``customer_id`` the records named, and those claiming any identifier named.
+    """Take out of ``customer_id`` the records named, and those claiming any identifier named (a customer out of
+    ``rows`` is refused as one that does not exist).
 
     ``event`` (the relay's stream, the event id and the first event of its claim) marks the split applied in the
     same transaction, so a redelivered event returns its first result instead of splitting again.
@@ -100,7 +103,8 @@ async def split(
         found = await (
             await tx.run(
                 """
-                OPTIONAL MATCH (c:Customer {id: $id}) WHERE c.mergedInto IS NULL
+                OPTIONAL MATCH (c:Customer {id: $id})
+                WHERE c.mergedInto IS NULL AND ($visible IS NULL OR c.id IN $visible)
                 OPTIONAL MATCH (c)<-[:RESOLVES_TO]-(sr:SourceRecord)
                 RETURN c IS NOT NULL AS exists, collect({
                   key: sr.key, origin: sr.origin, observedAt: sr.observedAt,
@@ -108,6 +112,7 @@ async def split(
                 }) AS records
                 """,
                 id=customer_id,
+                visible=rows.customer_list,
             )
         ).single(strict=True)
         if not found["exists"]:

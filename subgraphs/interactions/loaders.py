@@ -10,15 +10,16 @@ from aiodataloader import DataLoader
 from subgraphs.interactions import repository
 from subgraphs.interactions.repository import InteractionPage
 from subgraphs.kit.loaders import grouped_loader, keyed_loader
+from subgraphs.kit.scope import RowScope
 from subgraphs.kit.sources import DataSources
 
 
 class InteractionsLoaders:
-    def __init__(self, sources: DataSources) -> None:
+    def __init__(self, sources: DataSources, scope: RowScope) -> None:
         db = sources.postgres.db("interactions")
         self.interaction_by_id: DataLoader[int, asyncpg.Record | None] = keyed_loader(
-            partial(repository.interactions_by_id, db), None
+            scope.apply(partial(repository.interactions_by_id, db)), None
         )
         self.latest_by_customer: DataLoader[tuple[str, InteractionPage], list[asyncpg.Record]] = (
-            grouped_loader(partial(repository.latest_by_customer, db), [])
+            grouped_loader(scope.apply(partial(repository.latest_by_customer, db)), [])
         )

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData, Text
+from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -40,8 +40,7 @@ class Interaction(InteractionsBase, table=True):
     summary: str
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     business_unit: str = Field(
-        sa_column=Column(Text, nullable=False, server_default="service"),
-        description="Business unit the interaction belongs to: retail, ecommerce, service, ...",
+        description="Business unit the interaction belongs to: retail, ecommerce, service, ..."
     )
     duration_seconds: int | None = Field(default=None, description="How long a call or visit lasted")
     ticket_id: int | None = Field(

@@ -53,6 +53,9 @@ class Interaction:
     payload: JSON = strawberry.field(
         metadata=classify("internal"), description="Source-specific details as JSON."
     )
+    business_unit: str = strawberry.field(
+        description="Business unit the interaction belongs to, e.g. `retail`, `ecommerce` or `service`."
+    )
     customer_id: strawberry.Private[str]
 
     @staticmethod

@@ -1,9 +1,9 @@
 """The per-request context: data sources, lazily built loader groups, and the edges that cross subgraphs.
 
-Loader groups are classes that take :class:`DataSources`; ``context.loaders(OrdersLoaders)`` builds one group per
-request on first use, inside the running event loop as aiodataloader requires. A subgraph loads its own data from
-its own loader groups; only edges into another subgraph go through :class:`CrossSource`, which ``resolvers/``
-implements. Nothing here knows the subgraphs.
+Loader groups are classes that take :class:`DataSources` and the request's :class:`RowScope`;
+``context.loaders(OrdersLoaders)`` builds one group per request on first use, inside the running event loop as
+aiodataloader requires. A subgraph loads its own data from its own loader groups; only edges into another subgraph
+go through :class:`CrossSource`, which ``resolvers/`` implements. Nothing here knows the subgraphs.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ from subgraphs.kit.classes import identifier_class
 from subgraphs.kit.entities import AccountRef, CustomerRef
 from subgraphs.kit.filters import CustomerPredicate
 from subgraphs.kit.lookup import CustomerLookup
+from subgraphs.kit.scope import RowScope
 from subgraphs.kit.sources import DataSources
 
 
 class LoaderGroup(Protocol):
-    def __init__(self, sources: DataSources) -> None: ...
+    def __init__(self, sources: DataSources, scope: RowScope) -> None: ...
 
 
 L = TypeVar("L", bound=LoaderGroup)
@@ -62,23 +63,20 @@ class RequestContext:
         self.sources = sources
         self.settings = sources.settings
         self.cross = cross
+        self.scope = RowScope(principal, sources.graph)
+        """The rows the principal may see; loaders and repositories apply it (see ``subgraphs.kit.scope``)."""
         self._loaders: dict[type[Any], Any] = {}
 
     def loaders(self, group: type[L]) -> L:
         found = self._loaders.get(group)
         if found is None:
-            found = self._loaders[group] = group(self.sources)
+            found = self._loaders[group] = group(self.sources, self.scope)
         return cast("L", found)
 
     @property
     def actor(self) -> str:
         """Who a write records as having made it: the principal's subject (``system`` without a principal)."""
         return self.principal.subject if self.principal is not None else "system"
-
-    @property
-    def unit_scope(self) -> frozenset[str] | None:
-        """Business units the caller's rows are limited to, for reading and writing; ``None``: every unit."""
-        return self.principal.business_units if self.principal is not None else None
 
     async def find_customer(self, lookup: CustomerLookup) -> str:
         """The customer a write names (by id or identifier), as its surviving id; ``NotFound`` when none."""

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, MetaData, Numeric, Text
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, MetaData, Numeric
 from sqlmodel import Field, SQLModel
 
 from core import outbox
@@ -44,8 +44,7 @@ class Order(OrdersBase, table=True):
     total: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
     placed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     business_unit: str = Field(
-        sa_column=Column(Text, nullable=False, server_default="ecommerce"),
-        description="Business unit the order belongs to: retail, ecommerce, ...",
+        description="Business unit the order belongs to: retail, ecommerce, service, ..."
     )
 
 

@@ -51,7 +51,7 @@ class OrdersQuery:
             business_units=tuple(given.business_unit or ()),
             placed_after=given.placed_after,
             placed_before=given.placed_before,
-            scope_units=context.unit_scope,
+            rows=await context.scope.visible(),
         )
         order = order_by or OrderOrder()
         sort = sort_of(queue.SORTS, (order.field or OrderSortField.PLACED_AT).value, order.direction)

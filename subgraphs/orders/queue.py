@@ -1,15 +1,16 @@
 """The root list of orders across customers, filtered and sorted; a page is one statement and its count another,
-walking the indexes of ``models.Order`` by keyset. The caller's business units limit every statement."""
+walking the indexes of ``models.Order`` by keyset. The caller's row scope limits every statement."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
 
 from core.postgres import Database
+from core.visibility import EVERYTHING, Visible
 from subgraphs.kit.pagination import Sort, binder
 from subgraphs.orders.repository import ORDER_COLUMNS
 
@@ -27,8 +28,8 @@ class OrderQueue:
     business_units: tuple[str, ...] = ()
     placed_after: datetime | None = None
     placed_before: datetime | None = None
-    scope_units: Collection[str] | None = None
-    """The business units the caller may see; ``None``: every unit."""
+    rows: Visible = EVERYTHING
+    """What the caller may see (customers, business units): out of it is absent."""
 
     def where(self, param: Callable[[object], str]) -> list[str]:
         clauses = []
@@ -42,8 +43,7 @@ class OrderQueue:
             clauses.append(f"o.placed_at >= {param(self.placed_after)}::timestamptz")
         if self.placed_before is not None:
             clauses.append(f"o.placed_at < {param(self.placed_before)}::timestamptz")
-        if self.scope_units is not None:
-            clauses.append(f"o.business_unit = ANY({param(sorted(self.scope_units))}::text[])")
+        clauses.extend(self.rows.clauses(param, customer="o.customer_id", unit="o.business_unit"))
         return clauses
 
 

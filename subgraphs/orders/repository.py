@@ -1,4 +1,8 @@
-"""Batched reads of orders; every function is one SQL statement whatever the number of customers."""
+"""Batched reads of orders; every function is one SQL statement whatever the number of customers.
+
+Each takes the rows the caller may see (``rows``): orders of customers out of scope, or of business units out of
+scope, are not found, counted or summed, exactly as if they did not exist.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import NamedTuple
 import asyncpg
 
 from core.postgres import Database
+from core.visibility import EVERYTHING, Visible
 from subgraphs.kit.loaders import group_rows
 
 ORDER_COLUMNS = (
@@ -28,19 +33,32 @@ class OrderPage(NamedTuple):
     since: datetime | None = None
 
 
-async def orders_by_id(db: Database, ids: Sequence[int]) -> dict[int, asyncpg.Record]:
-    rows = await db.fetch(
-        f"SELECT {ORDER_COLUMNS} FROM orders.orders o WHERE o.id = ANY($1::bigint[])", list(ids)
+async def orders_by_id(
+    db: Database, ids: Sequence[int], rows: Visible = EVERYTHING
+) -> dict[int, asyncpg.Record]:
+    args: list[object] = [list(ids)]
+    scope = rows.sql(args, customer="o.customer_id", unit="o.business_unit")
+    found = await db.fetch(
+        f"SELECT {ORDER_COLUMNS} FROM orders.orders o WHERE o.id = ANY($1::bigint[]){scope}", *args
     )
-    return {row["id"]: row for row in rows}
+    return {row["id"]: row for row in found}
 
 
 async def orders_by_customer(
-    db: Database, customer_ids: Sequence[str], page: OrderPage
+    db: Database, customer_ids: Sequence[str], page: OrderPage, rows: Visible = EVERYTHING
 ) -> dict[str, list[asyncpg.Record]]:
     """Each customer's newest orders (one LATERAL join over the customer/placed_at index)."""
     after_at, after_id = page.after if page.after else (None, None)
-    rows = await db.fetch(
+    args: list[object] = [
+        rows.customers_among(customer_ids),
+        list(page.statuses) if page.statuses else None,
+        page.since,
+        after_at,
+        after_id,
+        page.limit,
+    ]
+    units = rows.sql(args, unit="x.business_unit")
+    found = await db.fetch(
         f"""
         SELECT {ORDER_COLUMNS}
         FROM unnest($1::uuid[]) AS c(id)
@@ -49,19 +67,14 @@ async def orders_by_customer(
             WHERE x.customer_id = c.id
               AND ($2::text[] IS NULL OR x.status = ANY($2::text[]))
               AND ($3::timestamptz IS NULL OR x.placed_at >= $3::timestamptz)
-              AND ($4::timestamptz IS NULL OR (x.placed_at, x.id) < ($4::timestamptz, $5::bigint))
+              AND ($4::timestamptz IS NULL OR (x.placed_at, x.id) < ($4::timestamptz, $5::bigint)){units}
             ORDER BY x.placed_at DESC, x.id DESC
             LIMIT $6
         ) o
         """,
-        list(customer_ids),
-        list(page.statuses) if page.statuses else None,
-        page.since,
-        after_at,
-        after_id,
-        page.limit,
+        *args,
     )
-    return group_rows(rows, "customer_id")
+    return group_rows(found, "customer_id")
 
 
 async def items_by_order(db: Database, order_ids: Sequence[int]) -> dict[int, list[asyncpg.Record]]:
@@ -73,15 +86,18 @@ async def items_by_order(db: Database, order_ids: Sequence[int]) -> dict[int, li
     return group_rows(rows, "order_id")
 
 
-async def stats_by_customer(db: Database, customer_ids: Sequence[str]) -> dict[str, asyncpg.Record]:
-    rows = await db.fetch(
-        """
+async def stats_by_customer(
+    db: Database, customer_ids: Sequence[str], rows: Visible = EVERYTHING
+) -> dict[str, asyncpg.Record]:
+    args: list[object] = [list(customer_ids), list(NON_REVENUE)]
+    scope = rows.sql(args, customer="customer_id", unit="business_unit")
+    found = await db.fetch(
+        f"""
         SELECT customer_id::text AS customer_id, count(*) AS order_count,
                coalesce(sum(total) FILTER (WHERE NOT status = ANY($2::text[])), 0) AS lifetime_value,
                max(placed_at) AS last_order_at
-        FROM orders.orders WHERE customer_id = ANY($1::uuid[]) GROUP BY customer_id
+        FROM orders.orders WHERE customer_id = ANY($1::uuid[]){scope} GROUP BY customer_id
         """,
-        list(customer_ids),
-        list(NON_REVENUE),
+        *args,
     )
-    return {row["customer_id"]: row for row in rows}
+    return {row["customer_id"]: row for row in found}

@@ -82,7 +82,9 @@ class Order:
         metadata=classify("financial"), description="Amount charged: subtotal − discount + shipping."
     )
     placed_at: datetime = strawberry.field(description="When the order was placed.")
-    business_unit: str = strawberry.field(description="Business unit the order belongs to.")
+    business_unit: str = strawberry.field(
+        description="Business unit the order belongs to, e.g. `retail`, `ecommerce` or `service`."
+    )
     customer_id: strawberry.Private[str]
 
     @staticmethod

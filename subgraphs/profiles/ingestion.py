@@ -19,6 +19,7 @@ import asyncpg
 from core import outbox
 from core.errors import BadUserInput, ClientError, NotFound
 from core.postgres import Database
+from core.visibility import EVERYTHING, Visible
 from graph_store.resolution.ingest import decode_outcome
 from graph_store.resolution.plan import Outcome
 from graph_store.resolution.records import FieldError, Rejection, SourceRecord, ValidRecord, validate
@@ -146,15 +147,22 @@ class SplitOutcome:
 
 
 async def unmerge(
-    sources: DataSources, customer_id: str, record_keys: Sequence[str], identifier_keys: Sequence[str]
+    sources: DataSources,
+    customer_id: str,
+    record_keys: Sequence[str],
+    identifier_keys: Sequence[str],
+    rows: Visible = EVERYTHING,
 ) -> SplitOutcome:
     """Commit a split of ``customer_id`` as an event of the identity stream (applied in order with ingestion) and
-    wait for it like ingestion does. The graph decides at apply time; a refusal comes back as its error."""
+    wait for it like ingestion does. The graph decides at apply time; a refusal comes back as its error. A customer
+    out of ``rows`` is refused as one that does not exist."""
     if not record_keys and not identifier_keys:
         raise BadUserInput("Name at least one source record or identifier to split off")
     db = sources.postgres.db(SCHEMA)
     async with db.transaction() as conn:
-        if not await conn.fetchval("SELECT 1 FROM profiles.customers WHERE id = $1::uuid", customer_id):
+        if not rows.sees_customer(customer_id) or not await conn.fetchval(
+            "SELECT 1 FROM profiles.customers WHERE id = $1::uuid", customer_id
+        ):
             raise NotFound("customer", customer_id)
         event_id = await outbox.emit(
             conn,

@@ -17,15 +17,18 @@ from graph_store.resolution.history import EventView, RecordView
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.entities import CustomerRef
 from subgraphs.kit.loaders import keyed_loader
+from subgraphs.kit.scope import RowScope
 from subgraphs.kit.sources import DataSources
 from subgraphs.profiles import repository
 
 
 class ProfilesLoaders:
-    def __init__(self, sources: DataSources) -> None:
+    def __init__(self, sources: DataSources, scope: RowScope) -> None:
         db = sources.postgres.db("profiles")
+        # Every customer of a request comes through here (roots, edges, entities): it alone needs the scope, since
+        # the other loaders are asked only about customers it returned.
         self.profile_by_id: DataLoader[str, asyncpg.Record | None] = keyed_loader(
-            partial(repository.profiles_by_id, db), None
+            scope.apply(partial(repository.profiles_by_id, db)), None
         )
         self.provenance: DataLoader[str, list[asyncpg.Record]] = keyed_loader(
             partial(repository.provenance, db), []

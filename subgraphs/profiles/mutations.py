@@ -75,5 +75,7 @@ class ProfilesMutation:
             parse_uuid(input.customer_id),
             [f"{r.system}:{r.external_id}" for r in input.source_records],
             identifier_keys,
+            await context.scope.visible(),
         )
+        context.scope.forget()
         return UnmergeCustomerPayload(customer_ids=outcome.customer_ids, applied=outcome.applied)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import strawberry
@@ -81,7 +82,7 @@ class ProfilesQuery:
     ) -> CustomerConnection:
         check_first(first, info.context.settings.max_page_size)
         after_id = parse_uuid(decode_cursor(after, 1)[0]) if after else None
-        criteria = _criteria(info, filter)
+        criteria = replace(_criteria(info, filter), rows=await info.context.scope.visible())
         db = info.context.sources.postgres.db("profiles")
         rows = await repository.search(db, criteria, first + 1, after_id)
         profiles = info.context.loaders(ProfilesLoaders).profile_by_id

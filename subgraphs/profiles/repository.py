@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 import asyncpg
 
 from core.postgres import Database
+from core.visibility import EVERYTHING, Visible
 from graph_store.identifiers import IdentifierType
 from graph_store.identity import LinkedIdentifier
 from subgraphs.kit.filters import CustomerPredicate
@@ -25,6 +26,8 @@ class CustomerSearch:
     loyalty_tiers: tuple[str, ...] = ()
     related: CustomerPredicate | None = None
     """A condition another subgraph answers (open tickets); see :func:`search` for how it is applied."""
+    rows: Visible = EVERYTHING
+    """The customers the caller may see: the page and its count hold only those."""
 
     def where(self, args: list[object]) -> list[str]:
         clauses: list[str] = []
@@ -32,6 +35,8 @@ class CustomerSearch:
         def param(value: object) -> str:
             args.append(value)
             return f"${len(args)}"
+
+        clauses.extend(self.rows.clauses(param, customer="customers.id"))
 
         if self.name:
             escaped = self.name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -52,16 +57,21 @@ class CustomerSearch:
         return self.related is None or self.related.sql("customers.id", lambda _: "$0") is not None
 
 
-async def profiles_by_id(db: Database, ids: Sequence[str]) -> dict[str, asyncpg.Record]:
-    """Golden records by id; an id merged into another customer finds the survivor's record."""
-    rows = await db.fetch(
+async def profiles_by_id(
+    db: Database, ids: Sequence[str], rows: Visible = EVERYTHING
+) -> dict[str, asyncpg.Record]:
+    """Golden records by id; an id merged into another customer finds the survivor's record. A customer out of
+    ``rows`` is not found, like one that does not exist."""
+    args: list[object] = [list(ids)]
+    scope = rows.sql(args, customer="c.id")
+    found = await db.fetch(
         f"SELECT k.requested::text AS requested, {COLUMNS.replace('id::text', 'c.id::text')}"
         " FROM unnest($1::uuid[]) AS k(requested)"
         " LEFT JOIN profiles.customer_aliases a ON a.alias_id = k.requested"
-        " JOIN profiles.customers c ON c.id = coalesce(a.customer_id, k.requested)",
-        list(ids),
+        f" JOIN profiles.customers c ON c.id = coalesce(a.customer_id, k.requested){scope}",
+        *args,
     )
-    return {row["requested"]: row for row in rows}
+    return {row["requested"]: row for row in found}
 
 
 async def merged_ids(db: Database, customer_ids: Sequence[str]) -> dict[str, list[str]]:

@@ -16,38 +16,43 @@ from graph_store.relationships.traversal import Reached, RelatedQuery
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.entities import AccountRef
 from subgraphs.kit.loaders import grouped_loader, keyed_loader
+from subgraphs.kit.scope import RowScope
 from subgraphs.kit.sources import DataSources
 
 
 class RelationshipsLoaders:
-    def __init__(self, sources: DataSources) -> None:
+    def __init__(self, sources: DataSources, scope: RowScope) -> None:
         graph = sources.graph
+        # Loaders keyed by customer see only the customers (and accounts) of the scope, at both ends: a federation
+        # gateway may ask about any customer id, and whoever it is related to may be out of scope.
         self.household_by_customer: DataLoader[str, Household | None] = keyed_loader(
-            partial(households.households_by_customer, graph), None
+            scope.apply(partial(households.households_by_customer, graph)), None
         )
         self.accounts_by_customer: DataLoader[str, list[Contact]] = keyed_loader(
-            partial(accounts.accounts_by_customer, graph), []
+            scope.apply(partial(accounts.accounts_by_customer, graph)), []
         )
         self.referrer_by_customer: DataLoader[str, ReferralLink | None] = keyed_loader(
-            partial(referrals.referrer_by_customer, graph), None
+            scope.apply(partial(referrals.referrer_by_customer, graph)), None
         )
         self.referrals_by_customer: DataLoader[str, list[ReferralLink]] = keyed_loader(
-            partial(referrals.referrals_by_customer, graph), []
+            scope.apply(partial(referrals.referrals_by_customer, graph)), []
         )
         self.shared_by_customer: DataLoader[str, list[SharedIdentifier]] = keyed_loader(
-            partial(shared.shared_by_customer, graph), []
+            scope.apply(partial(shared.shared_by_customer, graph)), []
         )
         self.related: DataLoader[tuple[str, RelatedQuery], list[Reached]] = grouped_loader(
-            partial(traversal.related, graph), []
+            scope.apply(partial(traversal.related, graph)), []
         )
         self.account_by_id: DataLoader[str, AccountNode | None] = keyed_loader(
-            partial(accounts.accounts_by_id, graph), None
+            scope.apply(partial(accounts.accounts_by_id, graph)), None
         )
+        # Children, contacts and roll-ups are asked only of accounts found in scope, and everything below an
+        # account in scope is in scope: they need no scope of their own.
         self.children_by_account: DataLoader[str, list[AccountNode]] = keyed_loader(
             partial(accounts.children_by_account, graph), []
         )
         self.ancestors_by_account: DataLoader[str, list[AccountNode]] = keyed_loader(
-            partial(accounts.ancestors_by_account, graph), []
+            scope.apply(partial(accounts.ancestors_by_account, graph)), []
         )
         self.contacts_by_account: DataLoader[tuple[str, ContactPage], list[Contact]] = grouped_loader(
             partial(accounts.contacts_by_account, graph), []

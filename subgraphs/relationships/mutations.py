@@ -1,7 +1,8 @@
 """Mutations of the relationship graph: link and unlink customers, manage accounts and their contacts.
 
 Every write is validated and applied in one transaction; repeating a write that is already true changes nothing
-and says so (``changed: false``).
+and says so (``changed: false``). A caller limited to accounts writes only within its scope: a customer or an
+account out of it is refused exactly as one that does not exist.
 """
 
 from __future__ import annotations
@@ -128,11 +129,14 @@ class RelationshipsMutation:
     ) -> RelationshipChange:
         a, b = parse_uuid(input.customer_id), parse_uuid(input.related_customer_id)
         graph, source = info.context.sources.graph, _source(input.source)
+        rows = await info.context.scope.visible()
         if input.kind is CustomerLinkKind.HOUSEHOLD:
             role = input.role or HouseholdRole.OTHER
-            changed = await households.join(graph, a, b, role, source, input.since, input.household_name)
+            changed = await households.join(
+                graph, a, b, role, source, input.since, input.household_name, rows=rows
+            )
         else:
-            changed = await referrals.refer(graph, a, b, input.campaign, input.since, source)
+            changed = await referrals.refer(graph, a, b, input.campaign, input.since, source, rows=rows)
         return RelationshipChange(changed=changed, customer_id=a, related_customer_id=b)
 
     @strawberry.mutation(description="End a relationship between two customers.")
@@ -143,10 +147,11 @@ class RelationshipsMutation:
     ) -> RelationshipChange:
         a, b = parse_uuid(input.customer_id), parse_uuid(input.related_customer_id)
         graph = info.context.sources.graph
+        rows = await info.context.scope.visible()
         if input.kind is CustomerLinkKind.HOUSEHOLD:
-            changed = await households.leave(graph, a, b)
+            changed = await households.leave(graph, a, b, rows=rows)
         else:
-            changed = await referrals.unrefer(graph, a, b)
+            changed = await referrals.unrefer(graph, a, b, rows=rows)
         return RelationshipChange(changed=changed, customer_id=a, related_customer_id=b)
 
     @strawberry.mutation(description="Create an account, optionally under a parent account.")
@@ -156,9 +161,18 @@ class RelationshipsMutation:
         input: Annotated[CreateAccountInput, strawberry.argument(description="The account to create.")],
     ) -> AccountRef:
         parent = parse_uuid(input.parent_id, "account id") if input.parent_id else None
+        scope = info.context.scope
+        scope.require_parent(parent)
         account_id = await accounts.create(
-            info.context.sources.graph, input.name, input.industry, input.city, parent, _source(input.source)
+            info.context.sources.graph,
+            input.name,
+            input.industry,
+            input.city,
+            parent,
+            _source(input.source),
+            await scope.visible(),
         )
+        scope.forget()
         created = await load_account(info.context, account_id)
         assert created is not None
         return created
@@ -181,7 +195,12 @@ class RelationshipsMutation:
     ) -> RelationshipChange:
         account = parse_uuid(account_id, "account id")
         parent = parse_uuid(parent_id, "account id") if parent_id else None
-        changed = await accounts.move(info.context.sources.graph, account, parent, _source(source))
+        scope = info.context.scope
+        scope.require_parent(parent)
+        changed = await accounts.move(
+            info.context.sources.graph, account, parent, _source(source), await scope.visible()
+        )
+        scope.forget()
         return RelationshipChange(changed=changed, account_id=account)
 
     @strawberry.mutation(description="Make a customer a contact of an account (or update their title).")
@@ -195,7 +214,13 @@ class RelationshipsMutation:
     ) -> RelationshipChange:
         customer, account = parse_uuid(input.customer_id), parse_uuid(input.account_id, "account id")
         changed = await accounts.add_contact(
-            info.context.sources.graph, customer, account, input.title, input.since, _source(input.source)
+            info.context.sources.graph,
+            customer,
+            account,
+            input.title,
+            input.since,
+            _source(input.source),
+            await info.context.scope.visible(),
         )
         return RelationshipChange(changed=changed, customer_id=customer, account_id=account)
 
@@ -207,5 +232,9 @@ class RelationshipsMutation:
         account_id: Annotated[strawberry.ID, strawberry.argument(description="The account.")],
     ) -> RelationshipChange:
         customer, account = parse_uuid(customer_id), parse_uuid(account_id, "account id")
-        changed = await accounts.remove_contact(info.context.sources.graph, customer, account)
+        scope = info.context.scope
+        changed = await accounts.remove_contact(
+            info.context.sources.graph, customer, account, await scope.visible()
+        )
+        scope.forget()
         return RelationshipChange(changed=changed, customer_id=customer, account_id=account)

@@ -58,7 +58,7 @@ class RelationshipsQuery:
             (after_key[0], after_key[1]) if after_key else None,
             search.strip() if search and search.strip() else None,
         )
-        nodes = await accounts.search(info.context.sources.graph, page)
+        nodes = await accounts.search(info.context.sources.graph, page, await info.context.scope.visible())
         loader = info.context.loaders(RelationshipsLoaders).account_by_id
         for node in nodes:
             loader.prime(node.id, node)

@@ -16,7 +16,6 @@ from sqlalchemy import (
     Index,
     MetaData,
     SmallInteger,
-    Text,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -76,10 +75,6 @@ class Ticket(TicketsBase, table=True):
     channel: str = Field(description="phone, email, wechat, web or store")
     assignee: str | None = None
     queue: str | None = Field(default=None, description="Team queue the ticket waits in, e.g. billing")
-    business_unit: str = Field(
-        sa_column=Column(Text, nullable=False, server_default="service"),
-        description="Business unit the ticket belongs to: retail, ecommerce, service, ...",
-    )
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     resolved_at: datetime | None = Field(
@@ -123,6 +118,9 @@ class Ticket(TicketsBase, table=True):
         default_factory=list,
         sa_column=Column(JSONB, nullable=False, server_default=text("'[]'::jsonb")),
         description="Earlier stops of the resolution clock, each [from, to]",
+    )
+    business_unit: str = Field(
+        description="Business unit the ticket belongs to: retail, ecommerce, service, ..."
     )
 
 

@@ -139,7 +139,7 @@ class TicketsMutation:
             queue=input.queue,
             policy=policy_at(context.settings.sla_policy),
             now=context.now(),
-            units=context.unit_scope,
+            rows=await context.scope.visible(),
         )
         return await _payload(info, written)
 
@@ -160,7 +160,7 @@ class TicketsMutation:
             input.body,
             input.internal,
             now=context.now(),
-            units=context.unit_scope,
+            rows=await context.scope.visible(),
         )
         return await _payload(info, written)
 
@@ -179,7 +179,7 @@ class TicketsMutation:
             input.assignee,
             input.queue,
             now=context.now(),
-            units=context.unit_scope,
+            rows=await context.scope.visible(),
         )
         return await _payload(info, written)
 
@@ -204,7 +204,7 @@ class TicketsMutation:
             input.to.value,
             policy=policy_at(context.settings.sla_policy),
             now=context.now(),
-            units=context.unit_scope,
+            rows=await context.scope.visible(),
         )
         return await _payload(info, written)
 
@@ -223,6 +223,6 @@ class TicketsMutation:
             input.priority.value,
             policy=policy_at(context.settings.sla_policy),
             now=context.now(),
-            units=context.unit_scope,
+            rows=await context.scope.visible(),
         )
         return await _payload(info, written)

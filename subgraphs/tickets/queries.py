@@ -59,7 +59,7 @@ class TicketsQuery:
             breached=given.breached,
             due_before=given.due_before,
             business_units=tuple(given.business_unit or ()),
-            scope_units=context.unit_scope,
+            rows=await context.scope.visible(),
         )
         order = order_by or TicketOrder()
         sort = sort_of(queue.SORTS, (order.field or TicketSortField.CREATED_AT).value, order.direction)

@@ -179,7 +179,9 @@ class Ticket:
     updated_at: datetime = strawberry.field(description="Last change.")
     resolved_at: datetime | None = strawberry.field(description="When it was resolved, if it was.")
     queue: str | None = strawberry.field(description="Team queue the ticket waits in, if any.")
-    business_unit: str = strawberry.field(description="Business unit the ticket belongs to.")
+    business_unit: str = strawberry.field(
+        description="Business unit the ticket belongs to, e.g. `retail`, `ecommerce` or `service`."
+    )
     customer_id: strawberry.Private[str]
     sla_state: strawberry.Private[SlaState]
 

@@ -1,13 +1,13 @@
 """Ticket writes: each is one PostgreSQL transaction holding its idempotency key, the ticket's rows, the history row,
 the outbox event and the change notice, so an acknowledged change is durable and announced, or did not happen.
 
-The caller passes who acts (the principal's subject), the business units it may write in (``None``: all) and the
-clock's time; the state machine and SLA arithmetic are ``workflow`` and ``sla``.
+The caller passes who acts (the principal's subject), the rows it may see and write (``core.visibility``: a ticket
+out of them is refused as absent) and the clock's time; the state machine and SLA arithmetic are ``workflow`` and ``sla``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +17,7 @@ import asyncpg
 from core import idempotency
 from core.errors import BadUserInput, Forbidden, NotFound
 from core.postgres import Database
+from core.visibility import EVERYTHING, Visible
 from subgraphs.tickets import events, sla, workflow
 from subgraphs.tickets.events import SCHEMA
 from subgraphs.tickets.repository import TICKET_COLUMNS
@@ -71,9 +72,14 @@ async def _done(conn: asyncpg.Connection, claim: idempotency.Claim, written: Wri
     return written
 
 
-def _check_unit(unit: str, units: Collection[str] | None) -> None:
-    if units is not None and unit not in units:
-        raise Forbidden(f"Your roles may not write in business unit {unit!r}")
+def _check_unit(unit: str, rows: Visible) -> None:
+    if rows.business_units is not None and unit not in rows.business_units:
+        raise Forbidden(f"You may not write in business unit {unit!r}")
+
+
+def _sees(rows: Visible, ticket: asyncpg.Record) -> bool:
+    units = rows.business_units
+    return rows.sees_customer(ticket["customer_id"]) and (units is None or ticket["business_unit"] in units)
 
 
 async def create(
@@ -90,14 +96,14 @@ async def create(
     queue: str | None,
     policy: SlaPolicy,
     now: datetime,
-    units: Collection[str] | None = None,
+    rows: Visible = EVERYTHING,
 ) -> Written:
     """A new ticket in status ``new`` with its SLA clocks started, and its ``opened`` history row."""
     subject = text(subject, "The subject", MAX_SUBJECT)
     description = text(description, "The description", MAX_TEXT, required=False)
     business_unit = text(business_unit, "The business unit", MAX_NAME)
     queue = text(queue, "The queue", MAX_NAME) if queue is not None else None
-    _check_unit(business_unit, units)
+    _check_unit(business_unit, rows)
     arguments = [customer_id, channel, subject, description, priority, business_unit, queue]
     state = sla.start(policy.target(priority, channel), now)
     async with db.transaction() as conn:
@@ -150,7 +156,7 @@ async def _change(
     operation: str,
     arguments: Any,
     ticket_id: int,
-    units: Collection[str] | None,
+    rows: Visible,
     now: datetime,
     decide: Decide,
 ) -> Written:
@@ -161,7 +167,7 @@ async def _change(
         current = await conn.fetchrow(
             f"SELECT {TICKET_COLUMNS} FROM tickets.tickets t WHERE t.id = $1 FOR UPDATE", ticket_id
         )
-        if current is None or (units is not None and current["business_unit"] not in units):
+        if current is None or not _sees(rows, current):
             raise NotFound("ticket", str(ticket_id))  # out of scope looks exactly like absent
         update = decide(current)
         comment_id = None
@@ -204,7 +210,7 @@ async def transition(
     *,
     policy: SlaPolicy,
     now: datetime,
-    units: Collection[str] | None = None,
+    rows: Visible = EVERYTHING,
 ) -> Written:
     def decide(current: asyncpg.Record) -> Update:
         target = policy.target(current["priority"], current["channel"])
@@ -223,7 +229,7 @@ async def transition(
             {"from": current["status"], "to": change.status},
         )
 
-    return await _change(db, actor, key, "transitionTicket", to, ticket_id, units, now, decide)
+    return await _change(db, actor, key, "transitionTicket", to, ticket_id, rows, now, decide)
 
 
 async def comment(
@@ -235,7 +241,7 @@ async def comment(
     internal: bool,
     *,
     now: datetime,
-    units: Collection[str] | None = None,
+    rows: Visible = EVERYTHING,
 ) -> Written:
     """A comment on the thread; a customer-visible one answers the customer (the first response, if it is one)."""
     body = text(body, "The comment", MAX_TEXT)
@@ -246,7 +252,7 @@ async def comment(
             columns["first_responded_at"] = now
         return Update(columns, events.COMMENTED, {"internal": internal}, comment=(body, internal))
 
-    return await _change(db, actor, key, "addTicketComment", [body, internal], ticket_id, units, now, decide)
+    return await _change(db, actor, key, "addTicketComment", [body, internal], ticket_id, rows, now, decide)
 
 
 async def assign(
@@ -258,7 +264,7 @@ async def assign(
     queue: str | None,
     *,
     now: datetime,
-    units: Collection[str] | None = None,
+    rows: Visible = EVERYTHING,
 ) -> Written:
     """To an agent, to a queue, or both; what is not named stays as it was."""
     if assignee is None and queue is None:
@@ -280,7 +286,7 @@ async def assign(
         }
         return Update(columns, events.ASSIGNED, data)
 
-    return await _change(db, actor, key, "assignTicket", [agent, team], ticket_id, units, now, decide)
+    return await _change(db, actor, key, "assignTicket", [agent, team], ticket_id, rows, now, decide)
 
 
 async def change_priority(
@@ -292,7 +298,7 @@ async def change_priority(
     *,
     policy: SlaPolicy,
     now: datetime,
-    units: Collection[str] | None = None,
+    rows: Visible = EVERYTHING,
 ) -> Written:
     """A new priority; the SLA due times are worked out again under its targets."""
 
@@ -308,4 +314,4 @@ async def change_priority(
             {"from": current["priority"], "to": priority},
         )
 
-    return await _change(db, actor, key, "changeTicketPriority", priority, ticket_id, units, now, decide)
+    return await _change(db, actor, key, "changeTicketPriority", priority, ticket_id, rows, now, decide)

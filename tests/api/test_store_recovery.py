@@ -9,7 +9,7 @@ import httpx
 
 from app import create_app
 from core.settings import Settings
-from tests import auth, fixtures
+from tests import auth, canaries, fixtures
 from tests.servers import Forwarder
 
 QUERY = f'{{ customer(id: "{fixtures.LI_LEI}") {{ fullName identifiers {{ type }} }} }}'
@@ -43,7 +43,7 @@ async def test_starts_without_its_stores_and_heals(settings: Settings) -> None:
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=auth.headers()
+                transport=canaries.transport(app), base_url="http://testserver", headers=auth.headers()
             ) as http,
         ):
             assert (await http.get("/healthz")).status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from c360.seed.catalogue import BUSINESS_UNITS
 from c360.seed.generator import Generator
 
 
@@ -30,3 +31,10 @@ def test_phones_are_messy_but_unique_after_normalisation() -> None:
     assert any(" " in link["raw"] for link in links)
     assert any("-" in link["raw"] for link in links)
     assert all(link["value"].startswith("+86") and len(link["value"]) == 14 for link in links)
+
+
+def test_orders_tickets_and_interactions_spread_over_business_units() -> None:
+    chunks = list(Generator(5).chunks(200))
+    for rows in ("orders", "tickets", "interactions"):
+        units = {row[-1] for chunk in chunks for row in getattr(chunk, rows)}
+        assert units == set(BUSINESS_UNITS), rows

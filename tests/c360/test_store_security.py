@@ -51,7 +51,8 @@ async def test_the_app_role_reads_and_writes_its_tables(app: asyncpg.Connection)
     try:
         ticket_id = await app.fetchval(
             "INSERT INTO tickets.tickets (customer_id, subject, description, status, priority, channel, created_at,"
-            " updated_at, sla_due_at) SELECT id, 'probe', 'probe', 'open', 'low', 'web', now(), now(), now()"
+            " updated_at, sla_due_at, business_unit)"
+            " SELECT id, 'probe', 'probe', 'open', 'low', 'web', now(), now(), now(), 'service'"
             " FROM profiles.customers LIMIT 1 RETURNING id"
         )
         assert (

@@ -45,12 +45,16 @@ async def result_pane(page: Page) -> dict[str, Any]:
     return result
 
 
+BROWSER_USER = auth.headers(("agent",), subject="graphiql-user")
+"""The token the browser's user pastes; answers are compared with the API's to the same caller."""
+
+
 async def use_token(page: Page) -> None:
     """What the README tells a newcomer: put the development token in GraphiQL's Headers editor."""
     await page.locator(".graphiql-editor-tools button", has_text="Headers").click()
     editor = page.locator(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror")
     await expect(editor).to_be_visible()
-    value = json.dumps(auth.headers(("agent",), subject="graphiql-user"))
+    value = json.dumps(BROWSER_USER)
     await editor.evaluate("(element, value) => element.CodeMirror.setValue(value)", value)
     # The schema was fetched before the token was there (401): fetch it again once GraphiQL has taken the
     # headers in (it reads the editor after a short debounce), a bounded number of times.
@@ -106,7 +110,7 @@ async def test_graphiql_runs_examples_without_internet(
             await use_token(page)
             await page.locator(".graphiql-execute-button").click()
             shown = await result_pane(page)
-            async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=auth.headers()) as http:
+            async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=BROWSER_USER) as http:
                 answer = (await http.post("/graphql", json={"query": EXAMPLES[0]})).json()
             assert shown == answer
             customers = shown["data"]["customers"]

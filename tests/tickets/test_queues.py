@@ -18,7 +18,7 @@ from subgraphs.orders.queue import OrderQueue
 from subgraphs.tickets import queue as ticket_queue
 from subgraphs.tickets.queue import TicketQueue
 from tests import auth
-from tests.conftest import FreshCustomers
+from tests.conftest import NewCustomers
 from tests.tickets.conftest import ASSIGN, COMMENT, START, Api
 
 QUEUE = "queue-test"
@@ -28,9 +28,9 @@ LIST = """query($f: TicketFilter, $o: TicketOrder, $first: Int!, $after: String)
 
 
 @pytest.fixture(scope="module")
-async def made(api: Api, fresh: FreshCustomers) -> dict[str, str]:
+async def made(api: Api, customers: NewCustomers) -> dict[str, str]:
     """Six tickets in one queue at known times: name → id."""
-    customers = fresh.take(6)
+    owners = await customers.take(6)
     specs: list[tuple[str, dict[str, Any]]] = [
         ("t1", {"priority": "URGENT", "channel": "PHONE"}),
         ("t2", {"priority": "HIGH", "channel": "PHONE"}),
@@ -40,7 +40,7 @@ async def made(api: Api, fresh: FreshCustomers) -> dict[str, str]:
         ("t6", {"priority": "HIGH", "channel": "STORE", "businessUnit": "retail"}),
     ]
     made: dict[str, str] = {}
-    for minute, ((name, fields), customer) in enumerate(zip(specs, customers, strict=True)):
+    for minute, ((name, fields), customer) in enumerate(zip(specs, owners, strict=True)):
         api.clock.set(START + timedelta(minutes=minute))
         made[name] = (await api.create(customer, queue=QUEUE, subject=name, **fields))["ticket"]["id"]
     api.clock.set(START + timedelta(minutes=6))

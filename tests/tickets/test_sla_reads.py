@@ -28,8 +28,8 @@ async def ticket(pg: asyncpg.Connection) -> int:
     """An urgent phone ticket (around-the-clock targets: 30 minutes to answer, 4 hours to resolve)."""
     await pg.execute(
         "INSERT INTO tickets.tickets (id, customer_id, subject, description, status, priority, channel, assignee,"
-        " created_at, updated_at, resolved_at, sla_due_at, first_response_due_at)"
-        " VALUES ($1, $2, 'No power', 'details', 'open', 'urgent', 'phone', NULL, $3, $3, NULL, $4, $5)"
+        " created_at, updated_at, resolved_at, sla_due_at, first_response_due_at, business_unit)"
+        " VALUES ($1, $2, 'No power', 'details', 'open', 'urgent', 'phone', NULL, $3, $3, NULL, $4, $5, 'service')"
         " ON CONFLICT (id) DO NOTHING",
         TICKET,
         uuid.UUID(fixtures.EMMA),

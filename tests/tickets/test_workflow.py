@@ -15,7 +15,7 @@ from core import events
 from core.settings import Settings
 from subgraphs.tickets.workflow import STATUSES, TRANSITIONS
 from tests import auth, fixtures
-from tests.conftest import FreshCustomers
+from tests.conftest import NewCustomers
 from tests.tickets.conftest import (
     ASSIGN,
     COMMENT,
@@ -123,11 +123,11 @@ async def _ticket_in(api: Api, customer: str, status: str) -> str:
 
 @pytest.mark.parametrize("start", STATUSES)
 async def test_every_transition_of_the_state_machine(
-    api: Api, pg: asyncpg.Connection, fresh: FreshCustomers, start: str
+    api: Api, pg: asyncpg.Connection, customers: NewCustomers, start: str
 ) -> None:
     """From each status, every legal move works and every other answers INVALID_TRANSITION, changing nothing."""
     api.clock.set(START)
-    (customer,) = fresh.take(1)
+    (customer,) = await customers.take(1)
     for to in STATUSES:
         ticket = await _ticket_in(api, customer, start)
         api.clock.advance(minutes=5)
@@ -152,8 +152,8 @@ async def test_every_transition_of_the_state_machine(
         assert await ticket_state(pg, ticket) == before
 
 
-async def test_reopening_works_only_within_the_window(api: Api, fresh: FreshCustomers) -> None:
-    (customer,) = fresh.take(1)
+async def test_reopening_works_only_within_the_window(api: Api, customers: NewCustomers) -> None:
+    (customer,) = await customers.take(1)
     api.clock.set(START)
     ticket = await _ticket_in(api, customer, "resolved")
     api.clock.advance(days=6, hours=23)
@@ -167,9 +167,9 @@ async def test_reopening_works_only_within_the_window(api: Api, fresh: FreshCust
 
 
 async def test_a_replay_answers_the_first_result_and_changes_nothing(
-    api: Api, pg: asyncpg.Connection, fresh: FreshCustomers
+    api: Api, pg: asyncpg.Connection, customers: NewCustomers
 ) -> None:
-    (customer,) = fresh.take(1)
+    (customer,) = await customers.take(1)
     api.clock.set(START)
     create = {
         "customer": {"id": customer},
@@ -217,9 +217,9 @@ async def test_a_replay_answers_the_first_result_and_changes_nothing(
 
 
 async def test_comments_assignment_and_priority(
-    api: Api, pg: asyncpg.Connection, fresh: FreshCustomers
+    api: Api, pg: asyncpg.Connection, customers: NewCustomers
 ) -> None:
-    (customer,) = fresh.take(1)
+    (customer,) = await customers.take(1)
     api.clock.set(START)
     ticket = (await api.create(customer, priority="NORMAL"))["ticket"]["id"]
     api.clock.advance(minutes=10)
@@ -275,8 +275,8 @@ async def test_comments_assignment_and_priority(
     ]
 
 
-async def test_a_closed_ticket_takes_comments_only(api: Api, fresh: FreshCustomers) -> None:
-    (customer,) = fresh.take(1)
+async def test_a_closed_ticket_takes_comments_only(api: Api, customers: NewCustomers) -> None:
+    (customer,) = await customers.take(1)
     ticket = await _ticket_in(api, customer, "closed")
     assert (await api.error(ASSIGN, i={"ticketId": ticket, "queue": "x"}))["extensions"][
         "code"
@@ -289,8 +289,8 @@ async def test_a_closed_ticket_takes_comments_only(api: Api, fresh: FreshCustome
     ]
 
 
-async def test_pending_stops_the_clock_and_open_runs_it_on(api: Api, fresh: FreshCustomers) -> None:
-    (customer,) = fresh.take(1)
+async def test_pending_stops_the_clock_and_open_runs_it_on(api: Api, customers: NewCustomers) -> None:
+    (customer,) = await customers.take(1)
     api.clock.set(START)
     ticket = (await api.create(customer, priority="HIGH"))["ticket"]["id"]  # 24 h around the clock
     await api.move(ticket, "OPEN")
@@ -309,9 +309,9 @@ async def test_pending_stops_the_clock_and_open_runs_it_on(api: Api, fresh: Fres
 
 
 async def test_a_caller_limited_to_business_units_writes_only_in_them(
-    api: Api, fresh: FreshCustomers
+    api: Api, customers: NewCustomers
 ) -> None:
-    (customer,) = fresh.take(1)
+    (customer,) = await customers.take(1)
     retail = auth.headers(("agent",), subject="agent.store", c360_business_units=["retail"])
     error = await api.error(
         CREATE,
@@ -328,8 +328,8 @@ async def test_a_caller_limited_to_business_units_writes_only_in_them(
     assert refused["message"].replace(theirs, "ID") == absent["message"].replace("999999999", "ID")
 
 
-async def test_roles_without_ticket_writes_are_refused(api: Api, fresh: FreshCustomers) -> None:
-    (customer,) = fresh.take(1)
+async def test_roles_without_ticket_writes_are_refused(api: Api, customers: NewCustomers) -> None:
+    (customer,) = await customers.take(1)
     for role in ("sales", "marketing", "developer", "privacy"):
         error = await api.error(
             CREATE,
@@ -355,10 +355,10 @@ def test_paths_reach_every_status() -> None:
 
 
 async def test_each_write_announces_itself_when_it_commits(
-    api: Api, settings: Settings, fresh: FreshCustomers
+    api: Api, settings: Settings, customers: NewCustomers
 ) -> None:
     """The change notice arrives on LISTEN with keys only, and the relay marks the outbox event delivered."""
-    (customer,) = fresh.take(1)
+    (customer,) = await customers.take(1)
     heard: asyncio.Queue[str] = asyncio.Queue()
     listener = await asyncpg.connect(settings.dsn_for("tickets"))
     try:

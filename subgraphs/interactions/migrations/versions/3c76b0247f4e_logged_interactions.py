@@ -1,11 +1,9 @@
-"""logged interactions: business unit, duration, ticket link, who logged it, idempotency keys
+"""logged interactions: duration, ticket link, who logged it, idempotency keys
 
-Interactions carry a business unit (existing ones get it from what they are: store visits are retail, calls,
-e-mails and WeChat messages the service desk's, the rest e-commerce), and those an agent or a source system logs
-record their duration, the ticket they concern, and who logged them.
+Interactions an agent or a source system logs record their duration, the ticket they concern, and who logged them.
 
 Revision ID: 3c76b0247f4e
-Revises: bc9f0bd4a011
+Revises: 63663613ea6a, bc9f0bd4a011
 Create Date: 2026-12-02 17:00:00.000000
 """
 
@@ -16,25 +14,12 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "3c76b0247f4e"
-down_revision: str | None = "bc9f0bd4a011"
+down_revision: str | tuple[str, ...] | None = ("63663613ea6a", "bc9f0bd4a011")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # The row-scoping change adds the same column; whichever migration runs first adds it.
-    op.execute("ALTER TABLE interactions.interactions ADD COLUMN IF NOT EXISTS business_unit text")
-    op.execute(
-        "UPDATE interactions.interactions SET business_unit = CASE WHEN kind = 'store_visit' THEN 'retail'"
-        " WHEN kind IN ('call', 'email', 'wechat_message') THEN 'service' ELSE 'ecommerce' END"
-        " WHERE business_unit IS NULL"
-    )
-    op.alter_column(
-        "interactions", "business_unit", nullable=False, server_default="service", schema="interactions"
-    )
-    op.execute(
-        "CREATE INDEX IF NOT EXISTS ix_interactions_business_unit ON interactions.interactions (business_unit)"
-    )
     op.add_column(
         "interactions", sa.Column("duration_seconds", sa.Integer(), nullable=True), schema="interactions"
     )

@@ -1,7 +1,6 @@
 """ticket workflow: history, queues, idempotency keys
 
-The ``new`` status (open tickets now include it), the queue a ticket waits in, its business unit (existing tickets
-get one from what they say: opened in a store, retail; otherwise the service desk's), the history of changes, the
+The ``new`` status (open tickets now include it), the queue a ticket waits in, the history of changes, the
 idempotency keys of ticket writes, and the indexes of the ticket queues.
 
 Revision ID: 19ccb6899d27
@@ -25,14 +24,6 @@ OPEN = "status IN ('new', 'open', 'pending')"
 
 def upgrade() -> None:
     op.add_column("tickets", sa.Column("queue", sa.Text(), nullable=True), schema="tickets")
-    # The row-scoping change adds the same column; whichever migration runs first adds it.
-    op.execute("ALTER TABLE tickets.tickets ADD COLUMN IF NOT EXISTS business_unit text")
-    op.execute(
-        "UPDATE tickets.tickets SET business_unit = CASE WHEN channel = 'store' THEN 'retail' ELSE 'service' END"
-        " WHERE business_unit IS NULL"
-    )
-    op.alter_column("tickets", "business_unit", nullable=False, server_default="service", schema="tickets")
-    op.execute("CREATE INDEX IF NOT EXISTS ix_tickets_business_unit ON tickets.tickets (business_unit)")
     op.drop_index("ix_tickets_open_customer", table_name="tickets", schema="tickets")
     op.create_index(
         "ix_tickets_open_customer",
