@@ -17,7 +17,7 @@ from subgraphs.orders import queue as order_queue
 from subgraphs.orders.queue import OrderQueue
 from subgraphs.tickets import queue as ticket_queue
 from subgraphs.tickets.queue import TicketQueue
-from tests import auth
+from tests import auth, fixtures
 from tests.conftest import NewCustomers
 from tests.tickets.conftest import ASSIGN, COMMENT, START, Api
 
@@ -258,3 +258,30 @@ async def test_the_orders_list_keeps_to_the_callers_units(
     expected = await pg.fetchval("SELECT count(*) FROM orders.orders WHERE business_unit = 'retail'")
     assert found["totalCount"] == expected
     assert {n["businessUnit"] for n in found["nodes"]} == {"retail"}
+
+
+async def test_a_caller_limited_to_an_account_sees_its_contacts_tickets_only(
+    api: Api, pg: asyncpg.Connection
+) -> None:
+    admin = auth.headers(("admin",))
+    account = (await api.data('mutation { createAccount(input: {name: "Queue Scope Ltd"}) { id } }', admin))[
+        "createAccount"
+    ]["id"]
+    await api.data(
+        "mutation($c: ID!, $a: ID!) { addAccountContact(input: {customerId: $c, accountId: $a}) { changed } }",
+        admin,
+        c=fixtures.LI_LEI,
+        a=account,
+    )
+    rep = auth.headers(("agent",), c360_accounts=[account])
+    found = (await api.data(LIST, rep, first=100))["tickets"]
+    theirs = await pg.fetch(
+        "SELECT id FROM tickets.tickets WHERE customer_id = $1 ORDER BY created_at DESC, id DESC",
+        fixtures.LI_LEI,
+    )
+    assert [int(e["node"]["id"]) for e in found["edges"]] == [r["id"] for r in theirs]
+    assert found["totalCount"] == len(theirs)
+    orders = (await api.data(ORDERS, rep, first=100))["orders"]
+    assert orders["totalCount"] == await pg.fetchval(
+        "SELECT count(*) FROM orders.orders WHERE customer_id = $1", fixtures.LI_LEI
+    )
