@@ -19,6 +19,7 @@ from subgraphs.kit.lookup import CustomerLookup
 from subgraphs.profiles import loaders as profiles
 from subgraphs.profiles.loaders import ProfilesLoaders
 from subgraphs.relationships.loaders import RelationshipsLoaders
+from subgraphs.tickets.loaders import TicketsLoaders
 
 
 class Edges:
@@ -55,6 +56,13 @@ class Edges:
         if ref is None:
             raise NotFound("customer", customer_id)
         return str(ref.id)
+
+    async def ticket_customer(self, context: RequestContext, ticket_id: int) -> str | None:
+        ticket = await context.loaders(TicketsLoaders).ticket_by_id.load(ticket_id)
+        if ticket is None:
+            return None
+        ref = await profiles.customer(context, ticket["customer_id"])
+        return str(ref.id) if ref is not None else None
 
 
 UNIFIED = Edges(load_profiles=True)

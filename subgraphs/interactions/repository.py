@@ -18,7 +18,7 @@ from subgraphs.kit.loaders import group_rows
 
 COLUMNS = (
     "i.id, i.customer_id::text AS customer_id, i.kind, i.channel, i.occurred_at, i.summary, i.payload, "
-    "i.business_unit"
+    "i.business_unit, i.duration_seconds, i.ticket_id, i.logged_by"
 )
 
 

@@ -56,6 +56,13 @@ class Interaction:
     business_unit: str = strawberry.field(
         description="Business unit the interaction belongs to, e.g. `retail`, `ecommerce` or `service`."
     )
+    duration_seconds: int | None = strawberry.field(
+        description="How long a call or a visit lasted, if known."
+    )
+    ticket_id: strawberry.ID | None = strawberry.field(description="The ticket it concerns, if any.")
+    logged_by: str | None = strawberry.field(
+        metadata=classify("internal"), description="Who logged it by hand (`logInteraction`), if anyone did."
+    )
     customer_id: strawberry.Private[str]
 
     @staticmethod

@@ -46,6 +46,10 @@ class CrossSource(Protocol):
         """The surviving customer's id for a write, or ``NotFound``."""
         ...
 
+    async def ticket_customer(self, context: RequestContext, ticket_id: int) -> str | None:
+        """The (surviving) customer of a ticket the caller may see; ``None`` when there is none."""
+        ...
+
 
 class RequestContext:
     def __init__(

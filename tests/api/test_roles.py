@@ -80,6 +80,10 @@ def _mutations(a: str, b: str, ticket: str = "1") -> dict[str, tuple[str, dict[s
             "mutation($t: ID!) { transitionTicket(input: {ticketId: $t, to: OPEN}) { replayed } }",
             {"t": ticket},
         ),
+        "logInteraction": (
+            'mutation($a: ID!) { logInteraction(input: {customer: {id: $a}, kind: CALL, summary: "Role test"}) { replayed } }',
+            {"a": a},
+        ),
         "changeTicketPriority": (
             "mutation($t: ID!) { changeTicketPriority(input: {ticketId: $t, priority: LOW}) { replayed } }",
             {"t": ticket},
@@ -94,7 +98,8 @@ async def _state(pg: asyncpg.Connection, graph: GraphStore) -> tuple[Any, ...]:
         " (SELECT count(*) FROM profiles.field_provenance) c, (SELECT count(*) FROM profiles.rejected_records) d,"
         " (SELECT max(updated_at) FROM profiles.customers) e,"
         " (SELECT count(*) FROM tickets.tickets) f, (SELECT max(updated_at) FROM tickets.tickets) g,"
-        " (SELECT count(*) FROM tickets.ticket_events) h, (SELECT count(*) FROM tickets.outbox) i"
+        " (SELECT count(*) FROM tickets.ticket_events) h, (SELECT count(*) FROM tickets.outbox) i,"
+        " (SELECT count(*) FROM interactions.interactions) j, (SELECT count(*) FROM interactions.outbox) k"
     )
     nodes = await graph.read("MATCH (n) RETURN count(n) AS n")
     links = await graph.read("MATCH ()-[r]->() RETURN count(r) AS n")
