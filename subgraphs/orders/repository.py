@@ -18,7 +18,7 @@ from subgraphs.kit.loaders import group_rows
 
 ORDER_COLUMNS = (
     "o.id, o.customer_id::text AS customer_id, o.channel, o.store_code, o.status, o.currency, o.subtotal, "
-    "o.discount, o.shipping, o.total, o.placed_at, o.business_unit"
+    "o.discount, o.shipping, o.total, o.placed_at, o.business_unit, o.source_system, o.external_id, o.updated_at"
 )
 # Orders that never turned into revenue.
 NON_REVENUE = ("cancelled", "refunded")

@@ -85,6 +85,14 @@ class Order:
     business_unit: str = strawberry.field(
         description="Business unit the order belongs to, e.g. `retail`, `ecommerce` or `service`."
     )
+    source_system: str | None = strawberry.field(
+        metadata=classify("internal"),
+        description="The source system that sent the order (`ingestOrders`), if one did.",
+    )
+    external_id: str | None = strawberry.field(
+        metadata=classify("internal"), description="The order's id in that system."
+    )
+    updated_at: datetime | None = strawberry.field(description="When a source system last changed the order.")
     customer_id: strawberry.Private[str]
 
     @staticmethod

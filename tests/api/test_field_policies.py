@@ -255,7 +255,8 @@ OUTPUT_FIELDS = {
 }
 MUTATION_PAYLOADS = {"IngestSourceRecordsPayload", "SourceRecordResult", "RecordError", "SkippedIdentifier",
                      "RelationshipChange", "UnmergeCustomerPayload", "TicketChangePayload",
-                     "LogInteractionPayload"}  # fmt: skip
+                     "LogInteractionPayload", "IngestOrdersPayload", "IngestOrderResult", "OrderIntakeError",
+                     "UpdateOrderStatusPayload"}  # fmt: skip
 
 
 def test_the_matrix_covers_every_field_for_every_role() -> None:

@@ -84,6 +84,26 @@ def _mutations(a: str, b: str, ticket: str = "1") -> dict[str, tuple[str, dict[s
             'mutation($a: ID!) { logInteraction(input: {customer: {id: $a}, kind: CALL, summary: "Role test"}) { replayed } }',
             {"a": a},
         ),
+        "ingestOrders": (
+            "mutation($o: [IngestOrderInput!]!) { ingestOrders(orders: $o) { results { outcome } } }",
+            {
+                "o": [
+                    {
+                        "system": "roles",
+                        "externalId": f"role-{a}",
+                        "customer": {"id": a},
+                        "channel": "ONLINE",
+                        "placedAt": "2026-11-01T00:00:00Z",
+                        "items": [{"sku": "R", "name": "Role test", "quantity": 1, "unitPrice": "1.00"}],
+                    }
+                ]
+            },
+        ),
+        "updateOrderStatus": (
+            'mutation($a: String!) { updateOrderStatus(input: {system: "roles", externalId: $a, status: PAID})'
+            " { changed } }",
+            {"a": f"role-{a}"},
+        ),
         "changeTicketPriority": (
             "mutation($t: ID!) { changeTicketPriority(input: {ticketId: $t, priority: LOW}) { replayed } }",
             {"t": ticket},
@@ -99,7 +119,9 @@ async def _state(pg: asyncpg.Connection, graph: GraphStore) -> tuple[Any, ...]:
         " (SELECT max(updated_at) FROM profiles.customers) e,"
         " (SELECT count(*) FROM tickets.tickets) f, (SELECT max(updated_at) FROM tickets.tickets) g,"
         " (SELECT count(*) FROM tickets.ticket_events) h, (SELECT count(*) FROM tickets.outbox) i,"
-        " (SELECT count(*) FROM interactions.interactions) j, (SELECT count(*) FROM interactions.outbox) k"
+        " (SELECT count(*) FROM interactions.interactions) j, (SELECT count(*) FROM interactions.outbox) k,"
+        " (SELECT count(*) FROM orders.orders) l, (SELECT count(*) FROM orders.outbox) m,"
+        " (SELECT max(updated_at) FROM orders.orders) n"
     )
     nodes = await graph.read("MATCH (n) RETURN count(n) AS n")
     links = await graph.read("MATCH ()-[r]->() RETURN count(r) AS n")
