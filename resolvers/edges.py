@@ -12,10 +12,13 @@ import strawberry
 from core.errors import IdentifierNotFound, NotFound
 from core.ids import parse_uuid
 from graph_store.identifiers import normalize
+from resolvers import timeline
 from resolvers.filters import OpenTickets
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.entities import CustomerRef
 from subgraphs.kit.lookup import CustomerLookup
+from subgraphs.kit.owners import Owner
+from subgraphs.kit.timeline import TimelineItem, TimelinePage
 from subgraphs.profiles import loaders as profiles
 from subgraphs.profiles.loaders import ProfilesLoaders
 from subgraphs.relationships.loaders import RelationshipsLoaders
@@ -56,6 +59,12 @@ class Edges:
         if ref is None:
             raise NotFound("customer", customer_id)
         return str(ref.id)
+
+    async def timeline(self, context: RequestContext, owner: Owner, page: TimelinePage) -> list[TimelineItem]:
+        return await timeline.timeline(context, owner, page)
+
+    async def merged_ids(self, context: RequestContext, customer_id: str) -> list[str]:
+        return await context.loaders(ProfilesLoaders).merged_ids.load(customer_id)
 
     async def ticket_customer(self, context: RequestContext, ticket_id: int) -> str | None:
         ticket = await context.loaders(TicketsLoaders).ticket_by_id.load(ticket_id)

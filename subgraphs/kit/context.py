@@ -21,8 +21,10 @@ from core.policy import Decision, Policy
 from subgraphs.kit.entities import AccountRef, CustomerRef
 from subgraphs.kit.filters import CustomerPredicate
 from subgraphs.kit.lookup import CustomerLookup
+from subgraphs.kit.owners import Owner
 from subgraphs.kit.scope import RowScope
 from subgraphs.kit.sources import DataSources
+from subgraphs.kit.timeline import TimelineItem, TimelinePage
 
 
 class LoaderGroup(Protocol):
@@ -43,6 +45,14 @@ class CrossSource(Protocol):
 
     async def find_customer(self, context: RequestContext, lookup: CustomerLookup) -> str:
         """The surviving customer's id for a write, or ``NotFound``."""
+        ...
+
+    async def merged_ids(self, context: RequestContext, customer_id: str) -> list[str]:
+        """The ids merged into a customer (batched: one statement per request)."""
+        ...
+
+    async def timeline(self, context: RequestContext, owner: Owner, page: TimelinePage) -> list[TimelineItem]:
+        """A page of a customer's history across subgraphs, newest first (``subgraphs.kit.timeline``)."""
         ...
 
     async def ticket_customer(self, context: RequestContext, ticket_id: int) -> str | None:

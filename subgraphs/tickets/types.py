@@ -11,6 +11,7 @@ import strawberry
 from subgraphs.kit.classes import classified, classify
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import AccountRef, CustomerRef
+from subgraphs.kit.owners import owner_of, owners_of
 from subgraphs.kit.pagination import check_first, first_description
 from subgraphs.tickets import sla
 from subgraphs.tickets.loaders import TicketsLoaders
@@ -264,12 +265,15 @@ class TicketCustomerFields:
     ) -> list[Ticket] | None:
         check_first(first, info.context.settings.max_page_size)
         page = TicketPage(first, tuple(s.value for s in status) if status else None)
-        rows = await info.context.loaders(TicketsLoaders).tickets_by_customer.load((self.id, page))
+        owner = await owner_of(info.context, self)
+        rows = await info.context.loaders(TicketsLoaders).tickets_by_customer.load((owner, page))
         return [Ticket.from_row(row) for row in rows]
 
     @strawberry.field(description="Number of the customer's tickets that are open: NEW, OPEN or PENDING.")
     async def open_ticket_count(self, info: Info) -> int | None:
-        return await info.context.loaders(TicketsLoaders).open_count_by_customer.load(self.id)
+        return await info.context.loaders(TicketsLoaders).open_count_by_customer.load(
+            await owner_of(info.context, self)
+        )
 
 
 ACCOUNT_OPEN_TICKETS = (
@@ -279,7 +283,7 @@ ACCOUNT_OPEN_TICKETS = (
 
 
 async def _account_open_tickets(account: AccountRef, info: Info) -> int:
-    customers = await info.context.rollup_customer_ids(account)
+    customers = await owners_of(info.context, await info.context.rollup_customer_ids(account))
     return sum(await info.context.loaders(TicketsLoaders).open_count_by_customer.load_many(customers))
 
 
