@@ -37,6 +37,7 @@ from graph_store.constraints import ensure_constraints, ensure_when_reachable
 from graph_store.driver import GraphStore
 from resolvers.edges import UNIFIED, Edges
 from schema import PARTS, subgraph_schema, unified_schema
+from schema.audit import audited
 from subgraphs.kit.context import CrossSource, RequestContext
 from subgraphs.kit.sources import DataSources
 from subgraphs.profiles.relay import identity_relay
@@ -234,6 +235,10 @@ def create_app(
     policy = Policy.load(settings.policy_file)
     guard = Protection(settings)
 
+    def served(schema: strawberry.Schema) -> strawberry.Schema:
+        """Every schema this app serves writes each request's audit record and meets the protection's limits."""
+        return guard.schema(audited(schema))
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         postgres = Postgres(settings, statement_timeout=settings.pg_statement_timeout)
@@ -284,7 +289,7 @@ def create_app(
             Route(
                 "/graphql",
                 GraphQLApp(
-                    guard.schema(unified_schema(settings)),
+                    served(unified_schema(settings)),
                     holder,
                     UNIFIED,
                     settings.graphiql_enabled,
@@ -302,7 +307,7 @@ def create_app(
         edges = Edges(load_profiles=part.owns_profiles)
         endpoint = TraceOnRequest(
             GraphQLApp(
-                guard.schema(subgraph_schema(name, settings)),
+                served(subgraph_schema(name, settings)),
                 holder,
                 edges,
                 settings.graphiql_enabled,
@@ -310,7 +315,7 @@ def create_app(
                 policy,
             ),
             GraphQLApp(
-                guard.schema(subgraph_schema(name, settings, traced=True)),
+                served(subgraph_schema(name, settings, traced=True)),
                 holder,
                 edges,
                 False,

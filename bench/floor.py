@@ -81,6 +81,10 @@ class Floor:
         rows: list[asyncpg.Record] = await self.pool.fetch(sql, *args)
         return rows
 
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        rows = await self.fetch(sql, *args)
+        return rows[0][0] if rows else None
+
     async def cypher(self, text: str, **params: Any) -> list[dict[str, Any]]:
         assert self.graph is not None
         self.cypher_calls += 1
@@ -99,10 +103,11 @@ class Floor:
         cid = params["id"]
         profile, identifiers, orders, tickets, interactions = await asyncio.gather(
             self.profiles([cid]),
-            self.cypher(
-                "MATCH (:Customer {id: $id})-[r:HAS_IDENTIFIER]->(i:Identifier) "
-                "RETURN i.type AS type, i.value AS value, r.source AS source, r.observedAt AS observedAt",
-                id=cid,
+            # The API's hot read: PostgreSQL's projection of current identifiers.
+            self.fetch(
+                "SELECT type, value, source, observed_at FROM profiles.customer_identifiers"
+                ' WHERE customer_id = $1 ORDER BY type COLLATE "C", value COLLATE "C"',
+                cid,
             ),
             self._orders_with_items(cid),
             self.fetch(
@@ -121,7 +126,13 @@ class Floor:
             return {"customer": None}
         customer = profile[0]
         customer["identifiers"] = [
-            {**i, "observedAt": i["observedAt"].to_native().isoformat()} for i in identifiers
+            {
+                "type": i["type"],
+                "value": i["value"],
+                "source": i["source"],
+                "observedAt": i["observed_at"].isoformat(),
+            }
+            for i in identifiers
         ]
         customer["orders"] = orders
         customer["tickets"] = [
@@ -262,10 +273,9 @@ class Floor:
 
     async def q5(self, params: dict[str, Any]) -> dict[str, Any]:
         key = normalize(IdentifierType.PHONE, params["phone"], region=self.settings.default_phone_region).key
-        found = await self.cypher(
-            "MATCH (i:Identifier {key: $key})<-[:HAS_IDENTIFIER]-(c:Customer) RETURN min(c.id) AS id", key=key
+        cid = await self.fetchval(
+            "SELECT min(customer_id::text) FROM profiles.customer_identifiers WHERE key = $1", key
         )
-        cid = found[0]["id"] if found else None
         if cid is None:
             return {"customer": None}
         rows = await self.fetch(

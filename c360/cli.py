@@ -196,12 +196,24 @@ def relay(
 @cli.command()
 def reconcile(
     dry_run: Annotated[bool, typer.Option(help="Report the drift without repairing it.")] = False,
+    adopt_graph: Annotated[
+        bool,
+        typer.Option(
+            help="Once, on upgrading a deployment whose identity data were written to the graph only: copy the "
+            "graph's source records and links into PostgreSQL first (refused if PostgreSQL holds any)."
+        ),
+    ] = False,
 ) -> None:
     """Compare PostgreSQL (the system of record) with the identity graph and repair the graph from it."""
-    from subgraphs.profiles.reconcile import reconcile as run
+    from subgraphs.profiles import reconcile as job
 
     settings = _ready_settings()
-    drift = asyncio.run(run(settings, repair=not dry_run))
+    if adopt_graph:
+        copied = asyncio.run(job.adopt_graph(settings))
+        typer.echo(
+            ", ".join(f"{n} {what}" for what, n in copied.items()) + " copied from the graph", err=True
+        )
+    drift = asyncio.run(job.reconcile(settings, repair=not dry_run))
     typer.echo(drift.describe())
 
 

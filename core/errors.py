@@ -80,3 +80,9 @@ class Forbidden(ClientError):
     """The caller is known but may not do or see this."""
 
     code = "FORBIDDEN"
+
+
+class AuditUnavailable(ClientError):
+    """The audit record a response needs could not be written: the personal data it would show is withheld."""
+
+    code = "AUDIT_UNAVAILABLE"

@@ -5,7 +5,8 @@ and keeps its version table inside the subgraph's schema, so subgraphs can live 
 
 Migrations run on each subgraph's owner DSN (``Settings.migration_dsn_for``). When ``C360_APP_DB_ROLE`` names the
 role the API connects as, every upgrade ends by granting that role the use of each subgraph's schema, the reading
-and writing of its tables and the use of its sequences, and nothing else (:func:`grant_app_role`).
+and writing of its tables (only inserting into the audit's) and the use of its sequences, and nothing else
+(:func:`grant_app_role`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from core import registry
+from core import audit, registry
 from core.settings import PROJECT_ROOT, Settings
 
 
@@ -58,10 +59,16 @@ def new_revision(settings: Settings, subgraph: str, message: str) -> None:
 def app_grants(schema: str, role: str) -> list[str]:
     """The statements that let ``role`` use ``schema``'s tables and sequences, now and after later migrations.
 
-    Only data: no ``CREATE`` on the schema, no ``TRUNCATE``, no writes to Alembic's version table. The default
-    privileges apply to objects the migrating role creates later, so every new table is covered.
+    Only data: no ``CREATE`` on the schema, no ``TRUNCATE``, no writes to Alembic's version table, and only
+    ``INSERT`` and ``SELECT`` on append-only tables (the audit). The default privileges apply to objects the
+    migrating role creates later, so every new table is covered.
     """
     s, r = _ident(schema), _ident(role)
+    append_only = [
+        f"REVOKE UPDATE, DELETE ON {s}.{_ident(table.split('.', 1)[1])} FROM {r}"
+        for table in audit.APPEND_ONLY
+        if table.split(".", 1)[0] == schema
+    ]
     return [
         f"GRANT USAGE ON SCHEMA {s} TO {r}",
         f"REVOKE CREATE ON SCHEMA {s} FROM {r}",
@@ -71,6 +78,7 @@ def app_grants(schema: str, role: str) -> list[str]:
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {r}",
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA {s} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}",
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA {s} GRANT USAGE, SELECT ON SEQUENCES TO {r}",
+        *append_only,
     ]
 
 

@@ -1,6 +1,6 @@
 """The access policy file (``config/policy.toml``, ``C360_POLICY_FILE``): roles, which roles may call each root
-field and mutation, and per role and data class whether a field is shown, masked or withheld. Plain data, read
-once at start; ``schema/policies.py`` applies it to every schema."""
+field and mutation, per role and data class whether a field is shown, masked or withheld, and which classes the
+audit records when shown. Plain data, read once at start; ``schema/policies.py`` applies it to every schema."""
 
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ class Policy:
     data_classes: dict[str, str] = field(default_factory=dict)
     fields: dict[str, dict[str, Decision]] = field(default_factory=dict)
     """Role → data class → decision."""
+    audited: frozenset[str] = frozenset()
+    """Data classes whose unmasked values are audited (``[audit] classes``): one record per request that shows
+    any of them (``core/audit.py``)."""
     _decisions: dict[tuple[frozenset[str], str], Decision] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -48,10 +51,14 @@ class Policy:
         unknown |= set(decisions) - set(roles)
         if unknown:
             raise ValueError(f"{path}: roles used but not defined: {', '.join(sorted(unknown))}")
-        stray = {c for by_class in decisions.values() for c in by_class} - set(classes)
+        audited = frozenset(document.get("audit", {}).get("classes", ()))
+        stray = {c for by_class in decisions.values() for c in by_class} | audited
+        stray -= set(classes)
         if stray:
             raise ValueError(f"{path}: data classes used but not defined: {', '.join(sorted(stray))}")
-        return cls(roles, operations, classes, decisions)
+        if PUBLIC in audited:
+            raise ValueError(f"{path}: public fields cannot be audited (every response holds some)")
+        return cls(roles, operations, classes, decisions, audited)
 
     def allows(self, operation: str, roles: frozenset[str]) -> bool:
         allowed = self.operations.get(operation, frozenset())

@@ -181,9 +181,10 @@ class Relay:
         except Exception as exc:
             await self._failure(stream, exc)
             return StepResult(failed=True)
+        if not result.busy:
+            self._recovered(stream)  # the store answered (checked above), or a claim went through
         if result.applied:
             stream.single = False
-            self._recovered(stream)
             RELAY_EVENTS.labels("applied").inc(result.applied)
             RELAY_RECORDS.inc(result.records)
             if self.outcomes is not None:

@@ -2,19 +2,24 @@
 
 Each root field's resolver is wrapped with its role check; each field whose data class is not public is wrapped
 with its show/mask/withhold decision. Public fields are left as they are, so they cost nothing; a classified field
-costs one cached dictionary look-up (no async hook per field). A root field missing from the policy file, or a
-field without a data class, makes the schema fail to build.
+costs one cached dictionary look-up (no async hook per field). A value of a class the audit covers that is shown
+unmasked is noted in the request's audit notes with its customer and its path (one list append); the request's
+record is written after execution (``schema/audit.py``). A root field missing from the policy file, a field
+without a data class, or a type with audited fields that does not say whose they are makes the schema fail to
+build.
 """
 
 from __future__ import annotations
 
 import inspect
+import operator
 from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Any
 
 from graphql import (
     GraphQLField,
+    GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -22,11 +27,13 @@ from graphql import (
     GraphQLSchema,
     default_field_resolver,
 )
+from graphql.pyutils import Path
 
 from core import masking
 from core.errors import Forbidden
 from core.policy import ANY, Decision, Policy
-from subgraphs.kit.classes import ATTRIBUTE, identifier_class
+from subgraphs.kit.audit import AuditNotes
+from subgraphs.kit.classes import ATTRIBUTE, IDENTIFIER_CLASSES, OWNER, identifier_class
 
 
 def _guarded(field: GraphQLField, name: str, policy: Policy) -> Any:
@@ -87,9 +94,15 @@ def _masked(value: Any, mask: str) -> Any:
     raise Forbidden("This value is withheld from your roles (it cannot be shown masked)")
 
 
+Owner = Callable[[Any], Any]
+"""Reads the customer id (or ids) of an object whose fields are personal data; see ``subgraphs.kit.classes``."""
+
+
 def _field_guard(
-    resolve: Callable[..., Any], data_class: str, mask: str, policy: Policy
+    resolve: Callable[..., Any], data_class: str, mask: str, policy: Policy, owner: Owner | None
 ) -> Callable[..., Any]:
+    audited = policy.audited
+
     def guarded(root: Any, info: GraphQLResolveInfo[Any], /, **arguments: Any) -> Any:
         principal = getattr(info.context, "principal", None)
         kind, how = data_class, mask
@@ -100,7 +113,15 @@ def _field_guard(
             )
         decision = policy.decide(principal.roles, kind) if principal is not None else Decision.ALLOW
         if decision is Decision.ALLOW:
-            return resolve(root, info, **arguments)
+            value = resolve(root, info, **arguments)
+            if kind in audited and value is not None:
+                notes: AuditNotes | None = getattr(info.context, "audit", None)
+                if notes is not None:
+                    customer = owner(root) if owner is not None else None
+                    if inspect.isawaitable(value):
+                        return _note_later(value, notes, kind, customer, info.path)
+                    notes.read(kind, customer, info.path)
+            return value
         if decision is Decision.DENY:
             raise Forbidden(f"`{info.field_name}` ({kind.replace('_', ' ')}) is withheld from your roles")
         value = resolve(root, info, **arguments)
@@ -115,9 +136,35 @@ async def _mask_later(value: Awaitable[Any], mask: str) -> Any:
     return _masked(await value, mask)
 
 
+async def _note_later(value: Awaitable[Any], notes: AuditNotes, kind: str, customer: Any, path: Path) -> Any:
+    shown = await value
+    if shown is not None:
+        notes.read(kind, customer, path)
+    return shown
+
+
+def _owner(gtype: GraphQLNamedType) -> tuple[bool, Owner | None]:
+    """Whether ``gtype`` says whose data its objects hold, and how to read it (``None``: no customer's)."""
+    definition = gtype.extensions.get("strawberry-definition")
+    origin = getattr(definition, "origin", None)
+    if not hasattr(origin, OWNER):
+        return False, None
+    attribute = getattr(origin, OWNER)
+    return True, operator.attrgetter(attribute) if attribute is not None else None
+
+
+def may_be_audited(data_class: str, policy: Policy) -> bool:
+    """Whether a field of ``data_class`` may hold values the audit covers (an identifier's class follows its type)."""
+    if data_class == "identifier":
+        return any(c in policy.audited for c, _ in IDENTIFIER_CLASSES.values())
+    return data_class in policy.audited
+
+
 def guard_fields(schema: GraphQLSchema, policy: Policy) -> None:
-    """Wrap every classified, non-public field of ``schema`` with its decision; fail on an unclassified field."""
+    """Wrap every classified, non-public field of ``schema`` with its decision (and its audit note); fail on an
+    unclassified field and on a type with audited fields that does not say whose data it holds."""
     unclassified = []
+    ownerless = []
     for type_name, gtype in schema.type_map.items():
         if (
             not isinstance(gtype, GraphQLObjectType)
@@ -129,6 +176,7 @@ def guard_fields(schema: GraphQLSchema, policy: Policy) -> None:
             )
         ):
             continue
+        declared, owner = _owner(gtype)
         for name, field in gtype.fields.items():
             found = field_class(field)
             if found is None:
@@ -136,12 +184,22 @@ def guard_fields(schema: GraphQLSchema, policy: Policy) -> None:
                 continue
             data_class, mask = found
             if data_class != "public":
+                if not declared and may_be_audited(data_class, policy):
+                    ownerless.append(f"{type_name}.{name}")
                 field.resolve = _field_guard(
-                    field.resolve or default_field_resolver, data_class, mask, policy
+                    field.resolve or default_field_resolver,
+                    data_class,
+                    mask,
+                    policy,
+                    owner,
                 )
                 field.type = nullable(field.type)
     if unclassified:
         raise ValueError(f"fields without a data class: {', '.join(unclassified)}")
+    if ownerless:
+        raise ValueError(
+            f"audited fields of types that do not say whose data they hold (@owned_by): {', '.join(ownerless)}"
+        )
 
 
 def nullable(output: GraphQLOutputType) -> GraphQLOutputType:

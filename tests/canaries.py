@@ -17,12 +17,10 @@ import asyncpg
 import httpx
 import jwt
 
-from c360.seed.loader import PROJECTION_COLUMNS, projection_rows
 from core.policy import Decision, Policy
 from core.settings import PROJECT_ROOT, Settings
-from graph_store import identity
-from graph_store.driver import GraphStore
 from graph_store.identifiers import IdentifierType, normalize
+from tests import fixtures
 
 CANARY = "0a1b2c3d-0000-4000-8000-0000000000c1"
 CANARY_ORDER, CANARY_TICKET, CANARY_INTERACTION = 900901, 800901, 700901
@@ -114,22 +112,7 @@ async def load(settings: Settings) -> None:
                 "observedAt": T0,
             }
         )
-    # Identifiers are read from PostgreSQL's projection of the graph: both get them, as the relay would leave them.
-    conn = await asyncpg.connect(settings.database_url)
-    try:
-        await conn.copy_records_to_table(
-            "customer_identifiers",
-            records=projection_rows(links),
-            columns=PROJECTION_COLUMNS,
-            schema_name="profiles",
-        )
-    finally:
-        await conn.close()
-    graph = GraphStore(settings)
-    try:
-        await identity.load_links(graph, links)
-    finally:
-        await graph.close()
+    await fixtures.load_identity_links(settings, links)
 
 
 def _roles(authorization: str | None) -> frozenset[str]:

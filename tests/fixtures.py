@@ -209,9 +209,14 @@ async def load(settings: Settings) -> None:
             (IdentifierType.WECHAT_OPENID, "oXLiLeiOpen", "wechat", "wxAPP2"),
         ],
     )
+    await load_identity_links(settings, links)
+
+
+async def load_identity_links(settings: Settings, links: list[dict[str, Any]]) -> None:
+    """Seeded identity links, written as the seed writes them: to the graph and to PostgreSQL's projection of
+    current identifiers, which hot reads use."""
     conn = await asyncpg.connect(settings.database_url)
     try:
-        # The projection of current identifiers hot reads use, as the seed writes it beside the graph.
         await conn.copy_records_to_table(
             "customer_identifiers",
             records=projection_rows(links),

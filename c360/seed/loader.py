@@ -14,7 +14,7 @@ import asyncpg
 from tqdm import tqdm
 
 from c360.seed import generator as gen
-from core import registry
+from core import audit, registry
 from core.postgres import Postgres
 from core.settings import Settings
 from graph_store import identity
@@ -50,13 +50,16 @@ class SeedReport:
 
 
 async def reset(postgres: Postgres, graph: GraphStore) -> None:
-    """Empty every table of every PostgreSQL subgraph (not their migration state) and the graph."""
+    """Empty every table of every PostgreSQL subgraph and the graph; not their migration state, and not the audit
+    (append-only: who read what stays true whatever data comes next)."""
     for subgraph in registry.POSTGRES:
         db = postgres.db(subgraph)
         tables = await db.fetch(
             "SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables"
-            " WHERE schemaname = $1 AND tablename <> 'alembic_version'",
+            " WHERE schemaname = $1 AND tablename <> 'alembic_version'"
+            " AND format('%s.%s', schemaname, tablename) <> ALL($2::text[])",
             subgraph,
+            list(audit.APPEND_ONLY),
         )
         if tables:
             await db.fetch(f"TRUNCATE {', '.join(t['name'] for t in tables)} CASCADE")

@@ -188,3 +188,33 @@ async def prune_markers(store: GraphStore, stream: str, below: int) -> None:
         )
 
     await store.transaction(work)
+
+
+async def records_for_adoption(store: GraphStore) -> list[dict[str, Any]]:
+    """Every source record with its properties, customer, claims and conflicts (for a graph that predates
+    PostgreSQL's copy of them)."""
+    rows = await store.read(
+        """
+        MATCH (sr:SourceRecord)
+        RETURN sr.key AS key, sr.system AS system, sr.externalId AS externalId,
+               sr.observedAt.epochSeconds AS seconds, sr.observedAt.microsecond AS micros, sr.hash AS hash,
+               sr.attributes AS attributes, sr.blocked AS blocked, sr.origin AS origin,
+               COLLECT { MATCH (sr)-[:RESOLVES_TO]->(c:Customer) RETURN c.id }[0] AS customer,
+               [(sr)-[x:CLAIMS]->(i:Identifier) | {key: i.key, type: i.type, value: i.value, raw: x.raw}] AS claims,
+               [(sr)-[x:CONFLICTS]->(i:Identifier) |
+                 {key: i.key, type: i.type, value: i.value, raw: x.raw, reason: x.reason}] AS conflicts
+        """
+    )
+    return [dict(row, observedAt=_instant(row["seconds"], row["micros"])) for row in rows]
+
+
+async def links_for_adoption(store: GraphStore) -> list[dict[str, Any]]:
+    rows = await store.read(
+        """
+        MATCH (c:Customer)-[r:HAS_IDENTIFIER]->(i:Identifier) WHERE c.mergedInto IS NULL
+        RETURN c.id AS customer, i.key AS key, i.type AS type, i.value AS value, r.source AS source,
+               r.observedAt.epochSeconds AS seconds, r.observedAt.microsecond AS micros,
+               coalesce(r.rule, 'exact') AS rule
+        """
+    )
+    return [dict(row, observedAt=_instant(row["seconds"], row["micros"])) for row in rows]

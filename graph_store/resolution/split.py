@@ -79,8 +79,8 @@ async def split(
     record_keys: Sequence[str],
     rules: MatchingRules,
     identifier_keys: Sequence[str] = (),
-    event: tuple[str, int, int] | None = None,
     rows: Visible = EVERYTHING,
+    event: tuple[str, int, int] | None = None,
 ) -> SplitResult:
     """Take out of ``customer_id`` the records named, and those claiming any identifier named (a customer out of
     ``rows`` is refused as one that does not exist).

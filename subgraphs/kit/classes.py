@@ -1,6 +1,9 @@
 """Data classes of fields, declared next to them: a type's default (``@classified``) and per-field exceptions
 (``strawberry.field(metadata=classify(...))``). ``schema/policies.py`` reads them when the schema is built and the
-policy file says, per role and class, whether a value is shown, masked or withheld."""
+policy file says, per role and class, whether a value is shown, masked or withheld.
+
+A type with personal data also says whose it is (``@owned_by``): the audit names the customers whose unmasked
+values a response showed, and reads them from the object that holds the fields, at no cost when nothing is shown."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ Mask = Literal["name", "phone", "email", "national_id", "text"]
 
 T = TypeVar("T")
 ATTRIBUTE = "__c360_data_class__"
+OWNER = "__c360_owner__"
 
 
 def classified(default: DataClass) -> Callable[[T], T]:
@@ -21,6 +25,18 @@ def classified(default: DataClass) -> Callable[[T], T]:
 
     def mark(cls: T) -> T:
         setattr(cls, ATTRIBUTE, default)
+        return cls
+
+    return mark
+
+
+def owned_by(attribute: str | None) -> Callable[[T], T]:
+    """Whose personal data the decorated type holds: the name of an attribute of its objects holding a customer
+    id or a list of them (``None``: no customer's, e.g. a rejected record that never became one). Every type with a
+    field of a class the audit covers must say it; the schema refuses to build otherwise."""
+
+    def mark(cls: T) -> T:
+        setattr(cls, OWNER, attribute)
         return cls
 
     return mark

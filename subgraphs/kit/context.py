@@ -1,4 +1,5 @@
-"""The per-request context: data sources, lazily built loader groups, and the edges that cross subgraphs.
+"""The per-request context: data sources, lazily built loader groups, the edges that cross subgraphs, and the
+notes for the request's audit record.
 
 Loader groups are classes that take :class:`DataSources` and the request's :class:`RowScope`;
 ``context.loaders(OrdersLoaders)`` builds one group per request on first use, inside the running event loop as
@@ -18,6 +19,7 @@ from strawberry.types import Info as StrawberryInfo
 from core.auth import Principal
 from core.errors import Forbidden
 from core.policy import Decision, Policy
+from subgraphs.kit.audit import AuditNotes
 from subgraphs.kit.entities import AccountRef, CustomerRef
 from subgraphs.kit.filters import CustomerPredicate
 from subgraphs.kit.lookup import CustomerLookup
@@ -78,6 +80,8 @@ class RequestContext:
         self.cross = cross
         self.scope = RowScope(principal, sources.graph)
         """The rows the principal may see; loaders and repositories apply it (see ``subgraphs.kit.scope``)."""
+        self.audit = AuditNotes()
+        """The personal data this request showed and the customers it changed, for its audit record."""
         self._loaders: dict[type[Any], Any] = {}
 
     def loaders(self, group: type[L]) -> L:

@@ -17,10 +17,11 @@ from typing import Any, TypeVar, cast
 
 import strawberry
 
-from subgraphs.kit.classes import classified
+from subgraphs.kit.classes import classified, owned_by
 
 
 @classified("public")
+@owned_by("id")
 @strawberry.type(name="Customer", description="A customer: one person, however many systems know them.")
 class CustomerRef:
     id: strawberry.ID = strawberry.field(description="Persistent customer id (a UUID).")

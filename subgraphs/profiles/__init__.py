@@ -1,4 +1,5 @@
-"""Profiles: the customer golden record (PostgreSQL) and its identifiers (Neo4j identity graph)."""
+"""Profiles: the customer golden record, source records and the projection of identifiers (PostgreSQL), resolved in
+the Neo4j identity graph through the outbox."""
 
 from subgraphs.kit.part import SubgraphPart
 from subgraphs.profiles.mutations import ProfilesMutation

@@ -69,6 +69,9 @@ async def rewrite(
     rows = await conn.fetch("SELECT * FROM profiles.customers WHERE id = ANY($1::uuid[])", involved)
     profiles = {str(row["id"]): _stored(row) for row in rows}
     found = await evidence(conn, customers)
+    # A customer with neither source records nor a stored profile has nothing to choose from (none should reach
+    # here); it is left out rather than failing the whole claim.
+    customers = [c for c in customers if found.get(c) or c in profiles]
     records = golden_records({c: found.get(c, []) for c in customers}, merges, profiles, rules)
     await _write_golden(conn, records, now)
     if merges:
@@ -76,57 +79,53 @@ async def rewrite(
 
 
 async def _write_golden(conn: Connection, records: list[GoldenRecord], now: datetime) -> None:
-    """Upsert the golden records and replace their provenance."""
-    await conn.executemany(
+    """Upsert the golden records and replace their provenance (one statement each, arrays of columns: a relay
+    claim writes thousands)."""
+    if not records:
+        return
+    ids = [uuid.UUID(g.customer_id) for g in records]
+    await conn.execute(
         """
         INSERT INTO profiles.customers (id, given_name, family_name, full_name, gender, birth_date, city, region,
             country_code, loyalty_tier, loyalty_points, status, created_at, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'CN', $9, $10, 'active', $11, $12)
+        SELECT id, given_name, family_name, full_name, gender, birth_date, city, region, 'CN', loyalty_tier,
+            loyalty_points, 'active', created_at, $12
+        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], $8::text[],
+            $9::text[], $10::int[], $11::timestamptz[])
+            AS g(id, given_name, family_name, full_name, gender, birth_date, city, region, loyalty_tier,
+                 loyalty_points, created_at)
         ON CONFLICT (id) DO UPDATE SET given_name = EXCLUDED.given_name, family_name = EXCLUDED.family_name,
             full_name = EXCLUDED.full_name, gender = EXCLUDED.gender, birth_date = EXCLUDED.birth_date,
             city = EXCLUDED.city, region = EXCLUDED.region, loyalty_tier = EXCLUDED.loyalty_tier,
             loyalty_points = EXCLUDED.loyalty_points, created_at = EXCLUDED.created_at,
             updated_at = EXCLUDED.updated_at
         """,
-        [
-            (
-                uuid.UUID(g.customer_id),
-                g.given_name,
-                g.family_name,
-                g.full_name,
-                g.gender,
-                g.birth_date,
-                g.city,
-                g.region,
-                g.loyalty_tier,
-                g.loyalty_points,
-                g.created_at,
-                now,
-            )
-            for g in records
-        ],
+        ids,
+        [g.given_name for g in records],
+        [g.family_name for g in records],
+        [g.full_name for g in records],
+        [g.gender for g in records],
+        [g.birth_date for g in records],
+        [g.city for g in records],
+        [g.region for g in records],
+        [g.loyalty_tier for g in records],
+        [g.loyalty_points for g in records],
+        [g.created_at for g in records],
+        now,
     )
-    await conn.execute(
-        "DELETE FROM profiles.field_provenance WHERE customer_id = ANY($1::uuid[])",
-        [uuid.UUID(g.customer_id) for g in records],
-    )
-    await conn.executemany(
-        "INSERT INTO profiles.field_provenance (customer_id, field, value, system, external_id, observed_at, rule)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        [
-            (
-                uuid.UUID(g.customer_id),
-                name,
-                str(c.value),
-                c.system,
-                c.external_id,
-                c.observed_at,
-                c.rule.value,
-            )
-            for g in records
-            for name, c in g.provenance.items()
-        ],
-    )
+    await conn.execute("DELETE FROM profiles.field_provenance WHERE customer_id = ANY($1::uuid[])", ids)
+    rows = [
+        (uuid.UUID(g.customer_id), name, str(c.value), c.system, c.external_id, c.observed_at, c.rule.value)
+        for g in records
+        for name, c in g.provenance.items()
+    ]
+    if rows:
+        await conn.execute(
+            "INSERT INTO profiles.field_provenance (customer_id, field, value, system, external_id, observed_at,"
+            " rule) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
+            " $6::timestamptz[], $7::text[])",
+            *(list(column) for column in zip(*rows, strict=True)),
+        )
 
 
 async def _retire(conn: Connection, merges: Mapping[str, str], now: datetime) -> None:

@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 
 from graph_store.resolution.plan import Outcome
 from graph_store.resolution.records import RawIdentifier, Rejection, SourceRecord
-from subgraphs.kit.classes import classified, classify
+from subgraphs.kit.classes import classified, classify, owned_by
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import CustomerRef
 from subgraphs.kit.enums import IdentifierType
@@ -97,6 +97,7 @@ class IngestStatus(Enum):
 
 
 @classified("public")
+@owned_by(None)  # the value as received, of a record that was rejected: it belongs to no customer
 @strawberry.type(description="Why a field of a record was refused.")
 class RecordError:
     field: str = strawberry.field(description="The offending field, e.g. `identifiers[1].phone`.")
@@ -105,6 +106,7 @@ class RecordError:
 
 
 @classified("public")
+@owned_by("customer_id")
 @strawberry.type(description="An identifier that was not linked, and why.")
 class SkippedIdentifier:
     type: IdentifierType = strawberry.field(description="Kind of identifier.")
@@ -112,6 +114,8 @@ class SkippedIdentifier:
     reason: str = strawberry.field(
         description="The limit it would break, or the blocked-value pattern it matches."
     )
+    customer_id: strawberry.Private[str | None] = None
+    """The customer of the record that claimed it."""
 
 
 @classified("public")
@@ -164,8 +168,14 @@ class SourceRecordResult:
             status=IngestStatus(result.status),
             merged_customer_ids=[strawberry.ID(m) for m in result.merged],
             errors=[],
-            conflicts=[SkippedIdentifier(type=i.type, value=i.value, reason=r) for i, r in result.conflicts],
-            blocked=[SkippedIdentifier(type=i.type, value=i.value, reason=p) for i, p in result.blocked],
+            conflicts=[
+                SkippedIdentifier(type=i.type, value=i.value, reason=r, customer_id=result.customer_id)
+                for i, r in result.conflicts
+            ],
+            blocked=[
+                SkippedIdentifier(type=i.type, value=i.value, reason=p, customer_id=result.customer_id)
+                for i, p in result.blocked
+            ],
             customer_id=result.customer_id,
         )
 
@@ -204,6 +214,7 @@ class IngestSourceRecordsPayload:
 
 
 @classified("internal")
+@owned_by(None)  # never ingested: it belongs to no customer
 @strawberry.type(description="A record that could not be ingested, kept whole for review.")
 class RejectedRecord:
     id: strawberry.ID = strawberry.field(description="Id of the rejection.")
@@ -215,6 +226,7 @@ class RejectedRecord:
 
 
 @classified("internal")
+@owned_by("customer_id")
 @strawberry.type(description="A source record that contributes to a customer.")
 class SourceRecordView:
     system: str = strawberry.field(description="Source system.")
@@ -229,6 +241,7 @@ class SourceRecordView:
     conflicts: list[str] = strawberry.field(
         description="Identifiers that yielded to a limit, as `type:value`."
     )
+    customer_id: strawberry.Private[str]
 
 
 @strawberry.enum(description="Kinds of identity event.")

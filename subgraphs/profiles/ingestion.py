@@ -135,7 +135,9 @@ async def ingest(
 
 async def _wait(sources: DataSources, db: Database, event_id: int, wait: float | None) -> Any:
     outcomes = sources.outcomes or outbox.Outcomes()
-    timeout = sources.settings.ingest_wait if wait is None else wait
+    settings = sources.settings
+    # A request answers `ACCEPTED` a second before its deadline rather than a 504 after it.
+    timeout = min(settings.ingest_wait, max(settings.request_timeout - 1.0, 0.0)) if wait is None else wait
     return await outcomes.wait(db, SCHEMA, event_id, timeout)
 
 
@@ -155,14 +157,14 @@ async def unmerge(
 ) -> SplitOutcome:
     """Commit a split of ``customer_id`` as an event of the identity stream (applied in order with ingestion) and
     wait for it like ingestion does. The graph decides at apply time; a refusal comes back as its error. A customer
-    out of ``rows`` is refused as one that does not exist."""
+    out of the caller's ``rows`` is refused here, as one that does not exist."""
     if not record_keys and not identifier_keys:
         raise BadUserInput("Name at least one source record or identifier to split off")
+    if not rows.sees_customer(customer_id):
+        raise NotFound("customer", customer_id)
     db = sources.postgres.db(SCHEMA)
     async with db.transaction() as conn:
-        if not rows.sees_customer(customer_id) or not await conn.fetchval(
-            "SELECT 1 FROM profiles.customers WHERE id = $1::uuid", customer_id
-        ):
+        if not await conn.fetchval("SELECT 1 FROM profiles.customers WHERE id = $1::uuid", customer_id):
             raise NotFound("customer", customer_id)
         event_id = await outbox.emit(
             conn,

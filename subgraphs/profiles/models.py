@@ -6,8 +6,8 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Identity, Index, MetaData, Text, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from core import outbox
@@ -167,3 +167,34 @@ class CustomerIdentifier(ProfilesBase, table=True):
     rule: str = Field(
         description="``seed`` for links loaded without a source record, else the matching rule."
     )
+
+
+class AuditRecord(ProfilesBase, table=True):
+    """One request that showed unmasked personal data or changed customer data (``core/audit.py``); never values.
+
+    Append-only: the API's role may insert and read, and a trigger (in the migration) refuses updates, deletes and
+    truncation to every role unless the owner's erasure job opens it for pseudonymising."""
+
+    __tablename__ = "audit_records"
+    __table_args__ = (
+        Index("ix_audit_records_customer_ids", "customer_ids", postgresql_using="gin"),
+        Index("ix_audit_records_subject", "subject", "id"),
+        Index("ix_audit_records_at", "at"),
+        CheckConstraint("kind IN ('read', 'mutation')", name="ck_audit_records_kind"),
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True)
+    )
+    at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    )
+    request_id: str | None = None
+    subject: str
+    roles: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
+    operation: str | None = None
+    fields: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
+    kind: str = Field(description="read or mutation")
+    customer_ids: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
+    data_classes: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
+    endpoint: str | None = None

@@ -8,6 +8,7 @@ import strawberry
 
 from core.ids import parse_uuid
 from graph_store.identifiers import normalize
+from graph_store.resolution.plan import Outcome
 from subgraphs.kit.context import Info
 from subgraphs.profiles.ingest_types import (
     IngestSourceRecordsPayload,
@@ -44,7 +45,12 @@ class ProfilesMutation:
             ),
         ],
     ) -> IngestSourceRecordsPayload:
-        result = await ingest(info.context.sources, [r.to_record() for r in records])
+        context = info.context
+        result = await ingest(context.sources, [r.to_record() for r in records])
+        context.audit.changed(
+            info.path,
+            (c for r in result.results if isinstance(r, Outcome) for c in (r.customer_id, *r.merged)),
+        )
         return IngestSourceRecordsPayload(results=[SourceRecordResult.of(r) for r in result.results])
 
     @strawberry.mutation(
@@ -78,4 +84,5 @@ class ProfilesMutation:
             await context.scope.visible(),
         )
         context.scope.forget()
+        context.audit.changed(info.path, {parse_uuid(input.customer_id), *outcome.customer_ids})
         return UnmergeCustomerPayload(customer_ids=outcome.customer_ids, applied=outcome.applied)

@@ -1,12 +1,15 @@
-"""Root fields of the profiles subgraph: one customer, a filtered page of customers, lookup by identifier."""
+"""Root fields of the profiles subgraph: one customer, a filtered page of customers, lookup by identifier,
+rejected records, identity figures, and the audit of personal data."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
 
+from core import audit
 from core.errors import BadUserInput
 from core.ids import parse_int_id, parse_uuid
 from graph_store.identifiers import normalize
@@ -26,6 +29,7 @@ from subgraphs.kit.pagination import (
     page_of,
 )
 from subgraphs.profiles import loaders, repository
+from subgraphs.profiles.audit_types import AuditRecord
 from subgraphs.profiles.ingest_types import (
     IdentityQuality,
     RecordError,
@@ -204,3 +208,55 @@ class ProfilesQuery:
             rejected_records=rejected,
             largest_cluster_size=graph.largest_cluster,
         )
+
+    @strawberry.field(
+        description=(
+            "The audit of personal data, newest first: one record per request that showed unmasked personal data "
+            "or changed customer data. Filters combine; reading the audit is itself audited."
+        )
+    )
+    async def audit_records(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description=first_description("records", 20))] = 20,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        customer_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only requests that showed or changed this customer's data."),
+        ] = None,
+        principal: Annotated[
+            str | None,
+            strawberry.argument(description="Only requests of this caller (the subject of its token)."),
+        ] = None,
+        since: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="Only records written at or after this time (UTC when no offset)."
+            ),
+        ] = None,
+        until: Annotated[
+            datetime | None,
+            strawberry.argument(description="Only records written before this time (UTC when no offset)."),
+        ] = None,
+    ) -> Connection[AuditRecord]:
+        check_first(first, info.context.settings.max_page_size)
+        after_id = parse_int_id(str(decode_cursor(after, 1)[0]), "cursor") if after else None
+        since, until = _aware(since), _aware(until)
+        if since is not None and until is not None and since >= until:
+            raise BadUserInput("`since` must be before `until`")
+        customer = parse_uuid(customer_id) if customer_id else None
+        search = repository.AuditSearch(customer, principal, since, until)
+        rows = await repository.audit_records(
+            info.context.sources.postgres.db(audit.STORE), search, first + 1, after_id
+        )
+        # Reading the audit tells who looked at whose data: it is recorded like a read of internal data, naming
+        # the customers this page shows (and the one asked about), and withheld if that record cannot be written.
+        shown = {c for row in rows[:first] for c in row["customer_ids"]} | ({customer} if customer else set())
+        info.context.audit.read("internal", sorted(shown), info.path)
+        return build_connection(
+            rows, first, after is not None, AuditRecord.of, lambda r: encode_cursor(r["id"])
+        )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment

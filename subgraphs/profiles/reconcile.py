@@ -8,9 +8,9 @@ projection; derived from them are the golden records, the projection's links fro
 
 Drift, by kind, in the order it is repaired:
 
-- ``stale_projections``: projection rows a source record's claims do not give (or on a customer that is not live),
-  and claimed links the projection lacks (PostgreSQL-internal, repaired first);
 - ``missing_golden_records``: customers source records resolve to with no golden record (recomputed);
+- ``stale_projections``: projection rows a source record's claims do not give (or on a customer that is not live),
+  and claimed links the projection lacks (PostgreSQL-internal, like the golden records: repaired first);
 - ``missing_customer_nodes``: live customers the graph lacks or holds as merged;
 - ``stale_merges``: aliases the graph holds as live customers (marked merged into their survivor);
 - ``missing_source_records``, ``stale_source_records`` (another content hash or customer): written from the
@@ -119,8 +119,8 @@ async def _reconcile(conn: asyncpg.Connection, store: GraphStore, settings: Sett
     if pending is not None and any(m >= pending for m in markers):
         raise InFlight("events are applied to the graph but not yet marked done: reconcile again later")
     async with conn.transaction():
-        await _projection(conn, drift, repair)
         await _golden(conn, drift, repair, settings)
+        await _projection(conn, drift, repair)
     await _graph(conn, store, drift, repair)
     if repair and markers:
         await graph.prune_markers(store, MARKERS, pending if pending is not None else max(markers) + 1)
@@ -310,3 +310,99 @@ async def _graph(conn: asyncpg.Connection, store: GraphStore, drift: Drift, repa
     )
     await graph.delete_links(store, [{"customer": c, "key": k} for c, k in extra_links])
     await graph.delete_customers(store, extra_customers)
+
+
+class AlreadyAdopted(Exception):
+    """PostgreSQL already holds source records or identifiers: adopting the graph would overwrite them."""
+
+
+async def adopt_graph(settings: Settings) -> dict[str, int]:
+    """Once, when upgrading a deployment whose identity data predate the outbox (written to the graph only): copy
+    the graph's source records (their customer, claims, conflicts) and current links into PostgreSQL, which is the
+    system of record from then on. Refused when PostgreSQL already holds any."""
+    store = GraphStore(settings, count_round_trips=False)
+    pool = await job_pool(settings.dsn_for(SCHEMA), max_size=1)
+    try:
+        records = await graph.records_for_adoption(store)
+        links = await graph.links_for_adoption(store)
+        async with pool.acquire() as conn, conn.transaction():
+            held = await conn.fetchval(
+                "SELECT (SELECT count(*) FROM profiles.source_records)"
+                " + (SELECT count(*) FROM profiles.customer_identifiers)"
+            )
+            if held:
+                raise AlreadyAdopted(
+                    "PostgreSQL already holds source records or identifiers: nothing adopted"
+                )
+            kept = [r for r in records if r["customer"] is not None]
+            await conn.execute(
+                "INSERT INTO profiles.source_records (system, external_id, payload, content_hash, event_id,"
+                " applied_event_id, applied_hash, observed_at, attributes, blocked, origin, customer_id, status,"
+                " resolved_at) SELECT r.system, r.external_id, r.payload, r.hash, 0, 0, r.hash, r.observed_at,"
+                " r.attributes, r.blocked, r.origin, r.customer, 'unchanged', now()"
+                " FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[], $5::timestamptz[], $6::jsonb[],"
+                " $7::jsonb[], $8::uuid[], $9::uuid[])"
+                " AS r(system, external_id, payload, hash, observed_at, attributes, blocked, origin, customer)",
+                [r["system"] for r in kept],
+                [r["externalId"] for r in kept],
+                [_payload(r) for r in kept],
+                [r["hash"] for r in kept],
+                [r["observedAt"] for r in kept],
+                [orjson.loads(r["attributes"] or "{}") for r in kept],
+                [list(r["blocked"] or []) for r in kept],
+                [uuid.UUID(r["origin"]) if r["origin"] else None for r in kept],
+                [uuid.UUID(r["customer"]) for r in kept],
+            )
+            claims = [
+                (
+                    r["system"],
+                    r["externalId"],
+                    kind,
+                    c["key"],
+                    c["type"],
+                    c["value"],
+                    c["raw"] or "",
+                    c.get("reason"),
+                )
+                for r in kept
+                for kind, found in (("claim", r["claims"]), ("conflict", r["conflicts"]))
+                for c in found
+            ]
+            if claims:
+                await conn.execute(
+                    "INSERT INTO profiles.source_record_claims (system, external_id, kind, key, type, value, raw,"
+                    " reason) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+                    " $6::text[], $7::text[], $8::text[]) ON CONFLICT DO NOTHING",
+                    *(list(column) for column in zip(*claims, strict=True)),
+                )
+            if links:
+                await conn.execute(
+                    "INSERT INTO profiles.customer_identifiers (customer_id, key, type, value, source, observed_at,"
+                    " rule) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
+                    " $6::timestamptz[], $7::text[]) ON CONFLICT DO NOTHING",
+                    [uuid.UUID(r["customer"]) for r in links],
+                    [r["key"] for r in links],
+                    [r["type"] for r in links],
+                    [r["value"] for r in links],
+                    [r["source"] for r in links],
+                    [r["observedAt"] for r in links],
+                    [r["rule"] for r in links],
+                )
+        return {"source_records": len(kept), "claims": len(claims), "links": len(links)}
+    finally:
+        await pool.close()
+        await store.close()
+
+
+def _payload(record: dict[str, Any]) -> dict[str, Any]:
+    """The record as received, rebuilt from what the graph kept (its attributes and the raw identifiers)."""
+    return {
+        "system": record["system"],
+        "externalId": record["externalId"],
+        "observedAt": record["observedAt"].isoformat(),
+        "attributes": orjson.loads(record["attributes"] or "{}"),
+        "identifiers": [
+            {"type": c["type"], "value": c["raw"] or c["value"]}
+            for c in [*record["claims"], *record["conflicts"]]
+        ],
+    }

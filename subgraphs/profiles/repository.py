@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 import asyncpg
 
+from core import audit
 from core.postgres import Database
 from core.visibility import EVERYTHING, Visible
 from graph_store.identifiers import IdentifierType
@@ -214,3 +216,37 @@ async def customers_by_identifier_key(db: Database, keys: Sequence[str]) -> dict
         list(keys),
     )
     return {row["key"]: row["customer"] for row in rows}
+
+
+@dataclass(frozen=True)
+class AuditSearch:
+    customer_id: str | None = None
+    subject: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+async def audit_records(
+    db: Database, search: AuditSearch, limit: int, before_id: int | None
+) -> list[asyncpg.Record]:
+    """Audit records matching ``search``, newest first (keyset on id); only the conditions given are in the SQL,
+    so each filter walks its own index (customers: GIN on ``customer_ids``; principals: ``(subject, id)``)."""
+    args: list[object] = []
+    clauses: list[str] = []
+    for condition, value in (
+        ("customer_ids @> ARRAY[{}]::text[]", search.customer_id),
+        ("subject = {}", search.subject),
+        ("at >= {}", search.since),
+        ("at < {}", search.until),
+        ("id < {}", before_id),
+    ):
+        if value is not None:
+            args.append(value)
+            clauses.append(condition.format(f"${len(args)}"))
+    args.append(limit)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    return await db.fetch(
+        "SELECT id, at, request_id, subject, roles, operation, fields, kind, customer_ids, data_classes, endpoint"
+        f" FROM {audit.TABLE} {where} ORDER BY id DESC LIMIT ${len(args)}",
+        *args,
+    )

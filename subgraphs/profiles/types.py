@@ -7,7 +7,7 @@ from enum import Enum
 
 import strawberry
 
-from subgraphs.kit.classes import classified, classify
+from subgraphs.kit.classes import classified, classify, owned_by
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import CustomerRef
 from subgraphs.kit.enums import IdentifierType
@@ -49,6 +49,7 @@ class CustomerStatus(Enum):
 
 
 @classified("public")
+@owned_by("customer_id")
 @strawberry.type(
     description="An identifier linked to a customer in the identity graph, with where it came from."
 )
@@ -60,9 +61,11 @@ class Identifier:
     )
     source: str = strawberry.field(description="Source system that reported the link.")
     observed_at: datetime = strawberry.field(description="When the source system observed the link.")
+    customer_id: strawberry.Private[str]
 
 
 @classified("internal")
+@owned_by("customer_id")
 @strawberry.type(description="Where a golden-record field's value came from, and the rule that chose it.")
 class FieldProvenance:
     field: str = strawberry.field(description="Golden-record field, e.g. `given_name`.")
@@ -77,6 +80,7 @@ class FieldProvenance:
     rule: str = strawberry.field(
         description="Survivorship rule that picked it (from the identity rules file)."
     )
+    customer_id: strawberry.Private[str]
 
 
 @strawberry.input(description="Filters for `customers`; all given filters must match.")
@@ -140,7 +144,13 @@ class ProfileCustomerFields:
     async def identifiers(self, info: Info) -> list[Identifier] | None:
         links = await info.context.loaders(ProfilesLoaders).identifiers_by_customer.load(self.id)
         return [
-            Identifier(type=link.type, value=link.value, source=link.source, observed_at=link.observed_at)
+            Identifier(
+                type=link.type,
+                value=link.value,
+                source=link.source,
+                observed_at=link.observed_at,
+                customer_id=self.id,
+            )
             for link in links
         ]
 
@@ -167,6 +177,7 @@ class ProfileCustomerFields:
                 external_id=r["external_id"],
                 observed_at=r["observed_at"],
                 rule=r["rule"],
+                customer_id=self.id,
             )
             for r in rows
         ]
@@ -184,6 +195,7 @@ class ProfileCustomerFields:
                 attributes=r.attributes,  # type: ignore[arg-type]  # JSON is a NewType over object
                 identifiers=r.claims,
                 conflicts=[key for key, _ in r.conflicts],
+                customer_id=self.id,
             )
             for r in records
         ]

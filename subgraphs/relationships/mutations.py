@@ -3,6 +3,8 @@
 Every write is validated and applied in one transaction; repeating a write that is already true changes nothing
 and says so (``changed: false``). A caller limited to accounts writes only within its scope: a customer or an
 account out of it is refused exactly as one that does not exist.
+A write about customers names them in the request's audit record, even when it found nothing to change;
+writes about accounts alone (create, move) are not customer data.
 """
 
 from __future__ import annotations
@@ -137,6 +139,7 @@ class RelationshipsMutation:
             )
         else:
             changed = await referrals.refer(graph, a, b, input.campaign, input.since, source, rows=rows)
+        info.context.audit.changed(info.path, (a, b))
         return RelationshipChange(changed=changed, customer_id=a, related_customer_id=b)
 
     @strawberry.mutation(description="End a relationship between two customers.")
@@ -152,6 +155,7 @@ class RelationshipsMutation:
             changed = await households.leave(graph, a, b, rows=rows)
         else:
             changed = await referrals.unrefer(graph, a, b, rows=rows)
+        info.context.audit.changed(info.path, (a, b))
         return RelationshipChange(changed=changed, customer_id=a, related_customer_id=b)
 
     @strawberry.mutation(description="Create an account, optionally under a parent account.")
@@ -222,6 +226,7 @@ class RelationshipsMutation:
             _source(input.source),
             await info.context.scope.visible(),
         )
+        info.context.audit.changed(info.path, (customer,))
         return RelationshipChange(changed=changed, customer_id=customer, account_id=account)
 
     @strawberry.mutation(description="End a customer's contact relationship with an account.")
@@ -237,4 +242,5 @@ class RelationshipsMutation:
             info.context.sources.graph, customer, account, await scope.visible()
         )
         scope.forget()
+        info.context.audit.changed(info.path, (customer,))
         return RelationshipChange(changed=changed, customer_id=customer, account_id=account)

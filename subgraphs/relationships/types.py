@@ -12,7 +12,7 @@ from graph_store.relationships.accounts import AccountNode, Contact, ContactPage
 from graph_store.relationships.common import MAX_RELATED_DEPTH
 from graph_store.relationships.referrals import ReferralLink
 from graph_store.relationships.traversal import RelatedQuery, Step
-from subgraphs.kit.classes import classified, classify
+from subgraphs.kit.classes import classified, classify, owned_by
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import AccountRef, CustomerRef
 from subgraphs.kit.enums import IdentifierType
@@ -48,6 +48,7 @@ class HouseholdMember:
 
 
 @classified("public")
+@owned_by("member_ids")  # a household's name is personal data of every member
 @strawberry.type(description="People who live together, each with a role.")
 class Household:
     id: strawberry.ID = strawberry.field(description="Household id (a UUID).")
@@ -57,6 +58,7 @@ class Household:
     )
     member_count: int = strawberry.field(description="Number of members.")
     members: list[HouseholdMember] = strawberry.field(description="Members, earliest first (at most 50).")
+    member_ids: strawberry.Private[list[str]]
 
 
 @classified("public")
@@ -124,6 +126,7 @@ class Referral:
 
 
 @classified("public")
+@owned_by("customer_ids")  # an identifier of this customer and of each customer it is shared with
 @strawberry.type(description="An identifier this customer shares with other customers.")
 class SharedIdentifier:
     type: IdentifierType = strawberry.field(description="Kind of identifier.")
@@ -132,6 +135,8 @@ class SharedIdentifier:
         description="Number of other customers linked to the identifier."
     )
     other_ids: strawberry.Private[list[str]]
+    customer_ids: strawberry.Private[list[str]]
+    """This customer and the others."""
 
     @strawberry.field(description="The other customers linked to the identifier, in id order (at most 50).")
     async def shared_with(self, info: Info) -> list[CustomerRef]:
@@ -194,7 +199,11 @@ class RelationshipCustomerFields:
             for m in found.members
         ]
         return Household(
-            id=strawberry.ID(found.id), name=found.name, member_count=found.member_count, members=members
+            id=strawberry.ID(found.id),
+            name=found.name,
+            member_count=found.member_count,
+            members=members,
+            member_ids=[m.customer_id for m in members],
         )
 
     @strawberry.field(description="Accounts (companies) the customer is a contact of, earliest first.")
@@ -218,7 +227,13 @@ class RelationshipCustomerFields:
     async def shared_identifiers(self, info: Info) -> list[SharedIdentifier] | None:
         found = await info.context.loaders(RelationshipsLoaders).shared_by_customer.load(self.id)
         return [
-            SharedIdentifier(type=s.type, value=s.value, shared_with_count=s.other_count, other_ids=s.others)
+            SharedIdentifier(
+                type=s.type,
+                value=s.value,
+                shared_with_count=s.other_count,
+                other_ids=s.others,
+                customer_ids=[self.id, *s.others],
+            )
             for s in found
         ]
 

@@ -25,6 +25,7 @@ from tests.policy_queries import every_field
 from tests.servers import in_process
 
 POLICY = Policy.load(PROJECT_ROOT / "config" / "policy.toml")
+AUDITED_READER = "policy-matrix-reader"
 SCHEMA: GraphQLSchema = unified_schema(Settings(_env_file=None))._schema
 ROOTS = {
     # root field: (arguments, the type it returns)
@@ -40,6 +41,8 @@ ROOTS = {
     "orders": ("(first: 2)", "OrderListConnection"),
     "interaction": ('(id: "700001")', "Interaction"),
     "identityQuality": ("", "IdentityQuality"),
+    # the records of one reader only, so later requests of the matrix do not change the page
+    "auditRecords": (f'(first: 2, principal: "{AUDITED_READER}")', "AuditRecordConnection"),
 }
 
 
@@ -92,7 +95,7 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture(scope="module")
 async def subject(client: httpx.AsyncClient) -> str:
     """A customer with every kind of data: two source records merged (provenance, history), a household, a
-    referral, an account, an identifier shared with another customer; and a rejected record."""
+    referral, an account, an identifier shared with another customer; a rejected record; and audit records."""
 
     def record(
         external: str, email: str, phone: str, national: str = "51010719850304002X", **attributes: Any
@@ -134,6 +137,13 @@ async def subject(client: httpx.AsyncClient) -> str:
     )
     await _admin(client, INGEST, r=[{"system": "policy-matrix", "externalId": "pm-bad", "observedAt":
         "2026-10-02T08:00:00Z", "identifiers": [{"type": "PHONE", "value": "not a phone"}]}])  # fmt: skip
+    for roles in (("agent",), ("steward",)):  # reads that leave audit records for `auditRecords`
+        response = await client.post(
+            "/graphql",
+            json={"query": f'{{ customer(id: "{customer}") {{ fullName birthDate }} }}'},
+            headers=auth.headers(roles, subject=AUDITED_READER),
+        )
+        assert response.status_code == 200
     SUBJECT["id"] = str(customer)
     SUBJECT["account"] = str(account["createAccount"]["id"])
     return SUBJECT["id"]

@@ -130,5 +130,6 @@ async def test_entity_fetches_through_the_gateway_are_batched(gateway: httpx.Asy
         body = await _post(gateway, "/graphql", query, first=first)
         assert len(body["data"]["customers"]["nodes"]) == first
         counts.append((ROUND_TRIPS.sql - sql, ROUND_TRIPS.cypher - cypher))
-    # profiles page; orders: stats + pages (one `_entities` call); tickets: open counts; relationships: households
-    assert counts[0] == counts[1] == (4, 1)
+    # profiles page and its audit record (the names); orders: stats + pages (one `_entities` call); tickets: open
+    # counts; relationships: households
+    assert counts[0] == counts[1] == (5, 1)

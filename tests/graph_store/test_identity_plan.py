@@ -170,6 +170,19 @@ def test_a_record_stored_with_the_same_content_is_unchanged() -> None:
     assert result.events == []
 
 
+def test_a_record_repeated_in_one_batch_is_unchanged_the_second_time() -> None:
+    """One batch decides as its records ingested one by one would: the relay applies several events as one."""
+    record = valid("crm", "C1", (T.PHONE, MOBILE))
+    changed = valid("crm", "C1", (T.PHONE, MOBILE), (T.EMAIL, "wei@shop.cn"), day=2)
+    result = plan([record, record, changed])
+    assert [(o.status, o.customer_id) for o in result.outcomes] == [
+        ("created", "new-1"),
+        ("unchanged", "new-1"),
+        ("linked", "new-1"),
+    ]
+    assert [r.valid.content_hash for r in result.records] == [record.content_hash, changed.content_hash]
+
+
 def test_a_changed_record_keeps_its_customer_and_can_merge_it() -> None:
     email = ident(T.EMAIL, "wei@shop.cn")
     record = valid("crm", "C1", (T.PHONE, MOBILE), (T.EMAIL, "wei@shop.cn"))

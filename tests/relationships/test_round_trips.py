@@ -26,7 +26,8 @@ LIST = """query($first: Int!) { customers(first: $first) { nodes {
 EXPECTED_CYPHER = 7
 # The page, then at most one profile batch per field that names customers (members, referrer, referrals, shared
 # identifiers): those batches merge when their Cypher answers arrive in the same tick, so the bound is what is fixed.
-MAX_SQL = 5
+# Plus the request's audit record: the names are unmasked contact PII for the administrator (one INSERT).
+MIN_SQL, MAX_SQL = 3, 6
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +83,7 @@ async def test_relationship_fields_cost_constant_calls(gql: GraphQL, first_custo
     assert head["referrals"]
     assert head["sharedIdentifiers"]
     assert cypher == EXPECTED_CYPHER
-    assert 2 <= sql <= MAX_SQL
+    assert MIN_SQL <= sql <= MAX_SQL
 
 
 async def test_related_costs_one_call_per_level(gql: GraphQL, first_customer: str) -> None:

@@ -37,7 +37,7 @@ ENTITIES = """query($reps: [_Any!]!) { _entities(representations: $reps) { ... o
 @pytest.mark.parametrize(
     ("name", "selection", "sql"),
     [
-        ("profiles", "id fullName", 1),
+        ("profiles", "id fullName", 2),  # the profiles, and the audit record of the names
         # Each also asks which ids were merged into the customers, whose records count as theirs: one statement.
         ("orders", "id orderCount orders(first: 2) { nodes { id items { sku } } }", 4),
         ("tickets", "id openTicketCount", 2),

@@ -3,7 +3,7 @@
 Interactions an agent or a source system logs record their duration, the ticket they concern, and who logged them.
 
 Revision ID: 3c76b0247f4e
-Revises: 63663613ea6a, bc9f0bd4a011
+Revises: bc9f0bd4a011
 Create Date: 2026-12-02 17:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "3c76b0247f4e"
-down_revision: str | tuple[str, ...] | None = ("63663613ea6a", "bc9f0bd4a011")
+down_revision: str | None = "bc9f0bd4a011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

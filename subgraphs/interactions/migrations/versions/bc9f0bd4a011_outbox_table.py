@@ -1,7 +1,7 @@
 """outbox table
 
 Revision ID: bc9f0bd4a011
-Revises: 6c035be331df
+Revises: 63663613ea6a
 Create Date: 2026-12-02 01:08:52.619872
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "bc9f0bd4a011"
-down_revision: str | None = "6c035be331df"
+down_revision: str | None = "63663613ea6a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,7 +3,7 @@
 Indexes serve the root ``orders`` list: newest first, by status, by amount.
 
 Revision ID: 39a8dfd2f50c
-Revises: 89d2e69acfbb, fe8b18edde92
+Revises: fe8b18edde92
 Create Date: 2026-12-02 16:00:00.000000
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "39a8dfd2f50c"
-down_revision: str | tuple[str, ...] | None = ("89d2e69acfbb", "fe8b18edde92")
+down_revision: str | None = "fe8b18edde92"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

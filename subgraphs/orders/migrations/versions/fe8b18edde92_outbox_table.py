@@ -1,7 +1,7 @@
 """outbox table
 
 Revision ID: fe8b18edde92
-Revises: 60e37de44efe
+Revises: 89d2e69acfbb
 Create Date: 2026-12-02 01:08:45.021127
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "fe8b18edde92"
-down_revision: str | None = "60e37de44efe"
+down_revision: str | None = "89d2e69acfbb"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

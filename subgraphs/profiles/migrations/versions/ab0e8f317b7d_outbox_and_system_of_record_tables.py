@@ -1,7 +1,7 @@
 """outbox and system-of-record tables
 
 Revision ID: ab0e8f317b7d
-Revises: acec4d8c4eff
+Revises: 5d2f0c9a7e31
 Create Date: 2026-12-02 01:08:41.595196
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "ab0e8f317b7d"
-down_revision: str | None = "acec4d8c4eff"
+down_revision: str | None = "5d2f0c9a7e31"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,7 +5,7 @@ Both service-level clocks of a ticket: the first-response due time and when it w
 Existing tickets keep their resolution due time and have no first-response target.
 
 Revision ID: bcc8ab52fa95
-Revises: 61bad52f419a, c361e40a9d58
+Revises: c361e40a9d58
 Create Date: 2026-12-02 09:00:00.000000
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "bcc8ab52fa95"
-down_revision: str | tuple[str, ...] | None = ("61bad52f419a", "c361e40a9d58")
+down_revision: str | None = "c361e40a9d58"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """outbox table
 
 Revision ID: c361e40a9d58
-Revises: 3a7511352da9
+Revises: 61bad52f419a
 Create Date: 2026-12-02 01:08:48.015236
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "c361e40a9d58"
-down_revision: str | None = "3a7511352da9"
+down_revision: str | None = "61bad52f419a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
