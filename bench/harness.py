@@ -46,6 +46,8 @@ class Options:
     samples: int = 200
     queries: tuple[str, ...] = tuple(QUERIES)
     steps: bool = False
+    only_steps: tuple[str, ...] = ()
+    """With ``steps``: run only these variants (all of them when empty)."""
     rate_fraction: float = 0.5
     server_core: int | None = 0
     load_core: int | None = 1
@@ -104,7 +106,9 @@ def serving(settings: Settings, options: Options) -> Iterator[dict[str, Server]]
     ]
     if options.steps:
         servers += [
-            api_server(settings, options.server_core, name, factory) for name, factory in STEPS.items()
+            api_server(settings, options.server_core, name, factory)
+            for name, factory in STEPS.items()
+            if not options.only_steps or name in options.only_steps
         ]
     with ExitStack() as stack:
         for server in servers:

@@ -123,9 +123,11 @@ def service_settings() -> Iterator[Settings]:
         )
         if local and not server.running()
     ]
-    yield services.ensure(base)
-    for server in started:
-        server.stop()
+    try:
+        yield services.ensure(base)
+    finally:  # also when one of them failed to start: the other stops with the session
+        for server in started:
+            server.stop()
 
 
 @pytest.fixture(scope="session")
