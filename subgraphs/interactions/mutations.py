@@ -96,6 +96,7 @@ class InteractionsMutation:
         loader = context.loaders(InteractionsLoaders).interaction_by_id
         if logged.row is not None:
             loader.clear(logged.interaction).prime(logged.interaction, logged.row)
+            context.audit.changed(info.path, (customer,))
         row = await loader.load(logged.interaction)
         return LogInteractionPayload(
             interaction=Interaction.from_row(row) if row is not None else None, replayed=logged.replayed

@@ -170,6 +170,7 @@ class OrdersMutation:
         for result in done:
             if result.row is not None:
                 loader.clear(result.order).prime(result.order, result.row)
+        context.audit.changed(info.path, sorted({r.row["customer_id"] for r in done if r.row is not None}))
         stored = await loader.load_many([r.order for r in done])
         rows_by_id = {r.order: row for r, row in zip(done, stored, strict=True)}
         results = []
@@ -225,6 +226,7 @@ class OrdersMutation:
         loader = context.loaders(OrdersLoaders).order_by_id
         if change.row is not None:
             loader.clear(change.order).prime(change.order, change.row)
+            context.audit.changed(info.path, (change.row["customer_id"],))
         row = await loader.load(change.order)
         return UpdateOrderStatusPayload(
             order=Order.from_row(row) if row is not None else None,
