@@ -175,6 +175,12 @@ class Settings(BaseSettings):
     outbox_degraded_after: float = 30.0
     """Age (seconds) of the oldest pending event past which ``/readyz`` says ``degraded``."""
 
+    # Subscriptions (graphql-transport-ws on the GraphQL endpoints), fed by change notices (core/listener.py).
+    subscription_buffer: int = 100
+    """Events one subscriber may have waiting; past it the subscription ends (``SUBSCRIBER_TOO_SLOW``)."""
+    max_subscriptions_per_connection: int = 20
+    """Subscriptions one WebSocket connection may hold at once."""
+
     # Overload protection (web/): shed, rate-limit, and bound every request in time.
     max_in_flight: int = 16
     """GraphQL requests one process works on at once; more are answered 503 at once instead of queueing."""

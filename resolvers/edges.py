@@ -63,6 +63,9 @@ class Edges:
     async def timeline(self, context: RequestContext, owner: Owner, page: TimelinePage) -> list[TimelineItem]:
         return await timeline.timeline(context, owner, page)
 
+    async def timeline_entry(self, context: RequestContext, kind: str, source_id: int) -> TimelineItem | None:
+        return await timeline.entry(context, kind, source_id)
+
     async def merged_ids(self, context: RequestContext, customer_id: str) -> list[str]:
         return await context.loaders(ProfilesLoaders).merged_ids.load(customer_id)
 

@@ -4,6 +4,7 @@ own subgraph's loaders (batched over every customer of the request) and interlea
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
@@ -61,7 +62,7 @@ def _order(row: asyncpg.Record) -> TimelineItem:
     )
 
 
-def _ticket_event(row: asyncpg.Record) -> TimelineItem:
+def _ticket_event(row: Mapping[str, Any]) -> TimelineItem:
     data: dict[str, Any] = row["data"] or {}
     kind = row["kind"]
     status = data.get("to") if kind == "status_changed" else data.get("status") if kind == "opened" else None
@@ -133,3 +134,19 @@ async def timeline(context: RequestContext, owner: Owner, page: TimelinePage) ->
 
     found = await asyncio.gather(orders(), ticket_events(), interactions(), identity())
     return interleave(page, *found)
+
+
+async def entry(context: RequestContext, kind: str, source_id: int) -> TimelineItem | None:
+    """The timeline entry of one order, ticket history row or interaction, read afresh (``None``: out of scope)."""
+    if kind == ORDER:
+        order = await context.loaders(OrdersLoaders).order_by_id.load(source_id)
+        return _order(order) if order is not None else None
+    if kind == INTERACTION:
+        interaction = await context.loaders(InteractionsLoaders).interaction_by_id.load(source_id)
+        return _interaction(interaction) if interaction is not None else None
+    if kind == TICKET_EVENT:
+        tickets = context.loaders(TicketsLoaders)
+        event = await tickets.event_by_id.load(source_id)
+        ticket = await tickets.ticket_by_id.load(event["ticket_id"]) if event is not None else None
+        return _ticket_event({**event, "subject": ticket["subject"]}) if event and ticket else None
+    raise ValueError(f"no timeline entry of kind {kind!r} by id")

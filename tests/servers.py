@@ -27,12 +27,17 @@ def free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def serving(
-    app: ASGIApp, port: int, lifespan: Literal["auto", "on", "off"] = "auto", **options: Any
+    app: ASGIApp,
+    port: int,
+    lifespan: Literal["auto", "on", "off"] = "auto",
+    ws: Literal["none", "websockets-sansio"] = "none",
+    **options: Any,
 ) -> AsyncIterator[str]:
-    """Serve ``app`` on 127.0.0.1:``port`` in this event loop; yields its base URL (``options`` go to uvicorn)."""
+    """Serve ``app`` on 127.0.0.1:``port`` in this event loop; yields its base URL (``options`` go to uvicorn;
+    ``ws`` turns WebSockets on)."""
     server = uvicorn.Server(
         uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan=lifespan, **options
+            app, host="127.0.0.1", port=port, log_level="warning", ws=ws, lifespan=lifespan, **options
         )
     )
     task = asyncio.create_task(server.serve())

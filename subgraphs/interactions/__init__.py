@@ -3,6 +3,7 @@
 from subgraphs.interactions.events import KINDS
 from subgraphs.interactions.mutations import InteractionsMutation
 from subgraphs.interactions.queries import InteractionsQuery
+from subgraphs.interactions.subscriptions import InteractionsSubscription
 from subgraphs.interactions.types import InteractionCustomerFields
 from subgraphs.kit.part import SubgraphPart
 
@@ -11,5 +12,6 @@ PART = SubgraphPart(
     InteractionCustomerFields,
     InteractionsQuery,
     mutation=InteractionsMutation,
+    subscription=InteractionsSubscription,
     notice_kinds=KINDS,
 )

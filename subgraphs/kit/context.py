@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar, cast
 
 from strawberry.types import Info as StrawberryInfo
 
 from core.auth import Principal
-from core.errors import Forbidden
+from core.errors import Forbidden, SourceUnavailable
+from core.listener import Notices
 from core.policy import Decision, Policy
 from subgraphs.kit.audit import AuditNotes
 from subgraphs.kit.entities import AccountRef, CustomerRef
@@ -57,9 +60,26 @@ class CrossSource(Protocol):
         """A page of a customer's history across subgraphs, newest first (``subgraphs.kit.timeline``)."""
         ...
 
+    async def timeline_entry(self, context: RequestContext, kind: str, source_id: int) -> TimelineItem | None:
+        """One order's, ticket history row's or interaction's timeline entry (``None``: out of scope)."""
+        ...
+
     async def ticket_customer(self, context: RequestContext, ticket_id: int) -> str | None:
         """The (surviving) customer of a ticket the caller may see; ``None`` when there is none."""
         ...
+
+
+@dataclass
+class _State:
+    """What a request caches while it runs: its loader groups, its row scope, its audit notes."""
+
+    loaders: dict[type[Any], Any]
+    scope: RowScope
+    audit: AuditNotes
+
+
+_EVENT: ContextVar[tuple[int, _State] | None] = ContextVar("c360_subscription_event", default=None)
+"""The state of the subscription event being delivered in this task (see :meth:`RequestContext.begin_event`)."""
 
 
 class RequestContext:
@@ -78,17 +98,47 @@ class RequestContext:
         self.sources = sources
         self.settings = sources.settings
         self.cross = cross
-        self.scope = RowScope(principal, sources.graph)
+        self._own = _State({}, RowScope(principal, sources.graph), AuditNotes())
+        self.connection_params: dict[str, Any] | None = None
+        """A WebSocket's ``connection_init`` payload (strawberry sets it; ``app.py`` reads the token from it)."""
+
+    @property
+    def _state(self) -> _State:
+        event = _EVENT.get()
+        return event[1] if event is not None and event[0] == id(self) else self._own
+
+    @property
+    def scope(self) -> RowScope:
         """The rows the principal may see; loaders and repositories apply it (see ``subgraphs.kit.scope``)."""
-        self.audit = AuditNotes()
-        """The personal data this request showed and the customers it changed, for its audit record."""
-        self._loaders: dict[type[Any], Any] = {}
+        return self._state.scope
+
+    @property
+    def audit(self) -> AuditNotes:
+        """The personal data this request (or subscription event) showed and the customers it changed."""
+        return self._state.audit
 
     def loaders(self, group: type[L]) -> L:
-        found = self._loaders.get(group)
+        state = self._state
+        found = state.loaders.get(group)
         if found is None:
-            found = self._loaders[group] = group(self.sources, self.scope)
+            found = state.loaders[group] = group(self.sources, state.scope)
         return cast("L", found)
+
+    def begin_event(self) -> None:
+        """Start a subscription's next event with nothing cached: fresh loaders, row scope and audit notes.
+
+        Strawberry builds one context per WebSocket connection and shares it between that connection's
+        operations, for as long as it stays open; data cached in it would go stale and leak between events. The
+        state lives in a context variable of the operation's own task (the subscription's generator runs in the
+        task that delivers its events), so concurrent subscriptions of one connection stay apart.
+        """
+        _EVENT.set((id(self), _State({}, RowScope(self.principal, self.sources.graph), AuditNotes())))
+
+    @property
+    def notices(self) -> Notices:
+        if self.sources.notices is None:
+            raise SourceUnavailable("postgres:events")
+        return self.sources.notices
 
     @property
     def actor(self) -> str:

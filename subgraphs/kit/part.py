@@ -25,6 +25,8 @@ class SubgraphPart:
     """Whether this subgraph resolves ``Customer`` representations to golden records (the others return keys)."""
     mutation: type | None = None
     """A strawberry type holding this domain's mutations."""
+    subscription: type | None = None
+    """A strawberry type holding this domain's subscriptions (graphql-transport-ws)."""
     account_fields: tuple[type, ...] = ()
     """Strawberry types holding this domain's ``Account`` fields in the unified schema."""
     federated_account_fields: tuple[type, ...] = ()
