@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,8 +20,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
@@ -47,7 +49,7 @@ from schema.audit import audited
 from subgraphs.kit.context import CrossSource, RequestContext
 from subgraphs.kit.sources import DataSources
 from subgraphs.profiles.relay import identity_relay
-from web import ide
+from web import console, ide
 from web.guards import GATEWAY_HEADER, TokenGuard
 from web.protection import Protection, ShedFirst
 from web.request_ids import RequestIds
@@ -55,6 +57,17 @@ from web.requests import BadRequest, decode_request, error_response
 
 log = logging.getLogger("c360.app")
 METHODS = ["GET", "POST"]
+
+
+class TextFrames(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are text frames; the app's JSON encoder gives bytes, which would go as binary
+    frames (a browser's WebSocket would hand the page a Blob)."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
 
 
 class SubscriptionsOnly(BaseGraphQLTransportWSHandler[RequestContext, None]):
@@ -93,6 +106,7 @@ class GraphQLApp(GraphQL[RequestContext, None]):
     """Strawberry's ASGI app mounted directly (cheaper per request than a FastAPI router), with orjson."""
 
     graphql_transport_ws_handler_class = SubscriptionsOnly
+    websocket_adapter_class = TextFrames
 
     def __init__(
         self,
@@ -353,6 +367,8 @@ def create_app(
         app.router.routes.append(WebSocketRoute("/graphql", unified))
     if settings.graphiql_enabled:
         app.router.routes.append(ide.ASSETS_ROUTE)
+    if settings.console_enabled and subgraph is None:
+        app.router.routes.extend(console.ROUTES)
     for name, part in PARTS.items():
         if subgraph is not None and name != subgraph:
             continue

@@ -122,6 +122,8 @@ class Settings(BaseSettings):
     ``/metrics`` only with the operations token."""
     graphiql: bool | None = None
     """Serve GraphiQL; unset: only in the development profile."""
+    console: bool | None = None
+    """Serve the service console page at ``/console``; unset: only in the development profile."""
     introspection: bool | None = None
     """Answer introspection queries to everyone; unset: only in the development profile."""
     introspection_roles: list[str] = Field(default_factory=lambda: ["developer", "admin"])
@@ -246,6 +248,10 @@ class Settings(BaseSettings):
     @property
     def graphiql_enabled(self) -> bool:
         return self.graphiql if self.graphiql is not None else self.development
+
+    @property
+    def console_enabled(self) -> bool:
+        return self.console if self.console is not None else self.development
 
     @property
     def introspection_enabled(self) -> bool:

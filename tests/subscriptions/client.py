@@ -25,7 +25,9 @@ class Socket:
         await self.ws.send(json.dumps(message))
 
     async def receive(self) -> dict[str, Any]:
-        message: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), WAIT))
+        frame = await asyncio.wait_for(self.ws.recv(), WAIT)
+        assert isinstance(frame, str), "graphql-transport-ws sends text frames"
+        message: dict[str, Any] = json.loads(frame)
         return message
 
     async def init(self, token: str | None) -> dict[str, Any]:
