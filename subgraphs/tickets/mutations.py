@@ -94,8 +94,9 @@ class TicketChangePayload:
 
 async def _payload(info: Info, written: Written) -> TicketChangePayload:
     loaders = info.context.loaders(TicketsLoaders)
-    if written.row is not None:
+    if written.row is not None:  # a change made now (a replay changed nothing): audited as the customer's
         loaders.ticket_by_id.clear(written.ticket).prime(written.ticket, written.row)
+        info.context.audit.changed(info.path, (written.row["customer_id"],))
     ticket, event = (
         await loaders.ticket_by_id.load(written.ticket),
         await loaders.event_by_id.load(written.event),
