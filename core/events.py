@@ -8,12 +8,15 @@ listener loads what it shows fresh, under its own subscriber's policies. Listeni
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import orjson
+
+T = TypeVar("T")
 
 CHANNEL = "c360_events"
 MAX_PAYLOAD = 7999
@@ -30,6 +33,16 @@ class Notice:
     """When the write happened (its clock)."""
     keys: dict[str, Any] = field(default_factory=dict)
     """What it is about: ``ticket``, ``customers``, ``event``, ``businessUnit``, …; small values only."""
+    _shared: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def shared(self, key: Hashable, make: Callable[[], T]) -> T:
+        """One value per ``key`` for every subscriber of this process that hears this notice (a process decodes a
+        notice once and hands each subscriber the same object): what subscribers who may see the same rows can
+        share while they read this one event."""
+        found = self._shared.get(key)
+        if found is None:
+            found = self._shared[key] = make()
+        return found
 
     def encode(self) -> str:
         text = orjson.dumps(

@@ -109,7 +109,7 @@ class InteractionsSubscription:
 
         async with context.notices.subscribe(wanted, context.settings.subscription_buffer) as subscription:
             async for notice in subscription.notices():
-                context.begin_event()
+                context.begin_event(notice)
                 if notice.schema in SOURCES:
                     kind, entry_kind, key = SOURCES[notice.schema]
                     item = await context.cross.timeline_entry(context, entry_kind, int(notice.keys[key]))

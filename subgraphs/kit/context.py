@@ -20,6 +20,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from core.auth import Principal
 from core.errors import Forbidden, SourceUnavailable
+from core.events import Notice
 from core.listener import Notices
 from core.policy import Decision, Policy
 from subgraphs.kit.audit import AuditNotes
@@ -124,15 +125,27 @@ class RequestContext:
             found = state.loaders[group] = group(self.sources, state.scope)
         return cast("L", found)
 
-    def begin_event(self) -> None:
-        """Start a subscription's next event with nothing cached: fresh loaders, row scope and audit notes.
+    def begin_event(self, notice: Notice | None = None) -> None:
+        """Start a subscription's next event with nothing cached from before: fresh loaders, row scope and audit
+        notes.
 
         Strawberry builds one context per WebSocket connection and shares it between that connection's
         operations, for as long as it stays open; data cached in it would go stale and leak between events. The
         state lives in a context variable of the operation's own task (the subscription's generator runs in the
-        task that delivers its events), so concurrent subscriptions of one connection stay apart.
+        task that delivers its events), so concurrent subscriptions of one connection stay apart. Subscribers of the
+        same ``notice`` whose principals see the same rows share that event's loaders (one read per event and
+        field, not per subscriber); each keeps its own audit notes, and the field policies apply per subscriber.
         """
-        _EVENT.set((id(self), _State({}, RowScope(self.principal, self.sources.graph), AuditNotes())))
+        principal = self.principal
+        loaders: dict[type[Any], Any]
+        if notice is None:
+            loaders, scope = {}, RowScope(principal, self.sources.graph)
+        else:
+            rows = (principal.accounts, principal.business_units) if principal is not None else (None, None)
+            loaders, scope = notice.shared(
+                ("event-state", rows), lambda: ({}, RowScope(principal, self.sources.graph))
+            )
+        _EVENT.set((id(self), _State(loaders, scope, AuditNotes())))
 
     @property
     def notices(self) -> Notices:

@@ -84,7 +84,7 @@ class TicketsSubscription:
 
         async with context.notices.subscribe(wanted, context.settings.subscription_buffer) as subscription:
             async for notice in subscription.notices():
-                context.begin_event()
+                context.begin_event(notice)
                 row = await context.loaders(TicketsLoaders).event_by_id.load(int(notice.keys["event"]))
                 if row is not None:  # out of the subscriber's scope: as if it never happened
                     yield TicketEvent.from_row(row)

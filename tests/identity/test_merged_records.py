@@ -57,8 +57,11 @@ def _summary(view: dict[str, Any]) -> dict[str, Any]:
 
 async def test_records_follow_their_customer_through_merge_and_split(gql: GraphQL) -> None:
     p, email, family = phone(), f"{unique('merged')}@shop.cn", unique("Hebing")
-    a_rec = record("crm", unique("MR"), [("PHONE", p)], given_name="An", family_name=family)
-    c_rec = record("wechat", unique("MR"), [("EMAIL", email)], given_name="Cai", family_name=family)
+    # The first observed survives the merge (survivorship prefers the earlier record).
+    a_rec = record("crm", unique("MR"), [("PHONE", p)], given_name="An", family_name=family,
+                   observedAt="2026-09-01T00:00:00+00:00")  # fmt: skip
+    c_rec = record("wechat", unique("MR"), [("EMAIL", email)], given_name="Cai", family_name=family,
+                   observedAt="2026-09-02T00:00:00+00:00")  # fmt: skip
     bridge = record(
         "pos", unique("MR"), [("PHONE", p), ("EMAIL", email)], observedAt="2026-10-03T00:00:00+00:00"
     )

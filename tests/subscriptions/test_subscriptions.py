@@ -5,6 +5,7 @@ event; fresh data per event; a subscriber that does not read holds up no one; di
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from websockets.exceptions import ConnectionClosed
 
 from app import create_app
 from core.listener import Notices
+from core.metrics import ROUND_TRIPS
 from core.settings import Settings
 from tests import auth
 from tests.conftest import NewCustomers
@@ -261,9 +263,12 @@ async def test_a_merge_reaches_the_subscribers_of_the_customer(apis: Apis) -> No
     p, email = phone(), f"{unique('sub')}@shop.cn"
     ingest = """mutation($r: [SourceRecordInput!]!) { ingestSourceRecords(records: $r) { results {
       status customer { id } } } }"""
-    first = await apis.write(ingest, r=[record("crm", unique("SB"), [("PHONE", p)])])
+    # Observed first, so it survives the merge (survivorship keeps the oldest customer).
+    early = record("crm", unique("SB"), [("PHONE", p)], observedAt="2026-09-01T00:00:00+00:00")
+    later = record("wechat", unique("SB"), [("EMAIL", email)], observedAt="2026-09-02T00:00:00+00:00")
+    first = await apis.write(ingest, r=[early])
     survivor = first["ingestSourceRecords"]["results"][0]["customer"]["id"]
-    other = await apis.write(ingest, r=[record("wechat", unique("SB"), [("EMAIL", email)])])
+    other = await apis.write(ingest, r=[later])
     merged_away = other["ingestSourceRecords"]["results"][0]["customer"]["id"]
     async with socket(apis.a, AGENT) as client:
         operation = await subscribed(apis, client, CUSTOMER_EVENTS, id=merged_away)
@@ -273,3 +278,24 @@ async def test_a_merge_reaches_the_subscribers_of_the_customer(apis: Apis) -> No
         heard = (await client.next(operation))["payload"]["data"]["customerEvents"]
         # The merged-away customer's subscriber follows it into the survivor.
         assert (heard["kind"], heard["customer"]) == ("MERGE", {"id": survivor})
+
+
+async def test_an_event_is_read_once_for_every_subscriber_with_the_same_rows(
+    apis: Apis, customers: NewCustomers
+) -> None:
+    """Subscribers who may see the same rows share the event's reading (each still gets its own field policies): one
+    event costs the same statements for one subscriber as for ten."""
+    (customer,) = await customers.take(1)
+    ticket = await apis.ticket(customer)
+    costs = []
+    for count in (1, 10):
+        async with contextlib.AsyncExitStack() as stack:
+            clients = [await stack.enter_async_context(socket(apis.a, AGENT)) for _ in range(count)]
+            operations = [await subscribed(apis, c, TICKET_EVENTS, f={"ticketId": ticket}) for c in clients]
+            before = ROUND_TRIPS.sql
+            await apis.write(ASSIGN, i={"ticketId": ticket, "queue": f"shared-{count}"})
+            for client, operation in zip(clients, operations, strict=True):
+                event = (await client.next(operation))["payload"]["data"]["ticketEvents"]
+                assert event["ticket"]["queue"] == f"shared-{count}"
+            costs.append(ROUND_TRIPS.sql - before)
+    assert costs[0] == costs[1]
