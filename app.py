@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -15,20 +15,31 @@ import strawberry
 from cross_web import HTTPException
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types.unset import UNSET
 
 from core import logs, outbox, registry
 from core.auth import TokenVerifier
+from core.clock import Clock, system_clock
 from core.errors import SourceUnavailable, Unauthenticated
+from core.events import Delivered
+from core.listener import Notices
 from core.metrics import OUTBOX_BACKLOG, OUTBOX_FAILED, OUTBOX_OLDEST
 from core.outbox import Outcomes
 from core.policy import Policy
 from core.postgres import Postgres
+from core.relay import Handler, Relay
 from core.settings import Settings
 from graph_store.constraints import ensure_constraints, ensure_when_reachable
 from graph_store.driver import GraphStore
@@ -38,7 +49,7 @@ from schema.audit import audited
 from subgraphs.kit.context import CrossSource, RequestContext
 from subgraphs.kit.sources import DataSources
 from subgraphs.profiles.relay import identity_relay
-from web import ide
+from web import console, ide
 from web.guards import GATEWAY_HEADER, TokenGuard
 from web.protection import Protection, ShedFirst
 from web.request_ids import RequestIds
@@ -48,8 +59,54 @@ log = logging.getLogger("c360.app")
 METHODS = ["GET", "POST"]
 
 
+class TextFrames(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are text frames; the app's JSON encoder gives bytes, which would go as binary
+    frames (a browser's WebSocket would hand the page a Blob)."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
+class SubscriptionsOnly(BaseGraphQLTransportWSHandler[RequestContext, None]):
+    """Queries and mutations go over HTTP, where the request deadline, the in-flight limit and the rate limit apply;
+    a WebSocket carries subscriptions only."""
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        try:
+            document = parse(message["payload"]["query"])
+        except (GraphQLError, KeyError, TypeError):
+            await super().handle_subscribe(message)  # strawberry answers a bad message its own way
+            return
+        operation = get_operation_ast(document, message["payload"].get("operationName"))
+        if (
+            self.connection_acknowledged
+            and operation is not None
+            and operation.operation is not OperationType.SUBSCRIPTION
+        ):
+            await self.send_message(
+                {
+                    "id": message["id"],
+                    "type": "error",
+                    "payload": [
+                        {
+                            "message": "Only subscriptions go over the WebSocket; send queries and mutations over HTTP",
+                            "extensions": {"code": "BAD_REQUEST"},
+                        }
+                    ],
+                }
+            )
+            return
+        await super().handle_subscribe(message)
+
+
 class GraphQLApp(GraphQL[RequestContext, None]):
     """Strawberry's ASGI app mounted directly (cheaper per request than a FastAPI router), with orjson."""
+
+    graphql_transport_ws_handler_class = SubscriptionsOnly
+    websocket_adapter_class = TextFrames
 
     def __init__(
         self,
@@ -60,12 +117,14 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         verifier: TokenVerifier,
         policy: Policy | None = None,
     ):
-        # No WebSocket protocols: an operation over a socket would skip the bearer check of `run`.
+        holder_settings = verifier.settings
+        # Subscriptions over graphql-transport-ws only, authenticated on connection_init (`on_ws_connect`).
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql else None,
             allow_queries_via_get=False,
-            subscription_protocols=(),
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=holder_settings.max_subscriptions_per_connection,
         )
         self._holder = holder
         self._cross = cross
@@ -86,9 +145,25 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         settings = self._holder["sources"].settings
         return decode_request(data, max_depth=settings.max_input_depth, max_string=settings.max_string_length)
 
+    async def on_ws_connect(self, context: RequestContext) -> dict[str, object] | None:
+        """A WebSocket authenticates once, on ``connection_init``, with the bearer token an HTTP request would send
+        (``{"Authorization": "Bearer …"}`` as its payload); a connection without a valid one is closed (4403)."""
+        params = context.connection_params or {}
+        authorization = params.get("Authorization", params.get("authorization"))
+        try:
+            context.principal = self._verifier.principal(
+                authorization if isinstance(authorization, str) else None
+            )
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError({"message": str(exc), "code": exc.code}) from None
+        return None
+
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         """Every operation needs a verified bearer token (only the GraphiQL page does not); every refusal before
-        execution answers a GraphQL error body, not strawberry's plain text."""
+        execution answers a GraphQL error body, not strawberry's plain text. A WebSocket authenticates on
+        ``connection_init`` instead."""
+        if self.is_websocket_request(request):
+            return await super().run(request, context, root_value)
         if not self.should_render_graphql_ide(self.request_adapter_class(request)):
             try:
                 request.state.principal = self._verifier.principal(request.headers.get("authorization"))
@@ -204,8 +279,25 @@ def tune_gc(gen0_threshold: int) -> None:
     gc.set_threshold(gen0_threshold, 20, 20)
 
 
-def create_app(settings: Settings | None = None, subgraph: str | None = None) -> FastAPI:
-    """The whole API (unified schema and every subgraph endpoint), or one subgraph alone for a federated deployment."""
+def notice_relays(settings: Settings, subgraph: str | None = None) -> list[Relay]:
+    """Relays that mark delivered the events whose one consumer is their change notice, one per database (of every
+    subgraph, or of ``subgraph`` alone)."""
+    by_dsn: dict[str, list[Handler]] = {}
+    for name, part in PARTS.items():
+        if part.notice_kinds and subgraph in (None, name):
+            by_dsn.setdefault(settings.dsn_for(name), []).append(Delivered(name, part.notice_kinds))
+    return [
+        Relay(dsn, handlers, poll=settings.relay_poll_interval, max_attempts=settings.relay_max_attempts)
+        for dsn, handlers in by_dsn.items()
+    ]
+
+
+def create_app(
+    settings: Settings | None = None, subgraph: str | None = None, *, clock: Clock = system_clock
+) -> FastAPI:
+    """The whole API (unified schema and every subgraph endpoint), or one subgraph alone for a federated deployment.
+
+    ``clock`` is the time writes record and SLA readings compare with (tests fix it)."""
     settings = settings or Settings()
     logs.install_scrubbing()
     if subgraph is not None:
@@ -232,23 +324,28 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
             healing = asyncio.create_task(ensure_when_reachable(graph))
         outcomes = Outcomes(settings.dsn_for("profiles"))
         await outcomes.start()
-        holder["sources"] = DataSources(settings, postgres, graph, outcomes)
+        notices = Notices(settings.dsn_for(name) for name in registry.POSTGRES)
+        notices.start()
+        holder["sources"] = DataSources(settings, postgres, graph, outcomes, clock, notices)
         keys = asyncio.create_task(verifier.keep_fresh()) if settings.auth_jwks_url else None
         relay, relay_graph, relaying = None, None, None
         if settings.relay_in_process and (subgraph is None or registry.get(subgraph).name == "profiles"):
             relay, relay_graph = identity_relay(settings, outcomes)
             relaying = asyncio.create_task(relay.run())
+        delivering_relays = notice_relays(settings, subgraph) if settings.relay_in_process else []
+        delivering = [asyncio.create_task(r.run()) for r in delivering_relays]
         tune_gc(settings.gc_gen0_threshold)
         try:
             yield
         finally:
-            for task in (healing, keys, relaying):
+            for task in (healing, keys, relaying, *delivering):
                 if task is not None:
                     task.cancel()
-            if relaying is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await relaying
-            for closing in (relay, relay_graph, outcomes):
+            for task in (relaying, *delivering):
+                if task is not None:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            for closing in (relay, relay_graph, outcomes, notices, *delivering_relays):
                 if closing is not None:
                     await closing.close()
             await postgres.close()
@@ -261,23 +358,17 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
         docs_url=None,
         redoc_url=None,
     )
+    app.state.holder = holder  # the running stores, for operations and tests (``holder["sources"]``)
     if subgraph is None:
-        app.router.routes.append(
-            Route(
-                "/graphql",
-                GraphQLApp(
-                    served(unified_schema(settings)),
-                    holder,
-                    UNIFIED,
-                    settings.graphiql_enabled,
-                    verifier,
-                    policy,
-                ),
-                methods=METHODS,
-            )
+        unified = GraphQLApp(
+            served(unified_schema(settings)), holder, UNIFIED, settings.graphiql_enabled, verifier, policy
         )
+        app.router.routes.append(Route("/graphql", unified, methods=METHODS))
+        app.router.routes.append(WebSocketRoute("/graphql", unified))
     if settings.graphiql_enabled:
         app.router.routes.append(ide.ASSETS_ROUTE)
+    if settings.console_enabled and subgraph is None:
+        app.router.routes.extend(console.ROUTES)
     for name, part in PARTS.items():
         if subgraph is not None and name != subgraph:
             continue
@@ -301,6 +392,8 @@ def create_app(settings: Settings | None = None, subgraph: str | None = None) ->
             ),
         )
         app.router.routes.append(Route(f"/subgraphs/{name}/graphql", endpoint, methods=METHODS))
+        # A gateway carries subscriptions to a subgraph over a WebSocket of its own (Hive Gateway: kind 'ws').
+        app.router.routes.append(WebSocketRoute(f"/subgraphs/{name}/graphql", endpoint))
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -112,7 +112,7 @@ class Floor:
             self._orders_with_items(cid),
             self.fetch(
                 "SELECT id, subject, status, priority, created_at, sla_due_at FROM tickets.tickets "
-                "WHERE customer_id = $1 AND status IN ('open', 'pending') "
+                "WHERE customer_id = $1 AND status IN ('new', 'open', 'pending') "
                 "ORDER BY created_at DESC, id DESC LIMIT 50",
                 cid,
             ),
@@ -249,7 +249,7 @@ class Floor:
             ),
             self.fetch(
                 "SELECT customer_id::text AS customer_id, count(*) AS n FROM tickets.tickets "
-                "WHERE customer_id = ANY($1::uuid[]) AND status IN ('open', 'pending') GROUP BY customer_id",
+                "WHERE customer_id = ANY($1::uuid[]) AND status IN ('new', 'open', 'pending') GROUP BY customer_id",
                 ids,
             ),
         )

@@ -55,6 +55,8 @@ def _serve(settings: Settings, host: str, port: int, subgraph: str | None = None
         typer.echo(
             f"Customer 360 is up: http://{host}:{port}/graphql{ide}, profile {settings.profile}", err=True
         )
+    if subgraph is None and settings.console_enabled:
+        typer.echo(f"  service console: http://{host}:{port}/console", err=True)
     for name in registry.NAMES if subgraph is None else (subgraph,):
         typer.echo(f"  subgraph {name}: http://{host}:{port}/subgraphs/{name}/graphql", err=True)
     if settings.development:

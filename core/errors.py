@@ -49,6 +49,18 @@ class NotFound(BadUserInput):
         super().__init__(f"No {what} with id {id!r}", what=what, id=id)
 
 
+class IdentifierNotFound(NotFound):
+    """A write names its customer by an identifier no customer has (the value is not repeated back)."""
+
+    def __init__(self, identifier_type: str) -> None:
+        BadUserInput.__init__(
+            self,
+            f"No customer has this {identifier_type} identifier",
+            what="customer",
+            identifierType=identifier_type,
+        )
+
+
 class RelationshipRefused(BadUserInput):
     """A relationship write that would break the graph's rules: self-links, cycles, too deep, conflicting."""
 

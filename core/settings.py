@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     default_phone_region: str = "CN"
     identity_rules: Path = PROJECT_ROOT / "config" / "identity_rules.toml"
     """Identity resolution rules (matching types, blocked values, limits, priorities, survivorship)."""
+    sla_policy: Path = PROJECT_ROOT / "config" / "sla.toml"
+    """Service levels of tickets: first-response and resolution targets, business hours, the reopen window."""
     max_page_size: int = 100
     max_query_depth: int = 10
     """Fields above an operation's deepest field, introspection not counted (``schema/limits.py``)."""
@@ -120,6 +122,8 @@ class Settings(BaseSettings):
     ``/metrics`` only with the operations token."""
     graphiql: bool | None = None
     """Serve GraphiQL; unset: only in the development profile."""
+    console: bool | None = None
+    """Serve the service console page at ``/console``; unset: only in the development profile."""
     introspection: bool | None = None
     """Answer introspection queries to everyone; unset: only in the development profile."""
     introspection_roles: list[str] = Field(default_factory=lambda: ["developer", "admin"])
@@ -172,6 +176,12 @@ class Settings(BaseSettings):
     """Neo4j transaction timeout (seconds) of the relay's writes."""
     outbox_degraded_after: float = 30.0
     """Age (seconds) of the oldest pending event past which ``/readyz`` says ``degraded``."""
+
+    # Subscriptions (graphql-transport-ws on the GraphQL endpoints), fed by change notices (core/listener.py).
+    subscription_buffer: int = 100
+    """Events one subscriber may have waiting; past it the subscription ends (``SUBSCRIBER_TOO_SLOW``)."""
+    max_subscriptions_per_connection: int = 20
+    """Subscriptions one WebSocket connection may hold at once."""
 
     # Overload protection (web/): shed, rate-limit, and bound every request in time.
     max_in_flight: int = 16
@@ -238,6 +248,10 @@ class Settings(BaseSettings):
     @property
     def graphiql_enabled(self) -> bool:
         return self.graphiql if self.graphiql is not None else self.development
+
+    @property
+    def console_enabled(self) -> bool:
+        return self.console if self.console is not None else self.development
 
     @property
     def introspection_enabled(self) -> bool:

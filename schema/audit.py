@@ -32,6 +32,8 @@ from graphql import (
     get_operation_ast,
 )
 from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionResult as StrawberryResult
+from strawberry.types.graphql import OperationType as StrawberryOperation
 
 from core import audit
 from core.errors import AuditUnavailable
@@ -47,9 +49,26 @@ class AuditTrail(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:
         yield
         execution = self.execution_context
+        if execution.operation_type is StrawberryOperation.SUBSCRIPTION:
+            return  # each event is audited as it goes out (``on_stream_result``)
+        await self._write(execution.result)
+
+    async def on_stream_result(self, result: Any) -> AsyncIterator[None]:
+        """A subscription's event: its own record, for what that event showed (its notes are the event's own,
+        ``RequestContext.begin_event``), before it is sent."""
+        execution = self.execution_context
+        if (
+            execution.graphql_document is not None
+            and execution.operation_type is StrawberryOperation.SUBSCRIPTION
+            and isinstance(result, StrawberryResult)
+        ):
+            await self._write(result)
+        yield
+
+    async def _write(self, result: Any) -> None:
+        execution = self.execution_context
         context = execution.context
         notes: AuditNotes | None = getattr(context, "audit", None)
-        result = execution.result
         if not notes or result is None or execution.graphql_document is None:
             return
         record = _record(context, notes, execution.graphql_document, execution.operation_name)
@@ -74,7 +93,7 @@ def _record(
         fields=root_fields(document, operation),
         kind="mutation"
         if operation is not None and operation.operation is OperationType.MUTATION
-        else "read",
+        else "read",  # a subscription's event reads
         customer_ids=notes.customer_ids(),
         data_classes=notes.data_classes(),
         endpoint=scope.get("path") if isinstance(scope, dict) else None,

@@ -140,6 +140,15 @@ def _mutation_type(parts: Sequence[SubgraphPart]) -> type | None:
     )
 
 
+def _subscription_type(parts: Sequence[SubgraphPart]) -> type | None:
+    subscriptions = tuple(part.subscription for part in parts if part.subscription is not None)
+    if not subscriptions:
+        return None
+    return strawberry.type(
+        name="Subscription", description="Hear the customer 360 change (graphql-transport-ws)."
+    )(type("Subscription", subscriptions, {}))
+
+
 def _apply(schema: strawberry.Schema, settings: Settings) -> None:
     """The access policy, applied once to the built schema (``schema/policies.py``)."""
     policy = Policy.load(settings.policy_file)
@@ -188,6 +197,7 @@ def unified_schema(settings: Settings) -> strawberry.Schema:
         schema = UnifiedSchema(
             query=_query_type(parts),
             mutation=_mutation_type(parts),
+            subscription=_subscription_type(parts),
             types=_types(parts, federated=False),
             extensions=_extensions(settings),
             config=_config(settings),
@@ -201,6 +211,7 @@ def federated_schema(
     settings: Settings,
     *,
     mutation: type | None = None,
+    subscription: type | None = None,
     types: Sequence[type] = (),
     traced: bool = False,
     federation_version: str = FEDERATION_VERSION,
@@ -213,6 +224,7 @@ def federated_schema(
     return SubgraphSchema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         types=list(types),
         extensions=[*_extensions(settings), *([ApolloFederationTracingExtension] if traced else [])],
         config=_config(settings),
@@ -235,6 +247,7 @@ def _declare_for_gateways(settings: Settings) -> None:
             _query_type([part]),
             settings,
             mutation=_mutation_type([part]),
+            subscription=_subscription_type([part]),
             types=_types([part], federated=True),
         )
         declare_for_gateways(probe._schema, policy)
@@ -248,6 +261,7 @@ def subgraph_schema(name: str, settings: Settings, traced: bool = False) -> stra
         _query_type([part]),
         settings,
         mutation=_mutation_type([part]),
+        subscription=_subscription_type([part]),
         types=_types([part], federated=True),
         traced=traced,
     )

@@ -54,9 +54,29 @@ def _guarded(field: GraphQLField, name: str, policy: Policy) -> Any:
     return guarded
 
 
+def _guarded_stream(field: GraphQLField, name: str, policy: Policy) -> Any:
+    subscribe = field.subscribe
+    assert subscribe is not None, f"{name} has no stream"
+    needed = ", ".join(sorted(policy.operations[name]))
+    field_name = name.split(".", 1)[1]
+
+    def guarded(root: Any, info: GraphQLResolveInfo[Any], /, **arguments: Any) -> Any:
+        principal = getattr(info.context, "principal", None)
+        if ANY not in policy.operations[name] and (
+            principal is None or not policy.allows(name, principal.roles)
+        ):
+            raise Forbidden(f"`{field_name}` is not allowed for your roles; it needs one of: {needed}")
+        return subscribe(root, info, **arguments)
+
+    return guarded
+
+
 def guard_operations(schema: GraphQLSchema, policy: Policy) -> None:
-    """Wrap every root query and mutation field of ``schema`` with the roles the policy gives it."""
-    roots: list[GraphQLObjectType] = [t for t in (schema.query_type, schema.mutation_type) if t is not None]
+    """Wrap every root query and mutation field of ``schema`` with the roles the policy gives it, and every
+    subscription field's ``subscribe`` (its stream), so a refused subscription never starts."""
+    roots: list[GraphQLObjectType] = [
+        t for t in (schema.query_type, schema.mutation_type, schema.subscription_type) if t is not None
+    ]
     missing = [
         f"{root.name}.{name}"
         for root in roots
@@ -67,6 +87,9 @@ def guard_operations(schema: GraphQLSchema, policy: Policy) -> None:
         raise ValueError(f"the policy file lists no roles for: {', '.join(missing)}")
     for root in roots:
         for name, field in root.fields.items():
+            if root is schema.subscription_type:
+                field.subscribe = _guarded_stream(field, f"{root.name}.{name}", policy)
+                continue
             field.resolve = _guarded(field, f"{root.name}.{name}", policy)
             if root is schema.query_type and ANY not in policy.operations[f"{root.name}.{name}"]:
                 field.type = nullable(field.type)  # one refused root field leaves the others' data
@@ -173,6 +196,7 @@ def guard_fields(schema: GraphQLSchema, policy: Policy) -> None:
             in (
                 schema.query_type,
                 schema.mutation_type,
+                schema.subscription_type,
             )
         ):
             continue
@@ -222,7 +246,7 @@ def declare_for_gateways(schema: GraphQLSchema, policy: Policy) -> None:
         have = {type(d).__name__ for d in definition.directives}
         definition.directives.extend(d for d in directives if type(d).__name__ not in have)
 
-    for root in (schema.query_type, schema.mutation_type):
+    for root in (schema.query_type, schema.mutation_type, schema.subscription_type):
         if root is None:
             continue
         for name, field in root.fields.items():
@@ -238,6 +262,7 @@ def declare_for_gateways(schema: GraphQLSchema, policy: Policy) -> None:
             in (
                 schema.query_type,
                 schema.mutation_type,
+                schema.subscription_type,
             )
         ):
             continue

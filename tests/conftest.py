@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -207,6 +208,31 @@ async def fresh(graph: GraphStore) -> FreshCustomers:
         canary=canaries.CANARY,
     )
     return FreshCustomers([r["id"] for r in records])
+
+
+class NewCustomers:
+    """Customers of a test's own, as golden records only: writes about a customer's service history (tickets,
+    interactions) name their customer by id, and the shared pool of unrelated generated customers is left to the
+    tests that need a clean identity graph."""
+
+    def __init__(self, pg: asyncpg.Connection) -> None:
+        self.pg = pg
+
+    async def take(self, count: int) -> list[str]:
+        ids = [str(uuid.uuid4()) for _ in range(count)]
+        await self.pg.executemany(
+            "INSERT INTO profiles.customers (id, given_name, family_name, full_name, gender, country_code, loyalty_tier,"
+            " loyalty_points, status, created_at, updated_at)"
+            " VALUES ($1, 'Test', 'Customer', 'Test Customer', 'unknown', 'CN', 'bronze', 0, 'active', now(), now())",
+            [(uuid.UUID(i),) for i in ids],
+        )
+        return ids
+
+
+@pytest.fixture(scope="session")
+def customers(pg: asyncpg.Connection) -> NewCustomers:
+    """Golden records made on demand, for tests that write orders, tickets or interactions for someone."""
+    return NewCustomers(pg)
 
 
 class GraphQL:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -69,6 +70,42 @@ def _links(customer: str, entries: list[tuple[IdentifierType, str, str, str | No
             }
         )
     return rows
+
+
+LI_LEI_TICKET_HISTORY = [
+    # ticket, kind, actor, at, data ("comment": the comment's body, replaced by its id)
+    (800002, "opened", "crm-connector", T0 + timedelta(days=1), {"status": "open", "priority": "high"}),
+    (800002, "status_changed", "agent.chen", T0 + timedelta(days=1, hours=2), {"from": "open", "to": "resolved"}),
+    (800002, "status_changed", "agent.chen", T0 + timedelta(days=1, hours=3), {"from": "resolved", "to": "closed"}),
+    (800001, "opened", "agent.chen", T0 + timedelta(days=6), {"status": "open", "priority": "high"}),
+    (800001, "commented", "customer", T0 + timedelta(days=6, hours=1), {"comment": "Where is my refund?"}),
+    (800001, "assigned", "agent.chen", T0 + timedelta(days=6, hours=1, minutes=30),
+     {"assignee": "agent.chen", "queue": "billing"}),
+    (800001, "commented", "agent.chen", T0 + timedelta(days=6, hours=2), {"comment": "Refund issued."}),
+]  # fmt: skip
+"""The history of Li Lei's tickets, interleaved with his orders and interactions on his timeline."""
+
+
+async def _ticket_history(conn: asyncpg.Connection) -> None:
+    comments = {
+        r["body"]: r["id"]
+        for r in await conn.fetch("SELECT id, body FROM tickets.ticket_comments WHERE ticket_id = 800001")
+    }
+    await conn.executemany(
+        "INSERT INTO tickets.ticket_events (ticket_id, customer_id, kind, actor, at, data)"
+        " VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
+        [
+            (
+                ticket,
+                uuid.UUID(LI_LEI),
+                kind,
+                actor,
+                at,
+                json.dumps({k: comments[v] if k == "comment" else v for k, v in data.items()}),
+            )
+            for ticket, kind, actor, at, data in LI_LEI_TICKET_HISTORY
+        ],
+    )
 
 
 async def load(settings: Settings) -> None:
@@ -145,6 +182,7 @@ async def load(settings: Settings) -> None:
                 ("agent.chen", "Refund issued.", T0 + timedelta(days=6, hours=2)),
             ],
         )
+        await _ticket_history(conn)
         await conn.executemany(
             "INSERT INTO interactions.interactions (id, customer_id, kind, channel, occurred_at, summary, payload,"
             " business_unit) VALUES ($1, $2, $3, 'test', $4, $5, $6::jsonb, $7)",

@@ -13,6 +13,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from app import create_app
+from core.clock import Clock, system_clock
 from core.settings import Settings
 from tests import auth, canaries
 
@@ -26,12 +27,17 @@ def free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def serving(
-    app: ASGIApp, port: int, lifespan: Literal["auto", "on", "off"] = "auto", **options: Any
+    app: ASGIApp,
+    port: int,
+    lifespan: Literal["auto", "on", "off"] = "auto",
+    ws: Literal["none", "websockets-sansio"] = "none",
+    **options: Any,
 ) -> AsyncIterator[str]:
-    """Serve ``app`` on 127.0.0.1:``port`` in this event loop; yields its base URL (``options`` go to uvicorn)."""
+    """Serve ``app`` on 127.0.0.1:``port`` in this event loop; yields its base URL (``options`` go to uvicorn;
+    ``ws`` turns WebSockets on)."""
     server = uvicorn.Server(
         uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan=lifespan, **options
+            app, host="127.0.0.1", port=port, log_level="warning", ws=ws, lifespan=lifespan, **options
         )
     )
     task = asyncio.create_task(server.serve())
@@ -88,11 +94,14 @@ class Forwarder:
 
 @contextlib.asynccontextmanager
 async def in_process(
-    settings: Settings, headers: Mapping[str, str] | None = None, subgraph: str | None = None
+    settings: Settings,
+    headers: Mapping[str, str] | None = None,
+    subgraph: str | None = None,
+    clock: Clock = system_clock,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The app on ``settings``, started with its lifespan, behind an in-process HTTP client that sends an
-    administrator's development token unless ``headers`` says otherwise."""
-    app = create_app(settings, subgraph)
+    administrator's development token unless ``headers`` says otherwise; ``clock`` is the app's time."""
+    app = create_app(settings, subgraph, clock=clock)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(

@@ -20,5 +20,5 @@ $$;
 
 CREATE OR REPLACE FUNCTION postgraphile.customers_open_ticket_count(c profiles.customers) RETURNS integer
 LANGUAGE sql STABLE AS $$
-  SELECT count(*)::integer FROM tickets.tickets WHERE customer_id = c.id AND status IN ('open', 'pending')
+  SELECT count(*)::integer FROM tickets.tickets WHERE customer_id = c.id AND status IN ('new', 'open', 'pending')
 $$;

@@ -10,6 +10,7 @@ from aiodataloader import DataLoader
 from subgraphs.interactions import repository
 from subgraphs.interactions.repository import InteractionPage
 from subgraphs.kit.loaders import grouped_loader, keyed_loader
+from subgraphs.kit.owners import Owner
 from subgraphs.kit.scope import RowScope
 from subgraphs.kit.sources import DataSources
 
@@ -20,6 +21,6 @@ class InteractionsLoaders:
         self.interaction_by_id: DataLoader[int, asyncpg.Record | None] = keyed_loader(
             scope.apply(partial(repository.interactions_by_id, db)), None
         )
-        self.latest_by_customer: DataLoader[tuple[str, InteractionPage], list[asyncpg.Record]] = (
+        self.latest_by_customer: DataLoader[tuple[Owner, InteractionPage], list[asyncpg.Record]] = (
             grouped_loader(scope.apply(partial(repository.latest_by_customer, db)), [])
         )

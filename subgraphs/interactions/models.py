@@ -10,11 +10,12 @@ from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from core import outbox
+from core import idempotency, outbox
 
 SCHEMA = "interactions"
 metadata = MetaData(schema=SCHEMA)
 OUTBOX = outbox.table(metadata)
+IDEMPOTENCY_KEYS = idempotency.table(metadata)
 
 
 class InteractionsBase(SQLModel):
@@ -26,6 +27,7 @@ class Interaction(InteractionsBase, table=True):
     __table_args__ = (
         Index("ix_interactions_customer_latest", "customer_id", "occurred_at", "id"),
         Index("ix_interactions_business_unit", "business_unit"),
+        Index("ix_interactions_ticket", "ticket_id", postgresql_where="ticket_id IS NOT NULL"),
     )
 
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
@@ -39,4 +41,13 @@ class Interaction(InteractionsBase, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     business_unit: str = Field(
         description="Business unit the interaction belongs to: retail, ecommerce, service, ..."
+    )
+    duration_seconds: int | None = Field(default=None, description="How long a call or visit lasted")
+    ticket_id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, nullable=True),
+        description="The ticket it concerns, if any",
+    )
+    logged_by: str | None = Field(
+        default=None, description="Who logged it (logInteraction), if logged by hand"
     )

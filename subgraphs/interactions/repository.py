@@ -15,10 +15,12 @@ import asyncpg
 from core.postgres import Database
 from core.visibility import EVERYTHING, Visible
 from subgraphs.kit.loaders import group_rows
+from subgraphs.kit.owners import Owner, by_owner, owners_table
+from subgraphs.kit.pagination import binder
 
 COLUMNS = (
     "i.id, i.customer_id::text AS customer_id, i.kind, i.channel, i.occurred_at, i.summary, i.payload, "
-    "i.business_unit"
+    "i.business_unit, i.duration_seconds, i.ticket_id, i.logged_by"
 )
 
 
@@ -26,6 +28,7 @@ class InteractionPage(NamedTuple):
     limit: int
     after: tuple[datetime, int] | None = None
     kinds: tuple[str, ...] | None = None
+    since: datetime | None = None
 
 
 async def interactions_by_id(
@@ -40,31 +43,31 @@ async def interactions_by_id(
 
 
 async def latest_by_customer(
-    db: Database, customer_ids: Sequence[str], page: InteractionPage, rows: Visible = EVERYTHING
-) -> dict[str, list[asyncpg.Record]]:
-    """Each customer's newest interactions (one LATERAL join over the customer/occurred_at index)."""
+    db: Database, owners: Sequence[Owner], page: InteractionPage, rows: Visible = EVERYTHING
+) -> dict[Owner, list[asyncpg.Record]]:
+    """Each customer's newest interactions under all of its ids (one LATERAL join over the customer/occurred_at
+    index)."""
     after_at, after_id = page.after if page.after else (None, None)
-    args: list[object] = [
-        rows.customers_among(customer_ids),
-        list(page.kinds) if page.kinds else None,
-        after_at,
-        after_id,
-        page.limit,
-    ]
+    args: list[object] = []
+    param = binder(args)
+    table = owners_table([o for o in owners if rows.sees_customer(o.id)], param)
+    kinds, since = param(list(page.kinds) if page.kinds else None), param(page.since)
+    at, row_id, limit = param(after_at), param(after_id), param(page.limit)
     units = rows.sql(args, unit="x.business_unit")
     found = await db.fetch(
         f"""
-        SELECT {COLUMNS}
-        FROM unnest($1::uuid[]) AS c(id)
+        SELECT c.owner::text AS owner, {COLUMNS}
+        FROM {table}
         CROSS JOIN LATERAL (
             SELECT * FROM interactions.interactions x
-            WHERE x.customer_id = c.id
-              AND ($2::text[] IS NULL OR x.kind = ANY($2::text[]))
-              AND ($3::timestamptz IS NULL OR (x.occurred_at, x.id) < ($3::timestamptz, $4::bigint)){units}
+            WHERE x.customer_id = ANY(c.ids)
+              AND ({kinds}::text[] IS NULL OR x.kind = ANY({kinds}::text[]))
+              AND ({since}::timestamptz IS NULL OR x.occurred_at >= {since}::timestamptz)
+              AND ({at}::timestamptz IS NULL OR (x.occurred_at, x.id) < ({at}::timestamptz, {row_id}::bigint)){units}
             ORDER BY x.occurred_at DESC, x.id DESC
-            LIMIT $5
+            LIMIT {limit}
         ) i
         """,
         *args,
     )
-    return group_rows(found, "customer_id")
+    return by_owner(owners, group_rows(found, "owner"))

@@ -11,9 +11,12 @@ from strawberry.scalars import JSON
 
 from subgraphs.interactions.loaders import InteractionsLoaders
 from subgraphs.interactions.repository import InteractionPage
+from subgraphs.interactions.timeline_types import TimelineEntry, TimelineKind, after_key, cursor
+from subgraphs.kit import timeline
 from subgraphs.kit.classes import classified, classify
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import CustomerRef, from_row
+from subgraphs.kit.owners import owner_of
 from subgraphs.kit.pagination import (
     AFTER_DESCRIPTION,
     Connection,
@@ -23,6 +26,7 @@ from subgraphs.kit.pagination import (
     encode_cursor,
     first_description,
 )
+from subgraphs.kit.timeline import TimelinePage
 
 
 @strawberry.enum(description="What happened between the customer and the company.")
@@ -56,6 +60,13 @@ class Interaction:
     business_unit: str = strawberry.field(
         description="Business unit the interaction belongs to, e.g. `retail`, `ecommerce` or `service`."
     )
+    duration_seconds: int | None = strawberry.field(
+        description="How long a call or a visit lasted, if known."
+    )
+    ticket_id: strawberry.ID | None = strawberry.field(description="The ticket it concerns, if any.")
+    logged_by: str | None = strawberry.field(
+        metadata=classify("internal"), description="Who logged it by hand (`logInteraction`), if anyone did."
+    )
     customer_id: strawberry.Private[str]
 
     @staticmethod
@@ -88,7 +99,8 @@ class InteractionCustomerFields:
         check_first(first, info.context.settings.max_page_size)
         after_key = decode_time_cursor(after) if after else None
         page = InteractionPage(first + 1, after_key, tuple(k.value for k in kinds) if kinds else None)
-        rows = await info.context.loaders(InteractionsLoaders).latest_by_customer.load((self.id, page))
+        owner = await owner_of(info.context, self)
+        rows = await info.context.loaders(InteractionsLoaders).latest_by_customer.load((owner, page))
         return build_connection(
             rows,
             first,
@@ -96,3 +108,35 @@ class InteractionCustomerFields:
             Interaction.from_row,
             lambda row: encode_cursor(row["occurred_at"].isoformat(), row["id"]),
         )
+
+    @strawberry.field(
+        description=(
+            "Everything that happened with the customer, newest first, in one list: orders, ticket events (opened, "
+            "commented, status changes), interactions and identity events (merges, splits), under every id merged "
+            "into the customer. Paged by cursor; each page costs the same few statements whatever its size."
+        )
+    )
+    async def timeline(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description=first_description("entries", 20))] = 20,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        kinds: Annotated[
+            list[TimelineKind] | None,
+            strawberry.argument(description="Only entries of these kinds; every kind when omitted or empty."),
+        ] = None,
+        since: Annotated[
+            datetime | None,
+            strawberry.argument(description="Only entries at or after this time; all of them when omitted."),
+        ] = None,
+    ) -> Connection[TimelineEntry] | None:
+        context = info.context
+        check_first(first, context.settings.max_page_size)
+        page = TimelinePage(
+            first + 1,
+            after_key(after) if after else None,
+            frozenset(k.value for k in kinds) if kinds else frozenset(timeline.KINDS),
+            since,
+        )
+        items = await context.cross.timeline(context, await owner_of(context, self), page)
+        return build_connection(items, first, after is not None, TimelineEntry.of, cursor)

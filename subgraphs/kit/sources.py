@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.clock import Clock, system_clock
+from core.listener import Notices
 from core.outbox import Outcomes
 from core.postgres import Postgres
 from core.settings import Settings
@@ -17,3 +19,7 @@ class DataSources:
     graph: GraphStore
     outcomes: Outcomes | None = None
     """Where writers wait for the relay's outcome of their outbox events (a poll alone when ``None``)."""
+    clock: Clock = system_clock
+    """The time writes record and SLA readings compare with (tests pass a fixed one)."""
+    notices: Notices | None = None
+    """Change notices of every database, for subscriptions (``None`` in jobs, which subscribe to nothing)."""

@@ -1,6 +1,8 @@
 """Orders: orders and their lines from every sales channel, and the customer's purchase summary."""
 
 from subgraphs.kit.part import SubgraphPart
+from subgraphs.orders.events import KINDS
+from subgraphs.orders.mutations import OrdersMutation
 from subgraphs.orders.queries import OrdersQuery
 from subgraphs.orders.types import OrderAccountFederatedFields, OrderAccountFields, OrderCustomerFields
 
@@ -8,6 +10,8 @@ PART = SubgraphPart(
     "orders",
     OrderCustomerFields,
     OrdersQuery,
+    mutation=OrdersMutation,
+    notice_kinds=KINDS,
     account_fields=(OrderAccountFields,),
     federated_account_fields=(OrderAccountFederatedFields,),
 )

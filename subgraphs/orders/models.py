@@ -25,6 +25,16 @@ class Order(OrdersBase, table=True):
     __table_args__ = (
         Index("ix_orders_customer_placed", "customer_id", "placed_at", "id"),
         Index("ix_orders_business_unit", "business_unit"),
+        Index("ix_orders_placed", "placed_at", "id"),
+        Index("ix_orders_status_placed", "status", "placed_at", "id"),
+        Index("ix_orders_total", "total", "id"),
+        Index(
+            "ux_orders_source",
+            "source_system",
+            "external_id",
+            unique=True,
+            postgresql_where="source_system IS NOT NULL",
+        ),
     )
 
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
@@ -42,6 +52,14 @@ class Order(OrdersBase, table=True):
     placed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     business_unit: str = Field(
         description="Business unit the order belongs to: retail, ecommerce, service, ..."
+    )
+    source_system: str | None = Field(default=None, description="The system that sent it (ingestOrders)")
+    external_id: str | None = Field(default=None, description="Its id in that system")
+    fingerprint: str | None = Field(default=None, description="Digest of the content last received")
+    updated_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=True),
+        description="Last change received",
     )
 
 

@@ -15,10 +15,12 @@ import asyncpg
 from core.postgres import Database
 from core.visibility import EVERYTHING, Visible
 from subgraphs.kit.loaders import group_rows
+from subgraphs.kit.owners import Owner, by_owner, owners_table
+from subgraphs.kit.pagination import binder
 
 ORDER_COLUMNS = (
     "o.id, o.customer_id::text AS customer_id, o.channel, o.store_code, o.status, o.currency, o.subtotal, "
-    "o.discount, o.shipping, o.total, o.placed_at, o.business_unit"
+    "o.discount, o.shipping, o.total, o.placed_at, o.business_unit, o.source_system, o.external_id, o.updated_at"
 )
 # Orders that never turned into revenue.
 NON_REVENUE = ("cancelled", "refunded")
@@ -45,36 +47,34 @@ async def orders_by_id(
 
 
 async def orders_by_customer(
-    db: Database, customer_ids: Sequence[str], page: OrderPage, rows: Visible = EVERYTHING
-) -> dict[str, list[asyncpg.Record]]:
-    """Each customer's newest orders (one LATERAL join over the customer/placed_at index)."""
+    db: Database, owners: Sequence[Owner], page: OrderPage, rows: Visible = EVERYTHING
+) -> dict[Owner, list[asyncpg.Record]]:
+    """Each customer's newest orders under all of its ids (one LATERAL join over the customer/placed_at index)."""
     after_at, after_id = page.after if page.after else (None, None)
-    args: list[object] = [
-        rows.customers_among(customer_ids),
-        list(page.statuses) if page.statuses else None,
-        page.since,
-        after_at,
-        after_id,
-        page.limit,
-    ]
+    args: list[object] = []
+    param = binder(args)
+    table = owners_table([o for o in owners if rows.sees_customer(o.id)], param)
+    statuses = param(list(page.statuses) if page.statuses else None)
+    since, at, row_id = param(page.since), param(after_at), param(after_id)
+    limit = param(page.limit)
     units = rows.sql(args, unit="x.business_unit")
     found = await db.fetch(
         f"""
-        SELECT {ORDER_COLUMNS}
-        FROM unnest($1::uuid[]) AS c(id)
+        SELECT c.owner::text AS owner, {ORDER_COLUMNS}
+        FROM {table}
         CROSS JOIN LATERAL (
             SELECT * FROM orders.orders x
-            WHERE x.customer_id = c.id
-              AND ($2::text[] IS NULL OR x.status = ANY($2::text[]))
-              AND ($3::timestamptz IS NULL OR x.placed_at >= $3::timestamptz)
-              AND ($4::timestamptz IS NULL OR (x.placed_at, x.id) < ($4::timestamptz, $5::bigint)){units}
+            WHERE x.customer_id = ANY(c.ids)
+              AND ({statuses}::text[] IS NULL OR x.status = ANY({statuses}::text[]))
+              AND ({since}::timestamptz IS NULL OR x.placed_at >= {since}::timestamptz)
+              AND ({at}::timestamptz IS NULL OR (x.placed_at, x.id) < ({at}::timestamptz, {row_id}::bigint)){units}
             ORDER BY x.placed_at DESC, x.id DESC
-            LIMIT $6
+            LIMIT {limit}
         ) o
         """,
         *args,
     )
-    return group_rows(found, "customer_id")
+    return by_owner(owners, group_rows(found, "owner"))
 
 
 async def items_by_order(db: Database, order_ids: Sequence[int]) -> dict[int, list[asyncpg.Record]]:
@@ -87,17 +87,21 @@ async def items_by_order(db: Database, order_ids: Sequence[int]) -> dict[int, li
 
 
 async def stats_by_customer(
-    db: Database, customer_ids: Sequence[str], rows: Visible = EVERYTHING
-) -> dict[str, asyncpg.Record]:
-    args: list[object] = [list(customer_ids), list(NON_REVENUE)]
-    scope = rows.sql(args, customer="customer_id", unit="business_unit")
+    db: Database, owners: Sequence[Owner], rows: Visible = EVERYTHING
+) -> dict[Owner, asyncpg.Record]:
+    """Order count, lifetime value and latest order of each customer, under all of its ids."""
+    args: list[object] = []
+    param = binder(args)
+    table = owners_table([o for o in owners if rows.sees_customer(o.id)], param)
+    non_revenue = param(list(NON_REVENUE))
+    units = rows.sql(args, unit="x.business_unit")
     found = await db.fetch(
         f"""
-        SELECT customer_id::text AS customer_id, count(*) AS order_count,
-               coalesce(sum(total) FILTER (WHERE NOT status = ANY($2::text[])), 0) AS lifetime_value,
-               max(placed_at) AS last_order_at
-        FROM orders.orders WHERE customer_id = ANY($1::uuid[]){scope} GROUP BY customer_id
+        SELECT c.owner::text AS owner, count(*) AS order_count,
+               coalesce(sum(x.total) FILTER (WHERE NOT x.status = ANY({non_revenue}::text[])), 0) AS lifetime_value,
+               max(x.placed_at) AS last_order_at
+        FROM {table} JOIN orders.orders x ON x.customer_id = ANY(c.ids){units} GROUP BY c.owner
         """,
         *args,
     )
-    return {row["customer_id"]: row for row in found}
+    return by_owner(owners, {row["owner"]: row for row in found})

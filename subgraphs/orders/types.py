@@ -12,6 +12,7 @@ import strawberry
 from subgraphs.kit.classes import classified, classify
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import AccountRef, CustomerRef, from_row
+from subgraphs.kit.owners import owner_of, owners_of
 from subgraphs.kit.pagination import (
     AFTER_DESCRIPTION,
     Connection,
@@ -85,6 +86,14 @@ class Order:
     business_unit: str = strawberry.field(
         description="Business unit the order belongs to, e.g. `retail`, `ecommerce` or `service`."
     )
+    source_system: str | None = strawberry.field(
+        metadata=classify("internal"),
+        description="The source system that sent the order (`ingestOrders`), if one did.",
+    )
+    external_id: str | None = strawberry.field(
+        metadata=classify("internal"), description="The order's id in that system."
+    )
+    updated_at: datetime | None = strawberry.field(description="When a source system last changed the order.")
     customer_id: strawberry.Private[str]
 
     @staticmethod
@@ -133,7 +142,8 @@ class OrderCustomerFields:
         check_first(first, info.context.settings.max_page_size)
         after_key = decode_time_cursor(after) if after else None
         page = OrderPage(first + 1, after_key, tuple(s.value for s in status) if status else None, since)
-        rows = await info.context.loaders(OrdersLoaders).orders_by_customer.load((self.id, page))
+        owner = await owner_of(info.context, self)
+        rows = await info.context.loaders(OrdersLoaders).orders_by_customer.load((owner, page))
         return build_connection(
             rows,
             first,
@@ -147,17 +157,23 @@ class OrderCustomerFields:
         description="Sum of order totals, excluding cancelled and refunded orders.",
     )
     async def lifetime_value(self, info: Info) -> Decimal | None:
-        stats = await info.context.loaders(OrdersLoaders).stats_by_customer.load(self.id)
+        stats = await info.context.loaders(OrdersLoaders).stats_by_customer.load(
+            await owner_of(info.context, self)
+        )
         return stats["lifetime_value"] if stats else Decimal("0.00")
 
     @strawberry.field(description="Number of orders the customer placed, in any status.")
     async def order_count(self, info: Info) -> int | None:
-        stats = await info.context.loaders(OrdersLoaders).stats_by_customer.load(self.id)
+        stats = await info.context.loaders(OrdersLoaders).stats_by_customer.load(
+            await owner_of(info.context, self)
+        )
         return stats["order_count"] if stats else 0
 
     @strawberry.field(description="When the customer's latest order was placed; null without orders.")
     async def last_order_at(self, info: Info) -> datetime | None:
-        stats = await info.context.loaders(OrdersLoaders).stats_by_customer.load(self.id)
+        stats = await info.context.loaders(OrdersLoaders).stats_by_customer.load(
+            await owner_of(info.context, self)
+        )
         return stats["last_order_at"] if stats else None
 
 
@@ -165,7 +181,7 @@ ACCOUNT_LIFETIME_VALUE = "Lifetime value summed over every contact of this accou
 
 
 async def _account_lifetime_value(account: AccountRef, info: Info) -> Decimal:
-    customers = await info.context.rollup_customer_ids(account)
+    customers = await owners_of(info.context, await info.context.rollup_customer_ids(account))
     stats = await info.context.loaders(OrdersLoaders).stats_by_customer.load_many(customers)
     return sum((s["lifetime_value"] for s in stats if s is not None), Decimal("0.00"))
 

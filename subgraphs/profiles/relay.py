@@ -28,7 +28,7 @@ from graph_store.resolution.ingest import Applied, apply_ingest, touched
 from graph_store.resolution.records import ValidRecord
 from graph_store.resolution.rules import MatchingRules, rules_at
 from graph_store.resolution.split import SplitResult, split
-from subgraphs.profiles import golden, projection
+from subgraphs.profiles import golden, notices, projection
 from subgraphs.profiles.events import INGEST, MARKERS, SCHEMA, SPLIT, STREAM
 
 
@@ -197,6 +197,7 @@ async def write_back_ingest(
     customers = {into.get(c, c) for c in touched(done.results[e.id] for e in events)} - set(into)
     await golden.rewrite(conn, sorted(customers), rules, merges=into)
     await projection.replace(conn, sorted(customers | set(into)), done.links)
+    await notices.changed(conn, sorted(customers), into, now)
 
 
 async def write_back_split(conn: asyncpg.Connection, result: SplitResult, rules: MatchingRules) -> None:
@@ -215,6 +216,7 @@ async def write_back_split(conn: asyncpg.Connection, result: SplitResult, rules:
     customers: list[str] = result.result["customers"]
     await golden.rewrite(conn, customers, rules, revived=result.result["revived"])
     await projection.replace(conn, customers, result.links)
+    await notices.split(conn, customers, datetime.now(UTC))
 
 
 def identity_relay(settings: Settings, outcomes: Outcomes | None = None) -> tuple[Relay, GraphStore]:

@@ -59,6 +59,15 @@ class CustomerSearch:
         return self.related is None or self.related.sql("customers.id", lambda _: "$0") is not None
 
 
+def _aliases(table: str) -> str:
+    """The ids merged into the customer of ``table`` (one index look-up; empty for almost every customer), carried
+    with its golden record so that its orders, tickets and interactions can be read under all of its ids."""
+    return (
+        "ARRAY(SELECT m.alias_id::text FROM profiles.customer_aliases m"
+        f" WHERE m.customer_id = {table}.id ORDER BY m.merged_at, m.alias_id) AS merged_ids"
+    )
+
+
 async def profiles_by_id(
     db: Database, ids: Sequence[str], rows: Visible = EVERYTHING
 ) -> dict[str, asyncpg.Record]:
@@ -67,7 +76,7 @@ async def profiles_by_id(
     args: list[object] = [list(ids)]
     scope = rows.sql(args, customer="c.id")
     found = await db.fetch(
-        f"SELECT k.requested::text AS requested, {COLUMNS.replace('id::text', 'c.id::text')}"
+        f"SELECT k.requested::text AS requested, {COLUMNS.replace('id::text', 'c.id::text')}, {_aliases('c')}"
         " FROM unnest($1::uuid[]) AS k(requested)"
         " LEFT JOIN profiles.customer_aliases a ON a.alias_id = k.requested"
         f" JOIN profiles.customers c ON c.id = coalesce(a.customer_id, k.requested){scope}",
@@ -103,7 +112,8 @@ async def _page(
     return await db.fetch(
         # `customers.id`, the uuid column: a bare `id` would name the text alias of the select list, and sorting
         # by that text scans and sorts the whole table instead of walking the primary key.
-        f"SELECT {COLUMNS} FROM profiles.customers {where} ORDER BY customers.id LIMIT ${len(args)}",
+        f"SELECT {COLUMNS}, {_aliases('customers')} FROM profiles.customers {where}"
+        f" ORDER BY customers.id LIMIT ${len(args)}",
         *args,
     )
 
@@ -115,9 +125,9 @@ async def search(
 
     When every condition is SQL in this database (a condition of another subgraph sharing it is an ``EXISTS``
     clause), this is one statement. When the other subgraph has its own database, customers are walked by keyset
-    in steps of :data:`SCAN`, each step one statement here and one there (``matching``) that names only that step's
-    ids: memory stays bounded by ``SCAN`` rows, and a page costs 2 statements per ``SCAN`` customers examined, so a
-    rare condition examines many steps for one page.
+    in steps of :data:`SCAN`, each step one statement here and ``matching`` (the ids merged into that step's
+    customers, then the other database, naming only them): memory stays bounded by ``SCAN`` rows, and a page costs 3
+    statements per ``SCAN`` customers examined, so a rare condition examines many steps for one page.
     """
     if criteria.joins_in_sql:
         return await _page(db, criteria, limit, after)

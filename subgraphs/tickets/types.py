@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
 
@@ -10,18 +10,35 @@ import strawberry
 
 from subgraphs.kit.classes import classified, classify
 from subgraphs.kit.context import Info
-from subgraphs.kit.entities import AccountRef, CustomerRef, from_row
+from subgraphs.kit.entities import AccountRef, CustomerRef
+from subgraphs.kit.owners import owner_of, owners_of
 from subgraphs.kit.pagination import check_first, first_description
+from subgraphs.tickets import sla
 from subgraphs.tickets.loaders import TicketsLoaders
-from subgraphs.tickets.repository import OPEN_STATUSES, TicketPage
+from subgraphs.tickets.repository import TicketPage
+from subgraphs.tickets.sla import SlaState
+from subgraphs.tickets.sla_types import TicketSla
 
 
-@strawberry.enum(description="Where a ticket is in its life; OPEN and PENDING count as open.")
+def _value(member: Enum | str) -> str:
+    """An enum field's stored value (rows hand strawberry the plain string)."""
+    return str(member.value) if isinstance(member, Enum) else member
+
+
+@strawberry.enum(
+    description=(
+        "Where a ticket is in its life: NEW → OPEN → PENDING ⇄ OPEN → RESOLVED → CLOSED, and RESOLVED → OPEN "
+        "within the reopen window (`transitionTicket`); NEW, OPEN and PENDING count as open."
+    )
+)
 class TicketStatus(Enum):
     _value_: str
 
+    NEW = strawberry.enum_value("new", description="Just opened, nobody has taken it up yet; counts as open.")
     OPEN = strawberry.enum_value("open", description="Not resolved yet; counts as open.")
-    PENDING = strawberry.enum_value("pending", description="Not resolved yet, on hold; counts as open.")
+    PENDING = strawberry.enum_value(
+        "pending", description="Waiting on the customer, the SLA clock stopped; counts as open."
+    )
     RESOLVED = strawberry.enum_value("resolved", description="Resolved; no longer open.")
     CLOSED = strawberry.enum_value("closed", description="Closed; no longer open.")
 
@@ -56,6 +73,94 @@ class TicketComment:
     internal: bool = strawberry.field(metadata=classify("public"), description="Visible to agents only.")
     created_at: datetime = strawberry.field(metadata=classify("public"), description="When it was written.")
 
+    @staticmethod
+    def from_row(row: Any) -> TicketComment:
+        return TicketComment(
+            id=row["id"],
+            author=row["author"],
+            body=row["body"],
+            internal=row["internal"],
+            created_at=row["created_at"],
+        )
+
+
+@strawberry.enum(description="What changed in a ticket's history.")
+class TicketEventKind(Enum):
+    _value_: str
+
+    OPENED = strawberry.enum_value("opened", description="The ticket was opened (`createTicket`).")
+    COMMENTED = strawberry.enum_value("commented", description="A comment was added to its thread.")
+    ASSIGNED = strawberry.enum_value("assigned", description="It was given to an agent or a queue.")
+    STATUS_CHANGED = strawberry.enum_value("status_changed", description="It moved to another status.")
+    PRIORITY_CHANGED = strawberry.enum_value("priority_changed", description="Its priority changed.")
+
+
+def _status(value: Any) -> TicketStatus | None:
+    return TicketStatus(value) if value is not None else None
+
+
+def _priority(value: Any) -> TicketPriority | None:
+    return TicketPriority(value) if value is not None else None
+
+
+@classified("public")
+@strawberry.type(description="One change in a ticket's history, with who made it.")
+class TicketEvent:
+    id: strawberry.ID = strawberry.field(description="Event id (increasing in the order changes happened).")
+    kind: TicketEventKind = strawberry.field(description="What changed.")
+    at: datetime = strawberry.field(description="When.")
+    actor: str = strawberry.field(
+        metadata=classify("internal"),
+        description="Who: the subject of the signed-in caller that made the change.",
+    )
+    from_status: TicketStatus | None = strawberry.field(description="Status before, for STATUS_CHANGED.")
+    to_status: TicketStatus | None = strawberry.field(
+        description="Status after, for STATUS_CHANGED and OPENED."
+    )
+    from_priority: TicketPriority | None = strawberry.field(
+        description="Priority before, for PRIORITY_CHANGED."
+    )
+    to_priority: TicketPriority | None = strawberry.field(
+        description="Priority after, for PRIORITY_CHANGED and OPENED."
+    )
+    assignee: str | None = strawberry.field(
+        metadata=classify("internal"), description="The agent the ticket went to, for ASSIGNED."
+    )
+    queue: str | None = strawberry.field(description="The queue the ticket went to, for ASSIGNED and OPENED.")
+    ticket_id: strawberry.ID = strawberry.field(description="The ticket's id.")
+    comment_id: strawberry.Private[int | None]
+
+    @staticmethod
+    def from_row(row: Any) -> TicketEvent:
+        data = row["data"] or {}
+        kind = row["kind"]
+        return TicketEvent(
+            id=strawberry.ID(str(row["id"])),
+            kind=TicketEventKind(kind),
+            at=row["at"],
+            actor=row["actor"],
+            from_status=_status(data.get("from")) if kind == "status_changed" else None,
+            to_status=_status(data.get("to") if kind == "status_changed" else data.get("status")),
+            from_priority=_priority(data.get("from")) if kind == "priority_changed" else None,
+            to_priority=_priority(data.get("to") if kind == "priority_changed" else data.get("priority")),
+            assignee=data.get("assignee") if kind == "assigned" else None,
+            queue=data.get("queue") if kind in ("assigned", "opened") else None,
+            ticket_id=strawberry.ID(str(row["ticket_id"])),
+            comment_id=data.get("comment"),
+        )
+
+    @strawberry.field(description="The comment added, for COMMENTED.")
+    async def comment(self, info: Info) -> TicketComment | None:
+        if self.comment_id is None:
+            return None
+        row = await info.context.loaders(TicketsLoaders).comment_by_id.load(self.comment_id)
+        return TicketComment.from_row(row) if row is not None else None
+
+    @strawberry.field(description="The ticket as it is now; null when it is out of your scope.")
+    async def ticket(self, info: Info) -> Ticket | None:
+        row = await info.context.loaders(TicketsLoaders).ticket_by_id.load(int(self.ticket_id))
+        return Ticket.from_row(row) if row is not None else None
+
 
 @classified("public")
 @strawberry.type(description="A service-desk ticket.")
@@ -74,38 +179,67 @@ class Ticket:
     created_at: datetime = strawberry.field(description="When the ticket was opened.")
     updated_at: datetime = strawberry.field(description="Last change.")
     resolved_at: datetime | None = strawberry.field(description="When it was resolved, if it was.")
-    sla_due_at: datetime = strawberry.field(description="When the ticket must be resolved under its SLA.")
+    queue: str | None = strawberry.field(description="Team queue the ticket waits in, if any.")
     business_unit: str = strawberry.field(
         description="Business unit the ticket belongs to, e.g. `retail`, `ecommerce` or `service`."
     )
     customer_id: strawberry.Private[str]
+    sla_state: strawberry.Private[SlaState]
 
     @staticmethod
     def from_row(row: Any) -> Ticket:
-        return from_row(Ticket, row)
+        return Ticket(
+            id=row["id"],
+            subject=row["subject"],
+            description=row["description"],
+            status=row["status"],
+            priority=row["priority"],
+            channel=row["channel"],
+            assignee=row["assignee"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            resolved_at=row["resolved_at"],
+            queue=row["queue"],
+            business_unit=row["business_unit"],
+            customer_id=row["customer_id"],
+            sla_state=sla.state_of(row),
+        )
+
+    def _reading(self, info: Info) -> sla.SlaReading:
+        target = sla.policy_at(info.context.settings.sla_policy).target(
+            _value(self.priority), _value(self.channel)
+        )
+        return sla.read(self.sla_state, target, self.resolved_at, info.context.now())
 
     @strawberry.field(
-        description="Whether the SLA is missed: resolved late, or still open past its due time."
+        description=(
+            "When the ticket must be resolved under its SLA; while the clock is stopped (pending on the customer), "
+            "when it would be due if the clock ran on now."
+        )
     )
-    def sla_breached(self) -> bool:
-        if self.resolved_at is not None:
-            return self.resolved_at > self.sla_due_at
-        status = self.status.value if isinstance(self.status, Enum) else self.status
-        return status in OPEN_STATUSES and datetime.now(UTC) > self.sla_due_at
+    def sla_due_at(self, info: Info) -> datetime:
+        reading = self._reading(info)
+        return reading.projected_due_at or self.created_at
+
+    @strawberry.field(
+        description="Whether the SLA is missed: a first answer or the resolution late (`sla` says which)."
+    )
+    def sla_breached(self, info: Info) -> bool:
+        return self._reading(info).breached
+
+    @strawberry.field(description="The ticket's service level now: due times, time left, breaches.")
+    def sla(self, info: Info) -> TicketSla:
+        return TicketSla.of(self._reading(info))
 
     @strawberry.field(description="The ticket's thread, oldest first.")
     async def comments(self, info: Info) -> list[TicketComment]:
         rows = await info.context.loaders(TicketsLoaders).comments_by_ticket.load(int(self.id))
-        return [
-            TicketComment(
-                id=r["id"],
-                author=r["author"],
-                body=r["body"],
-                internal=r["internal"],
-                created_at=r["created_at"],
-            )
-            for r in rows
-        ]
+        return [TicketComment.from_row(r) for r in rows]
+
+    @strawberry.field(description="Every change to the ticket, oldest first, with who made it.")
+    async def history(self, info: Info) -> list[TicketEvent]:
+        rows = await info.context.loaders(TicketsLoaders).events_by_ticket.load(int(self.id))
+        return [TicketEvent.from_row(r) for r in rows]
 
     @strawberry.field(description="The customer the ticket is about.")
     async def customer(self, info: Info) -> CustomerRef | None:
@@ -131,22 +265,25 @@ class TicketCustomerFields:
     ) -> list[Ticket] | None:
         check_first(first, info.context.settings.max_page_size)
         page = TicketPage(first, tuple(s.value for s in status) if status else None)
-        rows = await info.context.loaders(TicketsLoaders).tickets_by_customer.load((self.id, page))
+        owner = await owner_of(info.context, self)
+        rows = await info.context.loaders(TicketsLoaders).tickets_by_customer.load((owner, page))
         return [Ticket.from_row(row) for row in rows]
 
-    @strawberry.field(description="Number of the customer's tickets that are OPEN or PENDING.")
+    @strawberry.field(description="Number of the customer's tickets that are open: NEW, OPEN or PENDING.")
     async def open_ticket_count(self, info: Info) -> int | None:
-        return await info.context.loaders(TicketsLoaders).open_count_by_customer.load(self.id)
+        return await info.context.loaders(TicketsLoaders).open_count_by_customer.load(
+            await owner_of(info.context, self)
+        )
 
 
 ACCOUNT_OPEN_TICKETS = (
-    "OPEN or PENDING tickets summed over every contact of this account and of the accounts below it "
+    "Open tickets (NEW, OPEN or PENDING) summed over every contact of this account and of the accounts below it "
     "(each customer once)."
 )
 
 
 async def _account_open_tickets(account: AccountRef, info: Info) -> int:
-    customers = await info.context.rollup_customer_ids(account)
+    customers = await owners_of(info.context, await info.context.rollup_customer_ids(account))
     return sum(await info.context.loaders(TicketsLoaders).open_count_by_customer.load_many(customers))
 
 

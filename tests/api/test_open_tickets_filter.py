@@ -26,7 +26,8 @@ async def _expected(pg: asyncpg.Connection, wanted: bool) -> list[str]:
     rows = await pg.fetch(
         "SELECT c.id::text AS id FROM profiles.customers c WHERE "
         + ("" if wanted else "NOT ")
-        + "EXISTS (SELECT 1 FROM tickets.tickets t WHERE t.customer_id = c.id AND t.status IN ('open', 'pending'))"
+        + "EXISTS (SELECT 1 FROM tickets.tickets t LEFT JOIN profiles.customer_aliases a ON a.alias_id = t.customer_id"
+        " WHERE coalesce(a.customer_id, t.customer_id) = c.id AND t.status IN ('new', 'open', 'pending'))"
         " ORDER BY c.id"
     )
     return [r["id"] for r in rows]

@@ -3,6 +3,7 @@ answers FORBIDDEN and changes nothing in PostgreSQL or Neo4j."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +16,21 @@ from core.settings import PROJECT_ROOT, Settings
 from graph_store.driver import GraphStore
 from schema import unified_schema
 from tests import auth, fixtures
-from tests.conftest import FreshCustomers
+from tests.conftest import FreshCustomers, NewCustomers
 
 POLICY = Policy.load(PROJECT_ROOT / "config" / "policy.toml")
 ROLES = sorted(POLICY.roles)
 ACCOUNT = "0a1b2c3d-0000-4000-8000-00000000acc1"
+SERVICE_WRITES = {
+    "createTicket",
+    "addTicketComment",
+    "assignTicket",
+    "transitionTicket",
+    "changeTicketPriority",
+}
 
 
-def _mutations(a: str, b: str) -> dict[str, tuple[str, dict[str, Any]]]:
+def _mutations(a: str, b: str, ticket: str = "1") -> dict[str, tuple[str, dict[str, Any]]]:
     """One valid call of every mutation (a refusal must come before anything it would change)."""
     record = {"system": "crm", "externalId": "role-test-1", "observedAt": "2026-10-01T00:00:00Z",
               "identifiers": [{"type": "EMAIL", "value": "role.test@example.cn"}]}  # fmt: skip
@@ -56,6 +64,50 @@ def _mutations(a: str, b: str) -> dict[str, tuple[str, dict[str, Any]]]:
             "mutation($a: ID!, $id: ID!) { removeAccountContact(customerId: $a, accountId: $id) { changed } }",
             {"a": a, "id": ACCOUNT},
         ),
+        "createTicket": (
+            'mutation($a: ID!) { createTicket(input: {customer: {id: $a}, channel: PHONE, subject: "Role test"}) { replayed } }',
+            {"a": a},
+        ),
+        "addTicketComment": (
+            'mutation($t: ID!) { addTicketComment(input: {ticketId: $t, body: "Role test"}) { replayed } }',
+            {"t": ticket},
+        ),
+        "assignTicket": (
+            'mutation($t: ID!) { assignTicket(input: {ticketId: $t, queue: "roles"}) { replayed } }',
+            {"t": ticket},
+        ),
+        "transitionTicket": (
+            "mutation($t: ID!) { transitionTicket(input: {ticketId: $t, to: OPEN}) { replayed } }",
+            {"t": ticket},
+        ),
+        "logInteraction": (
+            'mutation($a: ID!) { logInteraction(input: {customer: {id: $a}, kind: CALL, summary: "Role test"}) { replayed } }',
+            {"a": a},
+        ),
+        "ingestOrders": (
+            "mutation($o: [IngestOrderInput!]!) { ingestOrders(orders: $o) { results { outcome } } }",
+            {
+                "o": [
+                    {
+                        "system": "roles",
+                        "externalId": f"role-{a}",
+                        "customer": {"id": a},
+                        "channel": "ONLINE",
+                        "placedAt": "2026-11-01T00:00:00Z",
+                        "items": [{"sku": "R", "name": "Role test", "quantity": 1, "unitPrice": "1.00"}],
+                    }
+                ]
+            },
+        ),
+        "updateOrderStatus": (
+            'mutation($a: String!) { updateOrderStatus(input: {system: "roles", externalId: $a, status: PAID})'
+            " { changed } }",
+            {"a": f"role-{a}"},
+        ),
+        "changeTicketPriority": (
+            "mutation($t: ID!) { changeTicketPriority(input: {ticketId: $t, priority: LOW}) { replayed } }",
+            {"t": ticket},
+        ),
     }
 
 
@@ -64,7 +116,12 @@ async def _state(pg: asyncpg.Connection, graph: GraphStore) -> tuple[Any, ...]:
     rows = await pg.fetchrow(
         "SELECT (SELECT count(*) FROM profiles.customers) a, (SELECT count(*) FROM profiles.customer_aliases) b,"
         " (SELECT count(*) FROM profiles.field_provenance) c, (SELECT count(*) FROM profiles.rejected_records) d,"
-        " (SELECT max(updated_at) FROM profiles.customers) e"
+        " (SELECT max(updated_at) FROM profiles.customers) e,"
+        " (SELECT count(*) FROM tickets.tickets) f, (SELECT max(updated_at) FROM tickets.tickets) g,"
+        " (SELECT count(*) FROM tickets.ticket_events) h, (SELECT count(*) FROM tickets.outbox) i,"
+        " (SELECT count(*) FROM interactions.interactions) j, (SELECT count(*) FROM interactions.outbox) k,"
+        " (SELECT count(*) FROM orders.orders) l, (SELECT count(*) FROM orders.outbox) m,"
+        " (SELECT max(updated_at) FROM orders.orders) n"
     )
     nodes = await graph.read("MATCH (n) RETURN count(n) AS n")
     links = await graph.read("MATCH ()-[r]->() RETURN count(r) AS n")
@@ -89,10 +146,23 @@ def test_a_root_field_missing_from_the_policy_stops_the_schema_from_building(tmp
 
 @pytest.mark.parametrize("mutation", sorted(_mutations("a", "b")))
 async def test_every_mutation_is_refused_for_every_role_not_allowed(
-    client: httpx.AsyncClient, pg: asyncpg.Connection, graph: GraphStore, fresh: FreshCustomers, mutation: str
+    client: httpx.AsyncClient,
+    pg: asyncpg.Connection,
+    graph: GraphStore,
+    fresh: FreshCustomers,
+    customers: NewCustomers,
+    mutation: str,
 ) -> None:
-    a, b = fresh.take(2)
-    query, variables = _mutations(a, b)[mutation]
+    # Writes about a customer's service history need only a golden record; identity writes, unrelated customers.
+    a, b = await customers.take(2) if mutation in SERVICE_WRITES else fresh.take(2)
+    ticket = await pg.fetchval(
+        "INSERT INTO tickets.tickets (customer_id, subject, description, status, priority, channel, created_at,"
+        " updated_at, sla_due_at, business_unit)"
+        " VALUES ($1, 'Role test', '', 'new', 'normal', 'phone', now(), now(), now(), 'service')"
+        " RETURNING id",
+        uuid.UUID(a),
+    )
+    query, variables = _mutations(a, b, str(ticket))[mutation]
     refused = [role for role in ROLES if not POLICY.allows(f"Mutation.{mutation}", frozenset({role}))]
     assert refused  # every mutation is closed to someone
     before = await _state(pg, graph)

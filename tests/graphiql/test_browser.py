@@ -116,7 +116,7 @@ async def test_graphiql_runs_examples_without_internet(
             customers = shown["data"]["customers"]
             open_tickets = await pg.fetchval(
                 "SELECT count(*) FROM profiles.customers c WHERE EXISTS (SELECT 1 FROM tickets.tickets t"
-                " WHERE t.customer_id = c.id AND t.status IN ('open', 'pending'))"
+                " WHERE t.customer_id = c.id AND t.status IN ('new', 'open', 'pending'))"
             )
             assert customers["totalCount"] == open_tickets > 0
             assert all(node["fullName"] and node["openTicketCount"] > 0 for node in customers["nodes"])

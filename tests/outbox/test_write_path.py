@@ -85,12 +85,15 @@ async def test_the_projection_equals_the_graph_after_every_write_path(
     gql: GraphQL, pg: asyncpg.Connection, graph: GraphStore, fresh: FreshCustomers
 ) -> None:
     """Create, link (also to a seeded customer, whose links came without a source record), merge, split."""
-    [seeded] = fresh.take(1)
-    seeded_phone = await pg.fetchval(
-        "SELECT value FROM profiles.customer_identifiers WHERE customer_id = $1::uuid AND type = 'phone' LIMIT 1",
-        seeded,
+    # An unrelated seeded customer with a phone (not every generated customer has one).
+    phones = await pg.fetch(
+        "SELECT customer_id::text AS customer, value FROM profiles.customer_identifiers"
+        " WHERE customer_id = ANY($1::uuid[]) AND type = 'phone' ORDER BY customer_id",
+        fresh.ids,
     )
-    assert seeded_phone is not None
+    assert phones
+    seeded, seeded_phone = phones[0]["customer"], phones[0]["value"]
+    fresh.ids.remove(seeded)
     p, email = phone(), f"{unique('proj')}@shop.cn"
     a = await ingest(gql, record("crm", unique("PJ"), [("PHONE", p)], observedAt="2026-09-01T00:00:00+00:00"))
     c = await ingest(gql, record("wechat", unique("PJ"), [("EMAIL", email)]))

@@ -31,7 +31,7 @@ async def _expected_rollups(pg: asyncpg.Connection, customers: list[str]) -> tup
         ids,
     )
     tickets = await pg.fetchval(
-        "SELECT count(*) FROM tickets.tickets WHERE customer_id = ANY($1) AND status IN ('open', 'pending')",
+        "SELECT count(*) FROM tickets.tickets WHERE customer_id = ANY($1) AND status IN ('new', 'open', 'pending')",
         ids,
     )
     return value, tickets
@@ -42,7 +42,7 @@ async def _with_activity(pg: asyncpg.Connection, candidates: list[str]) -> list[
     rows = await pg.fetch(
         "SELECT c.id::text AS id,"
         " (SELECT count(*) FROM orders.orders o WHERE o.customer_id = c.id) AS orders,"
-        " (SELECT count(*) FROM tickets.tickets t WHERE t.customer_id = c.id AND t.status IN ('open', 'pending'))"
+        " (SELECT count(*) FROM tickets.tickets t WHERE t.customer_id = c.id AND t.status IN ('new', 'open', 'pending'))"
         " AS open FROM profiles.customers c WHERE c.id = ANY($1)",
         [uuid.UUID(c) for c in candidates],
     )

@@ -39,7 +39,7 @@ def test_root_fields_are_authenticated_with_their_roles_and_classified_fields_na
                 if field.name.value.startswith("_"):
                     continue
                 names = {d.name.value for d in field.directives or ()}
-                if definition.name.value in ("Query", "Mutation"):
+                if definition.name.value in ("Query", "Mutation", "Subscription"):
                     roles = POLICY.operations[f"{definition.name.value}.{field.name.value}"]
                     if ANY in roles:
                         continue

@@ -1,0 +1,63 @@
+"""A customer's records under every id they have had: orders, tickets and interactions stay under the id they were
+recorded with, and a customer's lists and summaries read them under the customer's own id and every id merged into
+it. A split gives the ids back (``profiles.customer_aliases`` loses them), and with them their records.
+
+The ids merged into a customer come with its golden record (``profile["merged_ids"]``, read in the same statement);
+a customer known only by its key (a federation entity, an account's roll-up) asks ``CrossSource.merged_ids``, one
+batched statement per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from subgraphs.kit.context import RequestContext
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """A customer (``id``, the surviving id) and every id its records may be under (``ids``, its own first)."""
+
+    id: str
+    ids: tuple[str, ...]
+
+    @classmethod
+    def alone(cls, customer_id: str) -> Owner:
+        return cls(customer_id, (customer_id,))
+
+
+async def owner_of(context: RequestContext, customer: Any) -> Owner:
+    """The owner behind a ``Customer`` value (a ``CustomerRef``, with or without its golden record)."""
+    customer_id = str(customer.id)
+    profile = customer.__dict__.get("profile")
+    if profile is not None and "merged_ids" in profile:
+        return Owner(customer_id, (customer_id, *profile["merged_ids"]))
+    return Owner(customer_id, (customer_id, *await context.cross.merged_ids(context, customer_id)))
+
+
+async def owners_of(context: RequestContext, customer_ids: Collection[str]) -> list[Owner]:
+    """Owners of customers known by id only, in order (one batched look-up)."""
+    merged = await asyncio.gather(*(context.cross.merged_ids(context, c) for c in customer_ids))
+    return [Owner(c, (c, *m)) for c, m in zip(customer_ids, merged, strict=True)]
+
+
+def owners_table(owners: Sequence[Owner], param: Callable[[object], str]) -> str:
+    """A FROM item ``c(owner, ids)``: one row per owner with the array of its ids, to join records on
+    ``x.customer_id = ANY(c.ids)``."""
+    pairs = [(owner.id, one) for owner in owners for one in owner.ids]
+    return (
+        f"(SELECT p.owner, array_agg(p.id) AS ids FROM unnest({param([o for o, _ in pairs])}::uuid[],"
+        f" {param([i for _, i in pairs])}::uuid[]) AS p(owner, id) GROUP BY p.owner) AS c"
+    )
+
+
+V = TypeVar("V")
+
+
+def by_owner(owners: Sequence[Owner], found: Mapping[str, V]) -> dict[Owner, V]:
+    """Results keyed by owner id, keyed by the owners asked (loaders look them up by the key they were given)."""
+    return {owner: found[owner.id] for owner in owners if owner.id in found}
