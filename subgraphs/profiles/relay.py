@@ -28,14 +28,14 @@ from graph_store.resolution.ingest import Applied, apply_ingest, touched
 from graph_store.resolution.records import ValidRecord
 from graph_store.resolution.rules import MatchingRules, rules_at
 from graph_store.resolution.split import SplitResult, split
-from subgraphs.profiles import golden, projection
-from subgraphs.profiles.events import INGEST, MARKERS, SCHEMA, SPLIT, STREAM
+from subgraphs.profiles import consent, golden, projection
+from subgraphs.profiles.events import CONSENT, INGEST, MARKERS, SCHEMA, SPLIT, STREAM
 
 
 class IdentityHandler:
     schema = SCHEMA
     stream = STREAM
-    kinds: tuple[str, ...] = (INGEST, SPLIT)
+    kinds: tuple[str, ...] = (INGEST, SPLIT, CONSENT)
 
     def __init__(self, graph: GraphStore, rules: MatchingRules) -> None:
         self.graph = graph
@@ -57,6 +57,8 @@ class IdentityHandler:
                 done = await apply_ingest(self.graph, MARKERS, batch, self.rules, oldest)
                 await write_back_ingest(conn, run, done, self.rules)
                 results |= done.results
+            elif run[0].kind == CONSENT:
+                results |= await consent.resolve(conn, [e.id for e in run])
             else:
                 event = run[0]
                 try:
@@ -81,16 +83,19 @@ class IdentityHandler:
 
 
 def _runs(events: Sequence[Event]) -> Iterator[list[Event]]:
-    """Consecutive ingest events together; each split alone."""
+    """Consecutive ingest events together, consecutive consent events together; each split alone."""
     run: list[Event] = []
     for event in events:
-        if event.kind == INGEST:
+        if event.kind != SPLIT and (not run or run[0].kind == event.kind):
             run.append(event)
             continue
         if run:
             yield run
             run = []
-        yield [event]
+        if event.kind == SPLIT:
+            yield [event]
+        else:
+            run.append(event)
     if run:
         yield run
 

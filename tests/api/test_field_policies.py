@@ -101,7 +101,13 @@ async def subject(client: httpx.AsyncClient) -> str:
                             {"type": "NATIONAL_ID", "value": national}],
         }  # fmt: skip
 
-    first = await _admin(client, INGEST, r=[record("pm-1", "zhang.xiuying@example.cn", "13912340001")])
+    consent = {"purpose": "MARKETING", "channel": "WECHAT", "status": "GRANTED", "source": "policy-matrix",
+               "decidedAt": "2026-10-02T08:00:00Z", "evidence": "signed form 13912340001"}  # fmt: skip
+    first = await _admin(
+        client,
+        INGEST,
+        r=[{**record("pm-1", "zhang.xiuying@example.cn", "13912340001"), "consents": [consent]}],
+    )
     customer = first["ingestSourceRecords"]["results"][0]["customer"]["id"]
     phone_only = {"system": "pos", "externalId": "pm-2", "observedAt": "2026-10-03T08:00:00Z",
                   "attributes": {"givenName": "秀英", "familyName": "张", "city": "成都"},
@@ -257,7 +263,7 @@ OUTPUT_FIELDS = {
     for f in t.fields
 }
 MUTATION_PAYLOADS = {"IngestSourceRecordsPayload", "SourceRecordResult", "RecordError", "SkippedIdentifier",
-                     "RelationshipChange", "UnmergeCustomerPayload"}  # fmt: skip
+                     "RelationshipChange", "UnmergeCustomerPayload", "SetConsentPayload"}  # fmt: skip
 
 
 def test_the_matrix_covers_every_field_for_every_role() -> None:
@@ -280,6 +286,7 @@ async def test_the_matrix_reaches_the_personal_data(reference: dict[str, dict[st
     assert customer["identifiers"]
     assert {i["type"] for i in customer["identifiers"]} >= {"PHONE", "EMAIL", "WECHAT_OPENID"}
     assert reference["order"]["total"] is not None
+    assert reference["subject"]["consents"][0]["evidence"]
 
 
 @pytest.mark.parametrize(

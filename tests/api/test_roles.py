@@ -52,6 +52,11 @@ def _mutations(a: str, b: str) -> dict[str, tuple[str, dict[str, Any]]]:
             "mutation($a: ID!, $id: ID!) { addAccountContact(input: {customerId: $a, accountId: $id}) { changed } }",
             {"a": a, "id": ACCOUNT},
         ),
+        "setConsent": (
+            "mutation($a: ID!) { setConsent(input: {customerId: $a, consent: {purpose: PROFILING, status: DENIED,"
+            ' source: "crm", decidedAt: "2026-10-01T00:00:00Z"}}) { eventId } }',
+            {"a": a},
+        ),
         "removeAccountContact": (
             "mutation($a: ID!, $id: ID!) { removeAccountContact(customerId: $a, accountId: $id) { changed } }",
             {"a": a, "id": ACCOUNT},
@@ -64,7 +69,7 @@ async def _state(pg: asyncpg.Connection, graph: GraphStore) -> tuple[Any, ...]:
     rows = await pg.fetchrow(
         "SELECT (SELECT count(*) FROM profiles.customers) a, (SELECT count(*) FROM profiles.customer_aliases) b,"
         " (SELECT count(*) FROM profiles.field_provenance) c, (SELECT count(*) FROM profiles.rejected_records) d,"
-        " (SELECT max(updated_at) FROM profiles.customers) e"
+        " (SELECT max(updated_at) FROM profiles.customers) e, (SELECT count(*) FROM profiles.consent_records) f"
     )
     nodes = await graph.read("MATCH (n) RETURN count(n) AS n")
     links = await graph.read("MATCH ()-[r]->() RETURN count(r) AS n")
