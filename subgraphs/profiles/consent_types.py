@@ -8,7 +8,7 @@ from enum import Enum
 import strawberry
 
 from subgraphs.kit.classes import classified, classify, owned_by
-from subgraphs.profiles.consent import Decision
+from subgraphs.profiles.consent import ANY, Decision
 
 
 @strawberry.enum(
@@ -53,8 +53,8 @@ class ConsentStatus(Enum):
 @strawberry.input(description="One consent decision, as the system that captured it recorded it.")
 class ConsentInput:
     purpose: ConsentPurpose = strawberry.field(description="What it is for.")
-    channel: ConsentChannel = strawberry.field(
-        default=ConsentChannel.ANY, description="For marketing, the channel; otherwise `ANY`."
+    channel: ConsentChannel | None = strawberry.field(
+        default=None, description="For marketing, the channel; otherwise `ANY` or nothing."
     )
     status: ConsentStatus = strawberry.field(description="The decision.")
     source: str = strawberry.field(description="The system that captured it, e.g. crm, wechat, pos.")
@@ -68,7 +68,7 @@ class ConsentInput:
     def to_decision(self) -> Decision:
         return Decision(
             self.purpose.value,
-            self.channel.value,
+            self.channel.value if self.channel is not None else ANY,
             self.status.value,
             self.source,
             self.decided_at,

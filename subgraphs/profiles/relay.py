@@ -51,14 +51,15 @@ class IdentityHandler:
     async def apply(self, conn: asyncpg.Connection, events: list[Event]) -> dict[int, Any]:
         oldest = events[0].id
         results: dict[int, Any] = {}
-        for run in _runs(events):
+        # Consent events touch no graph: resolved after the claim's records, so ingest runs stay whole. A record's
+        # ingest event precedes its consents' event, so it is applied in this claim or was in an earlier one.
+        decisions = [e.id for e in events if e.kind == CONSENT]
+        for run in _runs([e for e in events if e.kind != CONSENT]):
             if run[0].kind == INGEST:
                 batch = [(e.id, [ValidRecord.from_event(r) for r in e.payload["records"]]) for e in run]
                 done = await apply_ingest(self.graph, MARKERS, batch, self.rules, oldest)
                 await write_back_ingest(conn, run, done, self.rules)
                 results |= done.results
-            elif run[0].kind == CONSENT:
-                results |= await consent.resolve(conn, [e.id for e in run])
             else:
                 event = run[0]
                 try:
@@ -79,23 +80,22 @@ class IdentityHandler:
                     continue
                 await write_back_split(conn, result, self.rules)
                 results[event.id] = result.result
+        if decisions:
+            results |= await consent.resolve(conn, decisions)
         return results
 
 
 def _runs(events: Sequence[Event]) -> Iterator[list[Event]]:
-    """Consecutive ingest events together, consecutive consent events together; each split alone."""
+    """Consecutive ingest events together; each split alone."""
     run: list[Event] = []
     for event in events:
-        if event.kind != SPLIT and (not run or run[0].kind == event.kind):
+        if event.kind == INGEST:
             run.append(event)
             continue
         if run:
             yield run
             run = []
-        if event.kind == SPLIT:
-            yield [event]
-        else:
-            run.append(event)
+        yield [event]
     if run:
         yield run
 
