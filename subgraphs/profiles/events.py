@@ -13,3 +13,6 @@ SPLIT = "identity.split"
 """``{"customer": id, "records": [keys], "identifiers": [keys]}``: ``unmergeCustomer``."""
 MARKERS = f"{SCHEMA}.{STREAM}"
 """The stream's name on the graph's ``AppliedEvent`` markers."""
+CONSENT = "consent.changed"
+"""``{"decisions": [decision]}``: consents set by ``setConsent`` or ingested with source records. In the identity
+stream so that the relay applies a record's consents after the record itself, filling in its customer."""

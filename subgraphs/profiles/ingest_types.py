@@ -16,6 +16,8 @@ from subgraphs.kit.context import Info
 from subgraphs.kit.entities import CustomerRef
 from subgraphs.kit.enums import IdentifierType
 from subgraphs.profiles import loaders
+from subgraphs.profiles.consent import Decision
+from subgraphs.profiles.consent_types import ConsentInput
 from subgraphs.profiles.ingestion import Accepted
 
 
@@ -52,6 +54,16 @@ class SourceRecordInput:
     identifiers: list[IdentifierInput] = strawberry.field(
         description="Phones, emails, WeChat ids, devices, ids."
     )
+    consents: list[ConsentInput] | None = strawberry.field(
+        default=None,
+        description=(
+            "Consent decisions captured with the record; they belong to the customer the record resolves to, "
+            "and are written with the record (not when it is rejected)."
+        ),
+    )
+
+    def to_decisions(self) -> list[Decision]:
+        return [c.to_decision() for c in self.consents or []]
 
     def to_record(self) -> SourceRecord:
         attributes: dict[str, Any] = {}

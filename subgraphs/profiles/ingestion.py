@@ -24,6 +24,8 @@ from graph_store.resolution.ingest import decode_outcome
 from graph_store.resolution.plan import Outcome
 from graph_store.resolution.records import FieldError, Rejection, SourceRecord, ValidRecord, validate
 from subgraphs.kit.sources import DataSources
+from subgraphs.profiles import consent
+from subgraphs.profiles.consent import Decision
 from subgraphs.profiles.events import AGGREGATE, INGEST, SCHEMA, SPLIT, STREAM
 
 MAX_BATCH = 1000
@@ -98,9 +100,15 @@ async def _store_received(conn: asyncpg.Connection, valid: Sequence[ValidRecord]
 
 
 async def ingest(
-    sources: DataSources, records: Sequence[SourceRecord], wait: float | None = None
+    sources: DataSources,
+    records: Sequence[SourceRecord],
+    wait: float | None = None,
+    consents: Sequence[Sequence[Decision]] | None = None,
 ) -> IngestResult:
-    """Validate and commit ``records``, then wait up to ``wait`` seconds (default: the setting) for the relay."""
+    """Validate and commit ``records``, then wait up to ``wait`` seconds (default: the setting) for the relay.
+
+    ``consents``, one list per record, are written keyed by their record in the same transaction (those of a
+    rejected record are not)."""
     if len(records) > MAX_BATCH:
         raise BadUserInput(f"At most {MAX_BATCH} records per call, got {len(records)}; split the batch")
     checked = [validate(r, sources.settings.default_phone_region) for r in records]
@@ -121,6 +129,16 @@ async def ingest(
                 stream=STREAM,
             )
             await _store_received(conn, valid, event_id)
+            if consents is not None:
+                await consent.record(
+                    conn,
+                    [
+                        (None, (c.record.system, c.record.external_id), d)
+                        for c, decisions in zip(checked, consents, strict=True)
+                        if isinstance(c, ValidRecord)
+                        for d in decisions
+                    ],
+                )
     result = None
     if event_id is not None:
         result = await _wait(sources, db, event_id, wait)

@@ -19,7 +19,7 @@ from subgraphs.kit.entities import CustomerRef
 from subgraphs.kit.loaders import keyed_loader
 from subgraphs.kit.scope import RowScope
 from subgraphs.kit.sources import DataSources
-from subgraphs.profiles import repository
+from subgraphs.profiles import consent, repository
 
 
 class ProfilesLoaders:
@@ -39,6 +39,7 @@ class ProfilesLoaders:
         self.identity_events: DataLoader[str, list[EventView]] = keyed_loader(
             partial(history.events_by_customer, sources.graph), []
         )
+        self.consents: DataLoader[str, list[asyncpg.Record]] = keyed_loader(partial(consent.current, db), [])
         self.merged_ids: DataLoader[str, list[str]] = keyed_loader(partial(repository.merged_ids, db), [])
         # Hot reads: PostgreSQL's projection of current identifiers, not the graph.
         self.identifiers_by_customer: DataLoader[str, list[LinkedIdentifier]] = keyed_loader(

@@ -198,3 +198,43 @@ class AuditRecord(ProfilesBase, table=True):
     customer_ids: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
     data_classes: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
     endpoint: str | None = None
+
+
+class ConsentRecord(ProfilesBase, table=True):
+    """One consent decision, append-only: the history of a customer's consents, the latest per (purpose, channel)
+    by ``decided_at`` being in force (``consent.py``).
+
+    A decision ingested with a source record is keyed by that record (``system``, ``external_id``): it belongs to
+    whichever customer the record resolves to, and the relay fills ``customer_id`` once it has resolved it."""
+
+    __tablename__ = "consent_records"
+    __table_args__ = (
+        Index("ix_consent_records_customer", "customer_id", "purpose", "channel"),
+        Index("ix_consent_records_record", "system", "external_id"),
+        CheckConstraint("status IN ('granted', 'denied', 'withdrawn')", name="ck_consent_records_status"),
+        CheckConstraint(
+            "customer_id IS NOT NULL OR (system IS NOT NULL AND external_id IS NOT NULL)",
+            name="ck_consent_records_owner",
+        ),
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True)
+    )
+    customer_id: uuid.UUID | None = Field(
+        default=None, description="Null until the relay resolves the record."
+    )
+    system: str | None = Field(default=None, description="The source record it came with, if any.")
+    external_id: str | None = None
+    purpose: str = Field(description="marketing, profiling, third_party_sharing, cross_border, sensitive_pi")
+    channel: str = Field(description="sms, email, wechat, phone for marketing; any otherwise")
+    status: str = Field(description="granted, denied or withdrawn")
+    source: str = Field(description="The system (or API caller) that captured the decision.")
+    decided_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    evidence: str | None = Field(
+        default=None, description="Reference to the proof: a form, a recording, a log."
+    )
+    event_id: int = Field(sa_column=Column(BigInteger, nullable=False), description="Its outbox event.")
+    recorded_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    )

@@ -10,6 +10,8 @@ from core.ids import parse_uuid
 from graph_store.identifiers import normalize
 from graph_store.resolution.plan import Outcome
 from subgraphs.kit.context import Info
+from subgraphs.profiles.consent import set_consent
+from subgraphs.profiles.consent_types import SetConsentInput, SetConsentPayload
 from subgraphs.profiles.ingest_types import (
     IngestSourceRecordsPayload,
     SourceRecordInput,
@@ -46,7 +48,12 @@ class ProfilesMutation:
         ],
     ) -> IngestSourceRecordsPayload:
         context = info.context
-        result = await ingest(context.sources, [r.to_record() for r in records])
+        decisions = [r.to_decisions() for r in records]
+        result = await ingest(
+            context.sources,
+            [r.to_record() for r in records],
+            consents=decisions if any(decisions) else None,
+        )
         context.audit.changed(
             info.path,
             (c for r in result.results if isinstance(r, Outcome) for c in (r.customer_id, *r.merged)),
@@ -86,3 +93,22 @@ class ProfilesMutation:
         context.scope.forget()
         context.audit.changed(info.path, {parse_uuid(input.customer_id), *outcome.customer_ids})
         return UnmergeCustomerPayload(customer_ids=outcome.customer_ids, applied=outcome.applied)
+
+    @strawberry.mutation(
+        description=(
+            "Record a consent decision for a customer: the latest decision per purpose and channel, by `decidedAt`, "
+            "is in force (`Customer.consents`); every decision is kept, and announced as a `consent.changed` event."
+        )
+    )
+    async def set_consent(
+        self,
+        info: Info,
+        input: Annotated[SetConsentInput, strawberry.argument(description="The customer and the decision.")],
+    ) -> SetConsentPayload:
+        context = info.context
+        decision = input.consent.to_decision()
+        customer, event_id = await set_consent(
+            context.sources, parse_uuid(input.customer_id), decision, await context.scope.visible()
+        )
+        context.audit.changed(info.path, [customer])
+        return SetConsentPayload(customer_id=strawberry.ID(customer), event_id=strawberry.ID(str(event_id)))

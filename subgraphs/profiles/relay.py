@@ -28,14 +28,14 @@ from graph_store.resolution.ingest import Applied, apply_ingest, touched
 from graph_store.resolution.records import ValidRecord
 from graph_store.resolution.rules import MatchingRules, rules_at
 from graph_store.resolution.split import SplitResult, split
-from subgraphs.profiles import golden, notices, projection
-from subgraphs.profiles.events import INGEST, MARKERS, SCHEMA, SPLIT, STREAM
+from subgraphs.profiles import consent, golden, notices, projection
+from subgraphs.profiles.events import CONSENT, INGEST, MARKERS, SCHEMA, SPLIT, STREAM
 
 
 class IdentityHandler:
     schema = SCHEMA
     stream = STREAM
-    kinds: tuple[str, ...] = (INGEST, SPLIT)
+    kinds: tuple[str, ...] = (INGEST, SPLIT, CONSENT)
 
     def __init__(self, graph: GraphStore, rules: MatchingRules) -> None:
         self.graph = graph
@@ -51,7 +51,10 @@ class IdentityHandler:
     async def apply(self, conn: asyncpg.Connection, events: list[Event]) -> dict[int, Any]:
         oldest = events[0].id
         results: dict[int, Any] = {}
-        for run in _runs(events):
+        # Consent events touch no graph: resolved after the claim's records, so ingest runs stay whole. A record's
+        # ingest event precedes its consents' event, so it is applied in this claim or was in an earlier one.
+        decisions = [e.id for e in events if e.kind == CONSENT]
+        for run in _runs([e for e in events if e.kind != CONSENT]):
             if run[0].kind == INGEST:
                 batch = [(e.id, [ValidRecord.from_event(r) for r in e.payload["records"]]) for e in run]
                 done = await apply_ingest(self.graph, MARKERS, batch, self.rules, oldest)
@@ -77,6 +80,8 @@ class IdentityHandler:
                     continue
                 await write_back_split(conn, result, self.rules)
                 results[event.id] = result.result
+        if decisions:
+            results |= await consent.resolve(conn, decisions)
         return results
 
 

@@ -13,6 +13,7 @@ from subgraphs.kit.entities import CustomerRef
 from subgraphs.kit.enums import IdentifierType
 from subgraphs.kit.pagination import Connection
 from subgraphs.profiles import repository
+from subgraphs.profiles.consent_types import Consent, ConsentChannel, ConsentPurpose, ConsentStatus
 from subgraphs.profiles.ingest_types import IdentityEvent, IdentityEventKind, SourceRecordView
 from subgraphs.profiles.loaders import ProfilesLoaders
 
@@ -152,6 +153,27 @@ class ProfileCustomerFields:
                 customer_id=self.id,
             )
             for link in links
+        ]
+
+    @strawberry.field(
+        description=(
+            "The consents in force, one per purpose and channel (the latest decision by time), including those "
+            "that came with the customer's source records."
+        )
+    )
+    async def consents(self, info: Info) -> list[Consent] | None:
+        rows = await info.context.loaders(ProfilesLoaders).consents.load(self.id)
+        return [
+            Consent(
+                purpose=ConsentPurpose(r["purpose"]),
+                channel=ConsentChannel(r["channel"]),
+                status=ConsentStatus(r["status"]),
+                source=r["source"],
+                decided_at=r["decided_at"],
+                evidence=r["evidence"],
+                customer_id=self.id,
+            )
+            for r in rows
         ]
 
     @strawberry.field(

@@ -108,7 +108,13 @@ async def subject(client: httpx.AsyncClient) -> str:
                             {"type": "NATIONAL_ID", "value": national}],
         }  # fmt: skip
 
-    first = await _admin(client, INGEST, r=[record("pm-1", "zhang.xiuying@example.cn", "13912340001")])
+    consent = {"purpose": "MARKETING", "channel": "WECHAT", "status": "GRANTED", "source": "policy-matrix",
+               "decidedAt": "2026-10-02T08:00:00Z", "evidence": "signed form 13912340001"}  # fmt: skip
+    first = await _admin(
+        client,
+        INGEST,
+        r=[{**record("pm-1", "zhang.xiuying@example.cn", "13912340001"), "consents": [consent]}],
+    )
     customer = first["ingestSourceRecords"]["results"][0]["customer"]["id"]
     phone_only = {"system": "pos", "externalId": "pm-2", "observedAt": "2026-10-03T08:00:00Z",
                   "attributes": {"givenName": "秀英", "familyName": "张", "city": "成都"},
@@ -266,7 +272,7 @@ OUTPUT_FIELDS = {
 MUTATION_PAYLOADS = {"IngestSourceRecordsPayload", "SourceRecordResult", "RecordError", "SkippedIdentifier",
                      "RelationshipChange", "UnmergeCustomerPayload", "TicketChangePayload",
                      "LogInteractionPayload", "IngestOrdersPayload", "IngestOrderResult", "OrderIntakeError",
-                     "UpdateOrderStatusPayload",
+                     "UpdateOrderStatusPayload", "SetConsentPayload",
                      "CustomerEvent"}  # subscription events: tests/subscriptions checks their policies  # fmt: skip
 
 
@@ -290,6 +296,7 @@ async def test_the_matrix_reaches_the_personal_data(reference: dict[str, dict[st
     assert customer["identifiers"]
     assert {i["type"] for i in customer["identifiers"]} >= {"PHONE", "EMAIL", "WECHAT_OPENID"}
     assert reference["order"]["total"] is not None
+    assert reference["subject"]["consents"][0]["evidence"]
 
 
 @pytest.mark.parametrize(

@@ -60,6 +60,11 @@ def _mutations(a: str, b: str, ticket: str = "1") -> dict[str, tuple[str, dict[s
             "mutation($a: ID!, $id: ID!) { addAccountContact(input: {customerId: $a, accountId: $id}) { changed } }",
             {"a": a, "id": ACCOUNT},
         ),
+        "setConsent": (
+            "mutation($a: ID!) { setConsent(input: {customerId: $a, consent: {purpose: PROFILING, status: DENIED,"
+            ' source: "crm", decidedAt: "2026-10-01T00:00:00Z"}}) { eventId } }',
+            {"a": a},
+        ),
         "removeAccountContact": (
             "mutation($a: ID!, $id: ID!) { removeAccountContact(customerId: $a, accountId: $id) { changed } }",
             {"a": a, "id": ACCOUNT},
@@ -121,7 +126,7 @@ async def _state(pg: asyncpg.Connection, graph: GraphStore) -> tuple[Any, ...]:
         " (SELECT count(*) FROM tickets.ticket_events) h, (SELECT count(*) FROM tickets.outbox) i,"
         " (SELECT count(*) FROM interactions.interactions) j, (SELECT count(*) FROM interactions.outbox) k,"
         " (SELECT count(*) FROM orders.orders) l, (SELECT count(*) FROM orders.outbox) m,"
-        " (SELECT max(updated_at) FROM orders.orders) n"
+        " (SELECT max(updated_at) FROM orders.orders) n, (SELECT count(*) FROM profiles.consent_records) o"
     )
     nodes = await graph.read("MATCH (n) RETURN count(n) AS n")
     links = await graph.read("MATCH ()-[r]->() RETURN count(r) AS n")

@@ -50,7 +50,10 @@ def test_every_run_is_measured_without_failures(outcome: harness.Outcome) -> Non
             for run in runs:
                 assert run.requests > 0, run
                 assert run.failures == 0, run
-                assert run.cpu_ms_per_request > 0, run
+                # CPU time is read in clock ticks (10 ms): a latency run on a busy machine may send one request
+                # whose CPU rounds to zero, a throughput run keeps the server busy for its whole second.
+                assert run.cpu_ms_per_request > 0 or run.mode == "latency", run
+                assert run.cpu_ms_per_request >= 0, run
                 assert run.peak_rss_mb > 0, run
         latency = [r for r in outcome.runs if r.query == query and r.mode == "latency"]
         assert {r.rate for r in latency} == {outcome.rates[query]}

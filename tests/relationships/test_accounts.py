@@ -58,6 +58,13 @@ async def test_three_level_hierarchy_rolls_up_what_the_tables_say(
     branch = await create_account(gql, "Rollup Test Retail (Chengdu)", parent=retail)
 
     c1, c2, c3, c4, c5 = (await _with_activity(pg, fresh.take(8)))[:5]
+    # The generated customers drawn may have no open ticket: c3's open ticket makes the roll-ups count something.
+    await pg.execute(
+        "INSERT INTO tickets.tickets (customer_id, subject, description, status, priority, channel, created_at,"
+        " updated_at, sla_due_at, business_unit)"
+        " VALUES ($1, 'Roll-up test', '', 'open', 'normal', 'phone', now(), now(), now(), 'service')",
+        uuid.UUID(c3),
+    )
     placement = {group: [c1], retail: [c2], branch: [c3, c4], logistics: [c5]}
     for account, customers in placement.items():
         for customer in customers:
