@@ -33,13 +33,11 @@ from core import logs, outbox, registry
 from core.auth import TokenVerifier
 from core.clock import Clock, system_clock
 from core.errors import SourceUnavailable, Unauthenticated
-from core.events import Delivered
 from core.listener import Notices
 from core.metrics import OUTBOX_BACKLOG, OUTBOX_FAILED, OUTBOX_OLDEST
 from core.outbox import Outcomes
 from core.policy import Policy
 from core.postgres import Postgres
-from core.relay import Handler, Relay
 from core.settings import Settings
 from graph_store.constraints import ensure_constraints, ensure_when_reachable
 from graph_store.driver import GraphStore
@@ -279,19 +277,6 @@ def tune_gc(gen0_threshold: int) -> None:
     gc.set_threshold(gen0_threshold, 20, 20)
 
 
-def notice_relays(settings: Settings, subgraph: str | None = None) -> list[Relay]:
-    """Relays that mark delivered the events whose one consumer is their change notice, one per database (of every
-    subgraph, or of ``subgraph`` alone)."""
-    by_dsn: dict[str, list[Handler]] = {}
-    for name, part in PARTS.items():
-        if part.notice_kinds and subgraph in (None, name):
-            by_dsn.setdefault(settings.dsn_for(name), []).append(Delivered(name, part.notice_kinds))
-    return [
-        Relay(dsn, handlers, poll=settings.relay_poll_interval, max_attempts=settings.relay_max_attempts)
-        for dsn, handlers in by_dsn.items()
-    ]
-
-
 def create_app(
     settings: Settings | None = None, subgraph: str | None = None, *, clock: Clock = system_clock
 ) -> FastAPI:
@@ -332,20 +317,17 @@ def create_app(
         if settings.relay_in_process and (subgraph is None or registry.get(subgraph).name == "profiles"):
             relay, relay_graph = identity_relay(settings, outcomes)
             relaying = asyncio.create_task(relay.run())
-        delivering_relays = notice_relays(settings, subgraph) if settings.relay_in_process else []
-        delivering = [asyncio.create_task(r.run()) for r in delivering_relays]
         tune_gc(settings.gc_gen0_threshold)
         try:
             yield
         finally:
-            for task in (healing, keys, relaying, *delivering):
+            for task in (healing, keys, relaying):
                 if task is not None:
                     task.cancel()
-            for task in (relaying, *delivering):
-                if task is not None:
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-            for closing in (relay, relay_graph, outcomes, notices, *delivering_relays):
+            if relaying is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await relaying
+            for closing in (relay, relay_graph, outcomes, notices):
                 if closing is not None:
                     await closing.close()
             await postgres.close()

@@ -1,7 +1,6 @@
 """``c360 relay``: the outbox relay as a worker process of its own (API processes run one each by default).
 
-Several may run: one applies the identity stream at a time and the others stand by (``core.relay``). It also marks
-delivered the events of the other subgraphs whose one consumer is their change notice (``app.notice_relays``). SIGTERM or
+Several may run: one applies the identity stream at a time and the others stand by (``core.relay``). SIGTERM or
 SIGINT stops it between claims or inside one, whose transaction then rolls back: the events stay pending and the
 next relay applies them, harmlessly if the graph already had them.
 """
@@ -12,7 +11,6 @@ import asyncio
 import contextlib
 import signal
 
-from app import notice_relays
 from core.errors import SourceUnavailable
 from core.settings import Settings
 from graph_store.constraints import ensure_constraints
@@ -22,13 +20,12 @@ from subgraphs.profiles.relay import identity_relay
 async def run(settings: Settings, drain: bool = False) -> int:
     """Apply events until stopped (``drain``: until none is pending, then return); the events applied."""
     relay, graph = identity_relay(settings)
-    relays = [relay, *notice_relays(settings)]
     try:
         with contextlib.suppress(SourceUnavailable):
             await ensure_constraints(graph)  # the worker may start before any API process; retried by claims
         if drain:
-            return sum([await r.drain() for r in relays])
-        task = asyncio.ensure_future(asyncio.gather(*(r.run() for r in relays)))
+            return await relay.drain()
+        task = asyncio.create_task(relay.run())
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, task.cancel)
@@ -36,6 +33,5 @@ async def run(settings: Settings, drain: bool = False) -> int:
             await task
         return 0
     finally:
-        for r in relays:
-            await r.close()
+        await relay.close()
         await graph.close()

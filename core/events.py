@@ -63,20 +63,16 @@ async def notify(conn: asyncpg.Connection, notice: Notice) -> None:
     await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, notice.encode())
 
 
-class Delivered:
-    """The relay's handler for events whose one consumer so far is their change notice, sent when they committed
-    (subscriptions listen to those): it marks them applied, so an outbox backlog counts only work still owed to a
-    store. A consumer added later (an export, a graph projection) takes these kinds over with a handler of its own.
-    """
-
-    stream = "notices"
-
-    def __init__(self, schema: str, kinds: tuple[str, ...]) -> None:
-        self.schema = schema
-        self.kinds = kinds
-
-    async def reachable(self) -> bool:
-        return True
-
-    async def apply(self, conn: asyncpg.Connection, events: list[Any]) -> dict[int, Any]:
-        return {event.id: None for event in events}
+async def publish(conn: asyncpg.Connection, schema: str, event_id: int, notice: Notice) -> None:
+    """Send ``notice`` for outbox event ``event_id`` of ``schema``, and mark the event applied, in one statement of
+    the caller's transaction: for events whose one consumer so far is their notice (subscriptions), the notice *is*
+    their application, delivered exactly when the write commits. No relay has to claim them afterwards, and an
+    outbox backlog counts only work still owed to a store. A consumer added later (an export, a graph projection)
+    would leave its kinds pending for a relay handler of its own instead."""
+    await conn.execute(
+        f'WITH done AS (UPDATE "{schema}".outbox SET applied_at = now() WHERE id = $1 RETURNING id)'
+        " SELECT pg_notify($2, $3) FROM done",
+        event_id,
+        CHANNEL,
+        notice.encode(),
+    )

@@ -1,6 +1,5 @@
 """Interactions: the customer's timeline across calls, messages, visits, events and campaigns."""
 
-from subgraphs.interactions.events import KINDS
 from subgraphs.interactions.mutations import InteractionsMutation
 from subgraphs.interactions.queries import InteractionsQuery
 from subgraphs.interactions.subscriptions import InteractionsSubscription
@@ -13,5 +12,4 @@ PART = SubgraphPart(
     InteractionsQuery,
     mutation=InteractionsMutation,
     subscription=InteractionsSubscription,
-    notice_kinds=KINDS,
 )

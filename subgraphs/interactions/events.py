@@ -23,5 +23,7 @@ async def record(conn: asyncpg.Connection, interaction: asyncpg.Record, actor: s
         "businessUnit": interaction["business_unit"],
         "ticket": interaction["ticket_id"],
     }
-    await outbox.emit(conn, SCHEMA, LOGGED, AGGREGATE, {**keys, "kind": interaction["kind"], "actor": actor})
-    await events.notify(conn, events.Notice(SCHEMA, LOGGED, at, keys))
+    outbox_id = await outbox.emit(
+        conn, SCHEMA, LOGGED, AGGREGATE, {**keys, "kind": interaction["kind"], "actor": actor}
+    )
+    await events.publish(conn, SCHEMA, outbox_id, events.Notice(SCHEMA, LOGGED, at, keys))

@@ -15,7 +15,7 @@ import asyncpg
 from core.postgres import Database
 from core.visibility import EVERYTHING, Visible
 from subgraphs.kit.loaders import group_rows
-from subgraphs.kit.owners import Owner, by_owner, owners_table
+from subgraphs.kit.owners import Owner, by_owner, pairs_table
 from subgraphs.kit.pagination import binder
 
 COLUMNS = (
@@ -45,28 +45,33 @@ async def interactions_by_id(
 async def latest_by_customer(
     db: Database, owners: Sequence[Owner], page: InteractionPage, rows: Visible = EVERYTHING
 ) -> dict[Owner, list[asyncpg.Record]]:
-    """Each customer's newest interactions under all of its ids (one LATERAL join over the customer/occurred_at
-    index)."""
+    """Each customer's newest interactions under all of its ids: one LATERAL walk of the customer/occurred_at index
+    per id, then the newest of them per customer."""
     after_at, after_id = page.after if page.after else (None, None)
     args: list[object] = []
     param = binder(args)
-    table = owners_table([o for o in owners if rows.sees_customer(o.id)], param)
+    pairs = pairs_table([o for o in owners if rows.sees_customer(o.id)], param)
     kinds, since = param(list(page.kinds) if page.kinds else None), param(page.since)
     at, row_id, limit = param(after_at), param(after_id), param(page.limit)
-    units = rows.sql(args, unit="x.business_unit")
+    units = rows.sql(args, unit="y.business_unit")
     found = await db.fetch(
         f"""
-        SELECT c.owner::text AS owner, {COLUMNS}
-        FROM {table}
-        CROSS JOIN LATERAL (
-            SELECT * FROM interactions.interactions x
-            WHERE x.customer_id = ANY(c.ids)
-              AND ({kinds}::text[] IS NULL OR x.kind = ANY({kinds}::text[]))
-              AND ({since}::timestamptz IS NULL OR x.occurred_at >= {since}::timestamptz)
-              AND ({at}::timestamptz IS NULL OR (x.occurred_at, x.id) < ({at}::timestamptz, {row_id}::bigint)){units}
-            ORDER BY x.occurred_at DESC, x.id DESC
-            LIMIT {limit}
+        SELECT i.owner, {COLUMNS} FROM (
+            SELECT p.owner::text AS owner, x.*,
+                   row_number() OVER (PARTITION BY p.owner ORDER BY x.occurred_at DESC, x.id DESC) AS n
+            FROM {pairs}
+            CROSS JOIN LATERAL (
+                SELECT * FROM interactions.interactions y
+                WHERE y.customer_id = p.id
+                  AND ({kinds}::text[] IS NULL OR y.kind = ANY({kinds}::text[]))
+                  AND ({since}::timestamptz IS NULL OR y.occurred_at >= {since}::timestamptz)
+                  AND ({at}::timestamptz IS NULL OR (y.occurred_at, y.id) < ({at}::timestamptz, {row_id}::bigint)){units}
+                ORDER BY y.occurred_at DESC, y.id DESC
+                LIMIT {limit}
+            ) x
         ) i
+        WHERE i.n <= {limit}
+        ORDER BY i.owner, i.occurred_at DESC, i.id DESC
         """,
         *args,
     )

@@ -45,14 +45,12 @@ async def owners_of(context: RequestContext, customer_ids: Collection[str]) -> l
     return [Owner(c, (c, *m)) for c, m in zip(customer_ids, merged, strict=True)]
 
 
-def owners_table(owners: Sequence[Owner], param: Callable[[object], str]) -> str:
-    """A FROM item ``c(owner, ids)``: one row per owner with the array of its ids, to join records on
-    ``x.customer_id = ANY(c.ids)``."""
+def pairs_table(owners: Sequence[Owner], param: Callable[[object], str]) -> str:
+    """A FROM item ``p(owner, id)``: one row per id of each owner. Records join on ``x.customer_id = p.id``, an
+    equality that walks the ``(customer_id, time, id)`` index of each id in order (``= ANY(ids)`` could not, and the
+    planner would scan a time index of the whole table instead)."""
     pairs = [(owner.id, one) for owner in owners for one in owner.ids]
-    return (
-        f"(SELECT p.owner, array_agg(p.id) AS ids FROM unnest({param([o for o, _ in pairs])}::uuid[],"
-        f" {param([i for _, i in pairs])}::uuid[]) AS p(owner, id) GROUP BY p.owner) AS c"
-    )
+    return f"unnest({param([o for o, _ in pairs])}::uuid[], {param([i for _, i in pairs])}::uuid[]) AS p(owner, id)"
 
 
 V = TypeVar("V")

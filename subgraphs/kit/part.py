@@ -31,9 +31,6 @@ class SubgraphPart:
     """Strawberry types holding this domain's ``Account`` fields in the unified schema."""
     federated_account_fields: tuple[type, ...] = ()
     """The same in its federation subgraph, with ``@external``/``@requires``/``@inaccessible`` as needed."""
-    notice_kinds: tuple[str, ...] = ()
-    """Outbox event kinds this subgraph writes whose one consumer so far is the change notice sent at commit
-    (subscriptions): a relay marks them delivered (``core.events.Delivered``)."""
     load_account: Callable[[RequestContext, str], Awaitable[AccountRef | None]] | None = None
     """For the subgraph that owns accounts: loads one, so ``Account`` representations resolve to stored
     accounts (the other subgraphs take the keys)."""

@@ -1,7 +1,6 @@
 """Orders: orders and their lines from every sales channel, and the customer's purchase summary."""
 
 from subgraphs.kit.part import SubgraphPart
-from subgraphs.orders.events import KINDS
 from subgraphs.orders.mutations import OrdersMutation
 from subgraphs.orders.queries import OrdersQuery
 from subgraphs.orders.types import OrderAccountFederatedFields, OrderAccountFields, OrderCustomerFields
@@ -11,7 +10,6 @@ PART = SubgraphPart(
     OrderCustomerFields,
     OrdersQuery,
     mutation=OrdersMutation,
-    notice_kinds=KINDS,
     account_fields=(OrderAccountFields,),
     federated_account_fields=(OrderAccountFederatedFields,),
 )

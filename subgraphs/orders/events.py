@@ -27,5 +27,5 @@ async def record(
         "businessUnit": order["business_unit"],
     }
     payload = {**keys, "system": order["source_system"], "externalId": order["external_id"], **data}
-    await outbox.emit(conn, SCHEMA, kind, AGGREGATE, payload)
-    await events.notify(conn, events.Notice(SCHEMA, kind, at, keys))
+    outbox_id = await outbox.emit(conn, SCHEMA, kind, AGGREGATE, payload)
+    await events.publish(conn, SCHEMA, outbox_id, events.Notice(SCHEMA, kind, at, keys))

@@ -15,7 +15,7 @@ import asyncpg
 from core.postgres import Database
 from core.visibility import EVERYTHING, Visible
 from subgraphs.kit.loaders import group_rows
-from subgraphs.kit.owners import Owner, by_owner, owners_table
+from subgraphs.kit.owners import Owner, by_owner, pairs_table
 from subgraphs.kit.pagination import binder
 
 ORDER_COLUMNS = (
@@ -49,28 +49,34 @@ async def orders_by_id(
 async def orders_by_customer(
     db: Database, owners: Sequence[Owner], page: OrderPage, rows: Visible = EVERYTHING
 ) -> dict[Owner, list[asyncpg.Record]]:
-    """Each customer's newest orders under all of its ids (one LATERAL join over the customer/placed_at index)."""
+    """Each customer's newest orders under all of its ids: one LATERAL walk of the customer/placed_at index per id,
+    then the newest of them per customer (for almost every customer, one id: the walk is the page)."""
     after_at, after_id = page.after if page.after else (None, None)
     args: list[object] = []
     param = binder(args)
-    table = owners_table([o for o in owners if rows.sees_customer(o.id)], param)
+    pairs = pairs_table([o for o in owners if rows.sees_customer(o.id)], param)
     statuses = param(list(page.statuses) if page.statuses else None)
     since, at, row_id = param(page.since), param(after_at), param(after_id)
     limit = param(page.limit)
-    units = rows.sql(args, unit="x.business_unit")
+    units = rows.sql(args, unit="y.business_unit")
     found = await db.fetch(
         f"""
-        SELECT c.owner::text AS owner, {ORDER_COLUMNS}
-        FROM {table}
-        CROSS JOIN LATERAL (
-            SELECT * FROM orders.orders x
-            WHERE x.customer_id = ANY(c.ids)
-              AND ({statuses}::text[] IS NULL OR x.status = ANY({statuses}::text[]))
-              AND ({since}::timestamptz IS NULL OR x.placed_at >= {since}::timestamptz)
-              AND ({at}::timestamptz IS NULL OR (x.placed_at, x.id) < ({at}::timestamptz, {row_id}::bigint)){units}
-            ORDER BY x.placed_at DESC, x.id DESC
-            LIMIT {limit}
+        SELECT o.owner, {ORDER_COLUMNS} FROM (
+            SELECT p.owner::text AS owner, x.*,
+                   row_number() OVER (PARTITION BY p.owner ORDER BY x.placed_at DESC, x.id DESC) AS n
+            FROM {pairs}
+            CROSS JOIN LATERAL (
+                SELECT * FROM orders.orders y
+                WHERE y.customer_id = p.id
+                  AND ({statuses}::text[] IS NULL OR y.status = ANY({statuses}::text[]))
+                  AND ({since}::timestamptz IS NULL OR y.placed_at >= {since}::timestamptz)
+                  AND ({at}::timestamptz IS NULL OR (y.placed_at, y.id) < ({at}::timestamptz, {row_id}::bigint)){units}
+                ORDER BY y.placed_at DESC, y.id DESC
+                LIMIT {limit}
+            ) x
         ) o
+        WHERE o.n <= {limit}
+        ORDER BY o.owner, o.placed_at DESC, o.id DESC
         """,
         *args,
     )
@@ -92,15 +98,15 @@ async def stats_by_customer(
     """Order count, lifetime value and latest order of each customer, under all of its ids."""
     args: list[object] = []
     param = binder(args)
-    table = owners_table([o for o in owners if rows.sees_customer(o.id)], param)
+    pairs = pairs_table([o for o in owners if rows.sees_customer(o.id)], param)
     non_revenue = param(list(NON_REVENUE))
     units = rows.sql(args, unit="x.business_unit")
     found = await db.fetch(
         f"""
-        SELECT c.owner::text AS owner, count(*) AS order_count,
+        SELECT p.owner::text AS owner, count(*) AS order_count,
                coalesce(sum(x.total) FILTER (WHERE NOT x.status = ANY({non_revenue}::text[])), 0) AS lifetime_value,
                max(x.placed_at) AS last_order_at
-        FROM {table} JOIN orders.orders x ON x.customer_id = ANY(c.ids){units} GROUP BY c.owner
+        FROM {pairs} JOIN orders.orders x ON x.customer_id = p.id{units} GROUP BY p.owner
         """,
         *args,
     )

@@ -1,7 +1,6 @@
 """Tickets: service-desk tickets, their comment threads and SLA state."""
 
 from subgraphs.kit.part import SubgraphPart
-from subgraphs.tickets.events import KINDS
 from subgraphs.tickets.mutations import TicketsMutation
 from subgraphs.tickets.queries import TicketsQuery
 from subgraphs.tickets.subscriptions import TicketsSubscription
@@ -13,7 +12,6 @@ PART = SubgraphPart(
     TicketsQuery,
     mutation=TicketsMutation,
     subscription=TicketsSubscription,
-    notice_kinds=KINDS,
     account_fields=(TicketAccountFields,),
     federated_account_fields=(TicketAccountFederatedFields,),
 )

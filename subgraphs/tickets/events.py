@@ -54,6 +54,6 @@ async def record(
         data,
     )
     named = keys(ticket, event_id)
-    await outbox.emit(conn, SCHEMA, kind, AGGREGATE, {**named, "actor": actor, "data": data})
-    await events.notify(conn, events.Notice(SCHEMA, kind, at, named))
+    outbox_id = await outbox.emit(conn, SCHEMA, kind, AGGREGATE, {**named, "actor": actor, "data": data})
+    await events.publish(conn, SCHEMA, outbox_id, events.Notice(SCHEMA, kind, at, named))
     return event_id

@@ -84,30 +84,39 @@ class ChangeTicketPriorityInput:
 @classified("public")
 @strawberry.type(description="What a ticket write did.")
 class TicketChangePayload:
-    ticket: Ticket | None = strawberry.field(description="The ticket as it is now.")
-    event: TicketEvent | None = strawberry.field(description="The change recorded in the ticket's history.")
-    comment: TicketComment | None = strawberry.field(description="The comment added, for `addTicketComment`.")
-    replayed: bool = strawberry.field(
+    written: strawberry.Private[Written]
+
+    @strawberry.field(description="The ticket as it is now.")
+    async def ticket(self, info: Info) -> Ticket | None:
+        row = await info.context.loaders(TicketsLoaders).ticket_by_id.load(self.written.ticket)
+        return Ticket.from_row(row) if row is not None else None
+
+    @strawberry.field(description="The change recorded in the ticket's history.")
+    async def event(self, info: Info) -> TicketEvent | None:
+        row = await info.context.loaders(TicketsLoaders).event_by_id.load(self.written.event)
+        return TicketEvent.from_row(row) if row is not None else None
+
+    @strawberry.field(description="The comment added, for `addTicketComment`.")
+    async def comment(self, info: Info) -> TicketComment | None:
+        if self.written.comment is None:
+            return None
+        row = await info.context.loaders(TicketsLoaders).comment_by_id.load(self.written.comment)
+        return TicketComment.from_row(row) if row is not None else None
+
+    @strawberry.field(
         description="True when this answers an earlier call with the same idempotency key: nothing changed now."
     )
+    def replayed(self) -> bool:
+        return self.written.replayed
 
 
-async def _payload(info: Info, written: Written) -> TicketChangePayload:
-    loaders = info.context.loaders(TicketsLoaders)
+def _payload(info: Info, written: Written) -> TicketChangePayload:
+    """What a write answers; its parts are read only when selected (the written ticket row is at hand)."""
     if written.row is not None:  # a change made now (a replay changed nothing): audited as the customer's
+        loaders = info.context.loaders(TicketsLoaders)
         loaders.ticket_by_id.clear(written.ticket).prime(written.ticket, written.row)
         info.context.audit.changed(info.path, (written.row["customer_id"],))
-    ticket, event = (
-        await loaders.ticket_by_id.load(written.ticket),
-        await loaders.event_by_id.load(written.event),
-    )
-    comment = await loaders.comment_by_id.load(written.comment) if written.comment is not None else None
-    return TicketChangePayload(
-        ticket=Ticket.from_row(ticket) if ticket is not None else None,
-        event=TicketEvent.from_row(event) if event is not None else None,
-        comment=TicketComment.from_row(comment) if comment is not None else None,
-        replayed=written.replayed,
-    )
+    return TicketChangePayload(written=written)
 
 
 def _ticket_id(value: strawberry.ID) -> int:
@@ -142,7 +151,7 @@ class TicketsMutation:
             now=context.now(),
             rows=await context.scope.visible(),
         )
-        return await _payload(info, written)
+        return _payload(info, written)
 
     @strawberry.mutation(
         description="Add a comment to a ticket's thread, internal or visible to the customer."
@@ -163,7 +172,7 @@ class TicketsMutation:
             now=context.now(),
             rows=await context.scope.visible(),
         )
-        return await _payload(info, written)
+        return _payload(info, written)
 
     @strawberry.mutation(description="Give a ticket to an agent, to a queue, or both.")
     async def assign_ticket(
@@ -182,7 +191,7 @@ class TicketsMutation:
             now=context.now(),
             rows=await context.scope.visible(),
         )
-        return await _payload(info, written)
+        return _payload(info, written)
 
     @strawberry.mutation(
         description=(
@@ -207,7 +216,7 @@ class TicketsMutation:
             now=context.now(),
             rows=await context.scope.visible(),
         )
-        return await _payload(info, written)
+        return _payload(info, written)
 
     @strawberry.mutation(description="Change a ticket's priority; its SLA due times are worked out again.")
     async def change_ticket_priority(
@@ -226,4 +235,4 @@ class TicketsMutation:
             now=context.now(),
             rows=await context.scope.visible(),
         )
-        return await _payload(info, written)
+        return _payload(info, written)

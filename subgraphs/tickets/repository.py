@@ -15,7 +15,7 @@ import asyncpg
 from core.postgres import Database
 from core.visibility import EVERYTHING, Visible
 from subgraphs.kit.loaders import group_rows
-from subgraphs.kit.owners import Owner, by_owner, owners_table
+from subgraphs.kit.owners import Owner, by_owner, pairs_table
 from subgraphs.kit.pagination import binder
 from subgraphs.tickets import workflow
 
@@ -48,22 +48,28 @@ async def tickets_by_id(
 async def tickets_by_customer(
     db: Database, owners: Sequence[Owner], page: TicketPage, rows: Visible = EVERYTHING
 ) -> dict[Owner, list[asyncpg.Record]]:
-    """Each customer's newest tickets under all of its ids."""
+    """Each customer's newest tickets under all of its ids: one LATERAL walk of the customer/created_at index per
+    id, then the newest of them per customer."""
     args: list[object] = []
     param = binder(args)
-    table = owners_table([o for o in owners if rows.sees_customer(o.id)], param)
+    pairs = pairs_table([o for o in owners if rows.sees_customer(o.id)], param)
     statuses, limit = param(list(page.statuses) if page.statuses else None), param(page.limit)
-    units = rows.sql(args, unit="x.business_unit")
+    units = rows.sql(args, unit="y.business_unit")
     found = await db.fetch(
         f"""
-        SELECT c.owner::text AS owner, {TICKET_COLUMNS}
-        FROM {table}
-        CROSS JOIN LATERAL (
-            SELECT * FROM tickets.tickets x
-            WHERE x.customer_id = ANY(c.ids) AND ({statuses}::text[] IS NULL OR x.status = ANY({statuses}::text[])){units}
-            ORDER BY x.created_at DESC, x.id DESC
-            LIMIT {limit}
+        SELECT t.owner, {TICKET_COLUMNS} FROM (
+            SELECT p.owner::text AS owner, x.*,
+                   row_number() OVER (PARTITION BY p.owner ORDER BY x.created_at DESC, x.id DESC) AS n
+            FROM {pairs}
+            CROSS JOIN LATERAL (
+                SELECT * FROM tickets.tickets y
+                WHERE y.customer_id = p.id AND ({statuses}::text[] IS NULL OR y.status = ANY({statuses}::text[])){units}
+                ORDER BY y.created_at DESC, y.id DESC
+                LIMIT {limit}
+            ) x
         ) t
+        WHERE t.n <= {limit}
+        ORDER BY t.owner, t.created_at DESC, t.id DESC
         """,
         *args,
     )
@@ -84,12 +90,12 @@ async def open_counts_by_customer(
 ) -> dict[Owner, int]:
     args: list[object] = []
     param = binder(args)
-    table = owners_table([o for o in owners if rows.sees_customer(o.id)], param)
+    pairs = pairs_table([o for o in owners if rows.sees_customer(o.id)], param)
     statuses = param(list(OPEN_STATUSES))
     units = rows.sql(args, unit="x.business_unit")
     found = await db.fetch(
-        f"SELECT c.owner::text AS owner, count(*) AS n FROM {table} JOIN tickets.tickets x"
-        f" ON x.customer_id = ANY(c.ids) AND x.status = ANY({statuses}::text[]){units} GROUP BY c.owner",
+        f"SELECT p.owner::text AS owner, count(*) AS n FROM {pairs} JOIN tickets.tickets x"
+        f" ON x.customer_id = p.id AND x.status = ANY({statuses}::text[]){units} GROUP BY p.owner",
         *args,
     )
     return by_owner(owners, {row["owner"]: row["n"] for row in found})
@@ -115,12 +121,12 @@ async def with_open_tickets(db: Database, owners: Sequence[Owner], rows: Visible
     ids."""
     args: list[object] = []
     param = binder(args)
-    table = owners_table(owners, param)
+    pairs = pairs_table(owners, param)
     statuses = param(list(OPEN_STATUSES))
     units = rows.sql(args, unit="x.business_unit")
     found = await db.fetch(
-        f"SELECT DISTINCT c.owner::text AS owner FROM {table} JOIN tickets.tickets x"
-        f" ON x.customer_id = ANY(c.ids) AND x.status = ANY({statuses}::text[]){units}",
+        f"SELECT DISTINCT p.owner::text AS owner FROM {pairs} JOIN tickets.tickets x"
+        f" ON x.customer_id = p.id AND x.status = ANY({statuses}::text[]){units}",
         *args,
     )
     return {row["owner"] for row in found}
@@ -175,26 +181,31 @@ class EventPage(NamedTuple):
 async def events_by_customer(
     db: Database, owners: Sequence[Owner], page: EventPage, rows: Visible = EVERYTHING
 ) -> dict[Owner, list[asyncpg.Record]]:
-    """Each customer's newest ticket history, under all of its ids, with each ticket's subject and status (one
-    LATERAL join over the customer/at index of the history, tickets out of scope left out)."""
+    """Each customer's newest ticket history under all of its ids, with each ticket's subject and status: one
+    LATERAL walk of the history's customer/at index per id (tickets out of scope left out), then the newest of them
+    per customer."""
     before_at, before_id = page.before if page.before else (None, None)
     args: list[object] = []
     param = binder(args)
-    table = owners_table([o for o in owners if rows.sees_customer(o.id)], param)
+    pairs = pairs_table([o for o in owners if rows.sees_customer(o.id)], param)
     since, at, row_id, limit = param(page.since), param(before_at), param(before_id), param(page.limit)
     units = rows.sql(args, unit="t.business_unit")
     found = await db.fetch(
         f"""
-        SELECT c.owner::text AS owner, {EVENT_COLUMNS}, e.subject, e.status
-        FROM {table}
-        CROSS JOIN LATERAL (
-            SELECT x.*, t.subject, t.status FROM tickets.ticket_events x JOIN tickets.tickets t ON t.id = x.ticket_id
-            WHERE x.customer_id = ANY(c.ids)
-              AND ({since}::timestamptz IS NULL OR x.at >= {since}::timestamptz)
-              AND ({at}::timestamptz IS NULL OR (x.at, x.id) < ({at}::timestamptz, {row_id}::bigint)){units}
-            ORDER BY x.at DESC, x.id DESC
-            LIMIT {limit}
+        SELECT e.owner, {EVENT_COLUMNS}, e.subject, e.status FROM (
+            SELECT p.owner::text AS owner, x.*, row_number() OVER (PARTITION BY p.owner ORDER BY x.at DESC, x.id DESC) AS n
+            FROM {pairs}
+            CROSS JOIN LATERAL (
+                SELECT y.*, t.subject, t.status FROM tickets.ticket_events y JOIN tickets.tickets t ON t.id = y.ticket_id
+                WHERE y.customer_id = p.id
+                  AND ({since}::timestamptz IS NULL OR y.at >= {since}::timestamptz)
+                  AND ({at}::timestamptz IS NULL OR (y.at, y.id) < ({at}::timestamptz, {row_id}::bigint)){units}
+                ORDER BY y.at DESC, y.id DESC
+                LIMIT {limit}
+            ) x
         ) e
+        WHERE e.n <= {limit}
+        ORDER BY e.owner, e.at DESC, e.id DESC
         """,
         *args,
     )
