@@ -39,3 +39,9 @@ class RoundTrips:
 
 
 ROUND_TRIPS = RoundTrips()
+
+QUERY_EXECUTIONS = Counter(
+    "c360_query_executions",
+    "Queries by executor: their plan, or graphql-core with the reason the plan could not run them",
+    ["executor", "reason"],
+)

@@ -158,6 +158,9 @@ class Settings(BaseSettings):
     gc_gen0_threshold: int = 20_000
     """Allocations between young-generation collections; 0 keeps Python's defaults (see ``app.tune_gc``)."""
     mask_errors: bool = True
+    planned_execution: bool = True
+    """Run queries from cached plans, level by level in batches (``schema/execution``); off, graphql-core runs
+    every operation (the reference the differential tests compare with)."""
 
     # The outbox and its relay (core/outbox.py, core/relay.py).
     ingest_wait: float = 2.0

@@ -25,6 +25,8 @@ from core import registry
 from core.ids import parse_uuid
 from core.policy import Policy
 from core.settings import Settings
+from schema.execution.hook import PlannedExecutor, install
+from schema.execution.plan import Planner
 from schema.extensions import QuietErrors, extensions
 from schema.policies import declare_for_gateways, guard_fields, guard_operations
 from subgraphs.kit.context import Info
@@ -150,13 +152,24 @@ def _subscription_type(parts: Sequence[SubgraphPart]) -> type | None:
 
 
 def _apply(schema: strawberry.Schema, settings: Settings) -> None:
-    """The access policy, applied once to the built schema (``schema/policies.py``)."""
+    """The access policy, applied once to the built schema (``schema/policies.py``), and the planner that takes its
+    decisions when it plans a query (``schema/execution``)."""
     policy = Policy.load(settings.policy_file)
     guard_operations(schema._schema, policy)
     guard_fields(schema._schema, policy)
+    if settings.planned_execution:
+        planner = Planner(
+            schema._schema,
+            policy,
+            schema.schema_converter.scalar_registry,
+            schema.config,
+            schema.config.info_class,
+        )
+        install(schema._schema, planner)
 
 
 def _config(settings: Settings) -> StrawberryConfig:
+    # Queries run their plans (``schema/execution``) through this executor class; the rest is graphql-core's.
     # Field suggestions ("Did you mean 'createAccount'?") name fields and mutations a caller may not know of.
     return StrawberryConfig(
         _unsafe_disable_same_type_validation=True, disable_field_suggestions=not settings.development
@@ -195,6 +208,7 @@ def unified_schema(settings: Settings) -> strawberry.Schema:
         # Strawberry warns about `@shareable` outside a federation schema; here it is inert (see UnifiedSchema).
         warnings.filterwarnings("ignore", "Federation directive found in schema", UserWarning)
         schema = UnifiedSchema(
+            execution_context_class=PlannedExecutor,
             query=_query_type(parts),
             mutation=_mutation_type(parts),
             subscription=_subscription_type(parts),
@@ -222,6 +236,7 @@ def federated_schema(
     ``traced`` adds federated tracing (ftv1); endpoints build a traced twin and use it only when a gateway asks.
     """
     return SubgraphSchema(
+        execution_context_class=PlannedExecutor,
         query=query,
         mutation=mutation,
         subscription=subscription,

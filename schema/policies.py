@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import operator
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -34,6 +35,11 @@ from core.errors import Forbidden
 from core.policy import ANY, Decision, Policy
 from subgraphs.kit.audit import AuditNotes
 from subgraphs.kit.classes import ATTRIBUTE, IDENTIFIER_CLASSES, OWNER, identifier_class
+
+GUARD = "c360-guard"
+"""Where a classified field keeps its :class:`FieldGuard` (``GraphQLField.extensions``)."""
+OPERATION = "c360-operation"
+"""Where a root field keeps its name in the policy file's ``[operations]``."""
 
 
 def _guarded(field: GraphQLField, name: str, policy: Policy) -> Any:
@@ -91,6 +97,7 @@ def guard_operations(schema: GraphQLSchema, policy: Policy) -> None:
                 field.subscribe = _guarded_stream(field, f"{root.name}.{name}", policy)
                 continue
             field.resolve = _guarded(field, f"{root.name}.{name}", policy)
+            field.extensions = {**field.extensions, OPERATION: f"{root.name}.{name}"}
             if root is schema.query_type and ANY not in policy.operations[f"{root.name}.{name}"]:
                 field.type = nullable(field.type)  # one refused root field leaves the others' data
 
@@ -107,7 +114,7 @@ def field_class(field: GraphQLField) -> tuple[str, str] | None:
     return (default, "text") if default is not None else None
 
 
-def _masked(value: Any, mask: str) -> Any:
+def masked(value: Any, mask: str) -> Any:
     if value is None:
         return None
     if isinstance(value, str):
@@ -121,20 +128,38 @@ Owner = Callable[[Any], Any]
 """Reads the customer id (or ids) of an object whose fields are personal data; see ``subgraphs.kit.classes``."""
 
 
-def _field_guard(
-    resolve: Callable[..., Any], data_class: str, mask: str, policy: Policy, owner: Owner | None
-) -> Callable[..., Any]:
-    audited = policy.audited
+@dataclass(frozen=True, slots=True)
+class FieldGuard:
+    """What the policy says of one classified field, kept on the field (``field.extensions[GUARD]``) so that the
+    planned executor applies the same decisions at plan time that the wrapped resolver applies per call."""
 
-    def guarded(root: Any, info: GraphQLResolveInfo[Any], /, **arguments: Any) -> Any:
-        principal = getattr(info.context, "principal", None)
-        kind, how = data_class, mask
+    data_class: str
+    mask: str
+    owner: Owner | None
+
+    def decide(self, policy: Policy, principal: Any, root: Any) -> tuple[str, str, Decision]:
+        """The value's data class (an identifier's follows its type), its mask, and what ``principal`` may see."""
+        kind, how = self.data_class, self.mask
         if kind == "identifier":
             identifier_type = getattr(root, "type", None)
             kind, how = identifier_class(
                 identifier_type.value if isinstance(identifier_type, Enum) else str(identifier_type)
             )
         decision = policy.decide(principal.roles, kind) if principal is not None else Decision.ALLOW
+        return kind, how, decision
+
+
+def withheld(field_name: str, kind: str) -> Forbidden:
+    return Forbidden(f"`{field_name}` ({kind.replace('_', ' ')}) is withheld from your roles")
+
+
+def _field_guard(resolve: Callable[..., Any], guard: FieldGuard, policy: Policy) -> Callable[..., Any]:
+    audited = policy.audited
+    owner = guard.owner
+
+    def guarded(root: Any, info: GraphQLResolveInfo[Any], /, **arguments: Any) -> Any:
+        principal = getattr(info.context, "principal", None)
+        kind, how, decision = guard.decide(policy, principal, root)
         if decision is Decision.ALLOW:
             value = resolve(root, info, **arguments)
             if kind in audited and value is not None:
@@ -146,17 +171,17 @@ def _field_guard(
                     notes.read(kind, customer, info.path)
             return value
         if decision is Decision.DENY:
-            raise Forbidden(f"`{info.field_name}` ({kind.replace('_', ' ')}) is withheld from your roles")
+            raise withheld(info.field_name, kind)
         value = resolve(root, info, **arguments)
         if inspect.isawaitable(value):
             return _mask_later(value, how)
-        return _masked(value, how)
+        return masked(value, how)
 
     return guarded
 
 
 async def _mask_later(value: Awaitable[Any], mask: str) -> Any:
-    return _masked(await value, mask)
+    return masked(await value, mask)
 
 
 async def _note_later(value: Awaitable[Any], notes: AuditNotes, kind: str, customer: Any, path: Path) -> Any:
@@ -210,13 +235,9 @@ def guard_fields(schema: GraphQLSchema, policy: Policy) -> None:
             if data_class != "public":
                 if not declared and may_be_audited(data_class, policy):
                     ownerless.append(f"{type_name}.{name}")
-                field.resolve = _field_guard(
-                    field.resolve or default_field_resolver,
-                    data_class,
-                    mask,
-                    policy,
-                    owner,
-                )
+                guard = FieldGuard(data_class, mask, owner)
+                field.resolve = _field_guard(field.resolve or default_field_resolver, guard, policy)
+                field.extensions = {**field.extensions, GUARD: guard}
                 field.type = nullable(field.type)
     if unclassified:
         raise ValueError(f"fields without a data class: {', '.join(unclassified)}")

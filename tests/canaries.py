@@ -20,7 +20,7 @@ import jwt
 from core.policy import Decision, Policy
 from core.settings import PROJECT_ROOT, Settings
 from graph_store.identifiers import IdentifierType, normalize
-from tests import fixtures
+from tests import fixtures, recorded
 
 CANARY = "0a1b2c3d-0000-4000-8000-0000000000c1"
 CANARY_ORDER, CANARY_TICKET, CANARY_INTERACTION = 900901, 800901, 700901
@@ -154,12 +154,16 @@ WATCH = Watch(Policy.load(PROJECT_ROOT / "config" / "policy.toml"))
 
 
 class Watched(httpx.AsyncBaseTransport):
-    """A transport that hands every JSON response to the session's :data:`WATCH`."""
+    """A transport that hands every JSON response to the session's :data:`WATCH`, and keeps every GraphQL request
+    it carries in :data:`tests.recorded.REQUESTS` (the differential tests replay the queries among them)."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+    def __init__(self, inner: httpx.AsyncBaseTransport, record: bool = True) -> None:
         self.inner = inner
+        self.record = record
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.record:
+            recorded.keep(request)
         response = await self.inner.handle_async_request(request)
         if response.headers.get("content-type", "").startswith(JSON_TYPES):
             body = await response.aread()
@@ -170,6 +174,6 @@ class Watched(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-def transport(app: Any) -> Watched:
-    """An in-process transport to ``app``, watched."""
-    return Watched(httpx.ASGITransport(app=app))
+def transport(app: Any, record: bool = True) -> Watched:
+    """An in-process transport to ``app``, watched (and recorded, unless it is a replay)."""
+    return Watched(httpx.ASGITransport(app=app), record)

@@ -272,9 +272,20 @@ def gql(client: httpx.AsyncClient) -> GraphQL:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The demo test reseeds a database and the shared graph: run it after everything else."""
-    items.sort(key=lambda item: item.get_closest_marker("runs_last") is not None)
+    """The differential replay of the suite's queries runs once every other test has sent its requests; the demo
+    test reseeds a database and the shared graph, so it runs after everything else."""
+
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("runs_last") is not None:
+            return 2
+        return 1 if item.get_closest_marker("after_the_suite") is not None else 0
+
+    items.sort(key=rank)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "runs_last: reseeds shared services, so it runs after all other tests")
+    config.addinivalue_line(
+        "markers",
+        "after_the_suite: replays what the other tests sent, so it runs after them (before runs_last)",
+    )

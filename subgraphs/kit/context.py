@@ -118,6 +118,11 @@ class RequestContext:
         """The personal data this request (or subscription event) showed and the customers it changed."""
         return self._state.audit
 
+    @property
+    def batch_loaders(self) -> dict[Any, Any]:
+        """DataLoaders of batch resolvers (``subgraphs.kit.batch.load``), per request or subscription event."""
+        return self._state.loaders
+
     def loaders(self, group: type[L]) -> L:
         state = self._state
         found = state.loaders.get(group)

@@ -1,0 +1,119 @@
+"""Where the planned executor meets graphql-core: an executor class strawberry runs every operation with.
+
+Parsing, validation, the query limits, the rate limit, error masking and the audit trail stay strawberry's
+extensions around execution; variables are coerced by graphql-core (``Executor.build``). Only the execution of a
+query changes: it runs its cached plan. Mutations, subscriptions and what a plan does not support (introspection,
+abstract types) run in graphql-core as before, and every query that does is counted with its reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable
+from typing import Any
+
+from graphql import GraphQLError, GraphQLSchema, OperationDefinitionNode, OperationType
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from core.metrics import QUERY_EXECUTIONS
+from schema.execution.plan import Plan, Planner, Unsupported, skip_include_variables
+from schema.execution.run import run
+
+PLANNER = "c360-planner"
+"""Where a schema keeps its :class:`Plans` (``GraphQLSchema.extensions``)."""
+
+EXECUTIONS: Counter[str] = Counter()
+"""Queries this process ran: ``planned``, or ``graphql-core: <reason>`` (read by the tests)."""
+
+
+class Plans:
+    """A schema's planner and its plans, most recently used kept (an LRU, like the parser and validation caches)."""
+
+    def __init__(self, planner: Planner, size: int = 1024) -> None:
+        self.planner = planner
+        self.size = size
+        self.plans: OrderedDict[tuple[Any, ...], tuple[OperationDefinitionNode, Plan | Unsupported]] = (
+            OrderedDict()
+        )
+        self.switches: dict[int, tuple[OperationDefinitionNode, tuple[str, ...]]] = {}
+
+    def plan_for(self, executor: PlannedExecutor) -> Plan:
+        """The operation's plan for this request's ``@skip``/``@include`` values and caller, built on first use."""
+        operation = executor.operation
+        switches = self.switches.get(id(operation))
+        if switches is None or switches[0] is not operation:
+            switches = (operation, skip_include_variables(operation, executor.fragments))
+            self.switches[id(operation)] = switches
+            if len(self.switches) > self.size:
+                self.switches.pop(next(iter(self.switches)))
+        coerced = executor.variable_values.coerced
+        principal = getattr(executor.context_value, "principal", None)
+        roles = principal.roles if principal is not None else None
+        key = (id(operation), tuple(coerced.get(name) for name in switches[1]), roles)
+        found = self.plans.get(key)
+        if found is not None and found[0] is operation:
+            self.plans.move_to_end(key)
+            plan = found[1]
+        else:
+            try:
+                plan = self.planner.build(operation, executor.fragments, executor.variable_values, principal)
+            except Unsupported as unsupported:
+                plan = unsupported
+            self.plans[key] = (operation, plan)
+            if len(self.plans) > self.size:
+                self.plans.popitem(last=False)
+        if isinstance(plan, Unsupported):
+            raise plan
+        return plan
+
+
+def install(schema: GraphQLSchema, planner: Planner) -> None:
+    """Plan the queries of ``schema`` (built by strawberry with :class:`PlannedExecutor`)."""
+    schema.extensions = {**schema.extensions, PLANNER: Plans(planner)}
+
+
+def planned_schema(schema: GraphQLSchema) -> bool:
+    return isinstance(schema.extensions.get(PLANNER), Plans)
+
+
+def _count(executor: str, reason: str = "") -> None:
+    EXECUTIONS[f"{executor}: {reason}" if reason else executor] += 1
+    QUERY_EXECUTIONS.labels(executor, reason).inc()
+
+
+class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's executor, which runs queries from their plans."""
+
+    @property
+    def planner(self) -> Planner:
+        plans: Plans = self.schema.extensions[PLANNER]
+        return plans.planner
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        plans = self.schema.extensions.get(PLANNER)
+        if not isinstance(plans, Plans) or self.operation.operation is not OperationType.QUERY:
+            return super().execute_operation(serially)
+        try:
+            plan = plans.plan_for(self)
+        except Unsupported as unsupported:
+            _count("graphql-core", unsupported.reason)
+            return super().execute_operation(serially)
+        _count("planned")
+        try:
+            data = run(self, plan)
+        except GraphQLError as error:
+            self.collected_errors.add(error, None)
+            return self.build_response(None)
+        if isinstance(data, dict) or data is None:
+            return self.build_response(data)
+        return self._finish(data)
+
+    async def _finish(self, data: Awaitable[dict[str, Any] | None]) -> Any:
+        try:
+            return self.build_response(await data)
+        except GraphQLError as error:
+            self.collected_errors.add(error, None)
+            return self.build_response(None)
+
+
+__all__ = ["EXECUTIONS", "PLANNER", "PlannedExecutor", "Plans", "install", "planned_schema"]

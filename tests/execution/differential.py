@@ -1,0 +1,120 @@
+"""Two API apps on the same data, one running queries from their plans and one running every operation in
+graphql-core (the reference), and a comparison of their answers byte for byte.
+
+Both run on a fixed clock (SLA figures are read against it) and without an in-process relay (nothing changes the
+data between the two answers). A query the planned app handed to graphql-core is a fallback: counted, never a
+pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
+
+from app import create_app
+from core.settings import Settings
+from schema.execution.hook import EXECUTIONS
+from tests import auth, canaries
+from tests.clock import FixedClock, utc
+
+CLOCK_AT = utc(2026, 10, 20, 12, 0)
+
+
+@dataclass
+class Outcome:
+    compared: int = 0
+    equal: int = 0
+    fallbacks: dict[str, int] = field(default_factory=dict)
+    differences: list[str] = field(default_factory=list)
+
+    @property
+    def planned(self) -> int:
+        return self.compared - sum(self.fallbacks.values())
+
+    def __str__(self) -> str:
+        return (
+            f"{self.compared} compared, {self.equal} identical, {self.planned} planned, fallbacks {self.fallbacks}, "
+            f"{len(self.differences)} different"
+        )
+
+
+class Pair:
+    def __init__(self, planned: httpx.AsyncClient, reference: httpx.AsyncClient) -> None:
+        self.planned = planned
+        self.reference = reference
+        self.outcome = Outcome()
+
+    async def compare(
+        self, body: bytes, path: str = "/graphql", authorization: str | None = None, label: str = ""
+    ) -> bool:
+        """Send ``body`` to both apps; True when the answers are identical (status and bytes)."""
+        headers = {"content-type": "application/json"}
+        if authorization is not None:
+            headers["authorization"] = authorization
+        before = EXECUTIONS.copy()
+        mine = await self.planned.post(path, content=body, headers=headers)
+        fallbacks = {k: v for k, v in (EXECUTIONS - before).items() if k != "planned"}
+        theirs = await self.reference.post(path, content=body, headers=headers)
+        outcome = self.outcome
+        outcome.compared += 1
+        for reason, count in fallbacks.items():
+            outcome.fallbacks[reason] = outcome.fallbacks.get(reason, 0) + count
+        same = mine.status_code == theirs.status_code and mine.content == theirs.content
+        if same:
+            outcome.equal += 1
+        else:
+            outcome.differences.append(
+                f"{label or body[:200]!r}\n  planned   {mine.status_code} {mine.content[:600]!r}\n"
+                f"  reference {theirs.status_code} {theirs.content[:600]!r}"
+            )
+        return same
+
+    async def query(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        roles: tuple[str, ...] = ("admin",),
+        path: str = "/graphql",
+        **claims: Any,
+    ) -> bool:
+        body = orjson.dumps({"query": query, "variables": variables or {}})
+        return await self.compare(body, path, auth.headers(roles, **claims)["authorization"], query[:120])
+
+
+def is_query(body: bytes) -> bool:
+    """Whether a recorded body holds a query operation (mutations and subscriptions change or wait on data)."""
+    try:
+        payload = orjson.loads(body)
+        document = parse(payload["query"])
+    except (orjson.JSONDecodeError, KeyError, TypeError, GraphQLError):
+        return True  # refused before execution by both: compared too
+    operation = get_operation_ast(document, payload.get("operationName"))
+    return operation is None or operation.operation is OperationType.QUERY
+
+
+@asynccontextmanager
+async def pair(settings: Settings, **overrides: Any) -> AsyncIterator[Pair]:
+    """The two apps on ``settings`` (with ``overrides``), each with its own pools, on one fixed clock."""
+    clock = FixedClock(CLOCK_AT)
+    # No deadline a busy machine could reach: a 504 from one app and an answer from the other is no comparison.
+    slow = {"request_timeout": 600.0, "pg_statement_timeout": 600.0, "neo4j_transaction_timeout": 600.0}
+    common = {"relay_in_process": False, **slow, **overrides}
+    planned = create_app(settings.model_copy(update={**common, "planned_execution": True}), clock=clock)
+    reference = create_app(settings.model_copy(update={**common, "planned_execution": False}), clock=clock)
+    async with (
+        planned.router.lifespan_context(planned),
+        reference.router.lifespan_context(reference),
+        httpx.AsyncClient(
+            transport=canaries.transport(planned, record=False), base_url="http://testserver"
+        ) as mine,
+        httpx.AsyncClient(
+            transport=canaries.transport(reference, record=False), base_url="http://testserver"
+        ) as theirs,
+    ):
+        yield Pair(mine, theirs)
