@@ -62,7 +62,7 @@ class Run:
         self.nulled = False
         self.next: Level = {}
 
-    def start(self) -> dict[str, Any] | None | Awaitable[dict[str, Any] | None]:
+    def start(self) -> dict[str, Any] | Awaitable[dict[str, Any] | None] | None:
         """The response data, or an awaitable of it once a level has asynchronous work (a query whose fields are
         all synchronous completes synchronously, as ``execute_sync`` needs)."""
         holder: dict[str, Any] = {"data": None}
@@ -388,7 +388,7 @@ class Run:
         return self.planner.info_class(_raw_info=raw, _field=field.strawberry_field)
 
 
-def run(executor: PlannedExecutor, plan: Plan) -> dict[str, Any] | None | Awaitable[dict[str, Any] | None]:
+def run(executor: PlannedExecutor, plan: Plan) -> dict[str, Any] | Awaitable[dict[str, Any] | None] | None:
     return Run(executor, plan).start()
 
 
