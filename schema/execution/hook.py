@@ -93,6 +93,11 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         plans = self.schema.extensions.get(PLANNER)
         if not isinstance(plans, Plans) or self.operation.operation is not OperationType.QUERY:
             return super().execute_operation(serially)
+        manager = self.middleware_manager
+        if manager is not None and manager.middlewares:
+            # An extension that wraps every resolver (federated tracing) sees every field only in graphql-core.
+            _count("graphql-core", "field middleware")
+            return super().execute_operation(serially)
         try:
             plan = plans.plan_for(self)
         except Unsupported as unsupported:

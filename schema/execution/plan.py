@@ -106,7 +106,7 @@ class FieldPlan:
     attribute: str = ""
     """``ATTR``: the attribute read; ``METHOD_INFO``: the name of the resolver's ``info`` parameter."""
     method: Callable[..., Any] | None = None
-    batch: BatchResolver | None = None
+    batch: BatchResolver[Any] | None = None
     strawberry_field: StrawberryField | None = None
     has_arguments: bool = False
     constant_arguments: dict[str, Any] | None = None

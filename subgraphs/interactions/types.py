@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
@@ -13,10 +15,11 @@ from subgraphs.interactions.loaders import InteractionsLoaders
 from subgraphs.interactions.repository import InteractionPage
 from subgraphs.interactions.timeline_types import TimelineEntry, TimelineKind, after_key, cursor
 from subgraphs.kit import timeline
+from subgraphs.kit.batch import Columns, batch, batched, customer_edge, load
 from subgraphs.kit.classes import classified, classify
-from subgraphs.kit.context import Info
+from subgraphs.kit.context import Info, RequestContext
 from subgraphs.kit.entities import CustomerRef, from_row
-from subgraphs.kit.owners import owner_of
+from subgraphs.kit.owners import owners_of_customers
 from subgraphs.kit.pagination import (
     AFTER_DESCRIPTION,
     Connection,
@@ -42,6 +45,9 @@ class InteractionKind(Enum):
     CAMPAIGN_CLICK = strawberry.enum_value(
         "campaign_click", description="A click on a marketing campaign link."
     )
+
+
+CUSTOMER = customer_edge("interactions.customer", "customer_id")
 
 
 @classified("public")
@@ -73,9 +79,59 @@ class Interaction:
     def from_row(row: Any) -> Interaction:
         return from_row(Interaction, row)
 
-    @strawberry.field(description="The customer this interaction belongs to.")
+    @strawberry.field(description="The customer this interaction belongs to.", metadata=batched(CUSTOMER))
     async def customer(self, info: Info) -> CustomerRef | None:
-        return await info.context.customer(self.customer_id)
+        return await load(info, CUSTOMER, self)
+
+
+def _interaction_cursor(row: Any) -> str:
+    return encode_cursor(row["occurred_at"].isoformat(), row["id"])
+
+
+@batch
+async def _interactions(
+    parents: Sequence[Any],
+    context: RequestContext,
+    columns: Columns,
+    first: int = 20,
+    after: str | None = None,
+    kinds: list[InteractionKind] | None = None,
+) -> list[Connection[Interaction]]:
+    """``Customer.interactions``: one page per customer, under every id merged into it."""
+    check_first(first, context.settings.max_page_size)
+    after_key = decode_time_cursor(after) if after else None
+    page = InteractionPage(first + 1, after_key, tuple(k.value for k in kinds) if kinds else None)
+    owners = await owners_of_customers(context, parents)
+    pages = await context.loaders(InteractionsLoaders).latest_by_customer.load_many(
+        [(o, page) for o in owners]
+    )
+    return [
+        build_connection(rows, first, after is not None, Interaction.from_row, _interaction_cursor)
+        for rows in pages
+    ]
+
+
+@batch
+async def _timeline(
+    parents: Sequence[Any],
+    context: RequestContext,
+    columns: Columns,
+    first: int = 20,
+    after: str | None = None,
+    kinds: list[TimelineKind] | None = None,
+    since: datetime | None = None,
+) -> list[Connection[TimelineEntry]]:
+    """``Customer.timeline``: a page per customer from four sources, each batched over every customer."""
+    check_first(first, context.settings.max_page_size)
+    page = TimelinePage(
+        first + 1,
+        after_key(after) if after else None,
+        frozenset(k.value for k in kinds) if kinds else frozenset(timeline.KINDS),
+        since,
+    )
+    owners = await owners_of_customers(context, parents)
+    pages = await asyncio.gather(*(context.cross.timeline(context, owner, page) for owner in owners))
+    return [build_connection(items, first, after is not None, TimelineEntry.of, cursor) for items in pages]
 
 
 @classified("public")
@@ -83,7 +139,10 @@ class Interaction:
 class InteractionCustomerFields:
     id: strawberry.ID
 
-    @strawberry.field(description="The customer's timeline, newest first, optionally only some kinds.")
+    @strawberry.field(
+        description="The customer's timeline, newest first, optionally only some kinds.",
+        metadata=batched(_interactions),
+    )
     async def interactions(
         self,
         info: Info,
@@ -96,25 +155,15 @@ class InteractionCustomerFields:
             ),
         ] = None,
     ) -> Connection[Interaction] | None:
-        check_first(first, info.context.settings.max_page_size)
-        after_key = decode_time_cursor(after) if after else None
-        page = InteractionPage(first + 1, after_key, tuple(k.value for k in kinds) if kinds else None)
-        owner = await owner_of(info.context, self)
-        rows = await info.context.loaders(InteractionsLoaders).latest_by_customer.load((owner, page))
-        return build_connection(
-            rows,
-            first,
-            after is not None,
-            Interaction.from_row,
-            lambda row: encode_cursor(row["occurred_at"].isoformat(), row["id"]),
-        )
+        return await load(info, _interactions, self, first=first, after=after, kinds=kinds)
 
     @strawberry.field(
         description=(
             "Everything that happened with the customer, newest first, in one list: orders, ticket events (opened, "
             "commented, status changes), interactions and identity events (merges, splits), under every id merged "
             "into the customer. Paged by cursor; each page costs the same few statements whatever its size."
-        )
+        ),
+        metadata=batched(_timeline),
     )
     async def timeline(
         self,
@@ -130,13 +179,4 @@ class InteractionCustomerFields:
             strawberry.argument(description="Only entries at or after this time; all of them when omitted."),
         ] = None,
     ) -> Connection[TimelineEntry] | None:
-        context = info.context
-        check_first(first, context.settings.max_page_size)
-        page = TimelinePage(
-            first + 1,
-            after_key(after) if after else None,
-            frozenset(k.value for k in kinds) if kinds else frozenset(timeline.KINDS),
-            since,
-        )
-        items = await context.cross.timeline(context, await owner_of(context, self), page)
-        return build_connection(items, first, after is not None, TimelineEntry.of, cursor)
+        return await load(info, _timeline, self, first=first, after=after, kinds=kinds, since=since)

@@ -19,10 +19,11 @@ per distinct key.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
 
@@ -36,32 +37,62 @@ Columns = frozenset[str] | None
 V = TypeVar("V")
 
 
-class BatchResolver:
+class BatchResolver(Generic[V]):
     """A batch function with a name (for errors and metrics); called as the function itself."""
 
     __slots__ = ("function", "name")
 
-    def __init__(self, function: Callable[..., Awaitable[Sequence[Any]]], name: str) -> None:
+    def __init__(self, function: Callable[..., Awaitable[Sequence[V | Exception]]], name: str) -> None:
         self.function = function
         self.name = name
 
     def __call__(
         self, parents: Sequence[Any], context: RequestContext, columns: Columns = None, **arguments: Any
-    ) -> Awaitable[Sequence[Any]]:
+    ) -> Awaitable[Sequence[V | Exception]]:
         return self.function(parents, context, columns, **arguments)
 
     def __repr__(self) -> str:
         return f"<batch {self.name}>"
 
 
-def batch(function: Callable[..., Awaitable[Sequence[Any]]]) -> BatchResolver:
+def batch(function: Callable[..., Awaitable[Sequence[V]]]) -> BatchResolver[V]:
     """Declare ``function(parents, context, columns, **arguments)`` a batch resolver."""
     return BatchResolver(function, f"{function.__module__}.{function.__qualname__}")
 
 
-def batched(resolver: BatchResolver, **metadata: Any) -> dict[str, Any]:
+def batched(resolver: BatchResolver[Any], **metadata: Any) -> dict[str, Any]:
     """Field metadata naming the field's batch resolver (with the rest of its metadata, e.g. its data class)."""
     return {**metadata, BATCH_KEY: resolver}
+
+
+K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
+
+
+def keyed(
+    name: str,
+    loader: Callable[[RequestContext], DataLoader[Any, Any]],
+    key: Callable[[Any], Any],
+    build: Callable[[Any, Any], T],
+) -> BatchResolver[T]:
+    """A batch resolver over a per-request loader: each parent's key (``key(parent)``) loaded in one batch, and the
+    field's value built from what was found (``build(found, parent)``)."""
+
+    async def resolve(parents: Sequence[Any], context: RequestContext, columns: Columns) -> list[T]:
+        found = await loader(context).load_many([key(parent) for parent in parents])
+        return [build(value, parent) for value, parent in zip(found, parents, strict=True)]
+
+    return BatchResolver(resolve, name)
+
+
+def customer_edge(name: str, attribute: str) -> BatchResolver[Any]:
+    """The customer each parent names in ``attribute`` (an edge into another subgraph: ``CrossSource.customer``),
+    loaded together."""
+
+    async def resolve(parents: Sequence[Any], context: RequestContext, columns: Columns) -> list[Any]:
+        return list(await asyncio.gather(*(context.customer(getattr(p, attribute)) for p in parents)))
+
+    return BatchResolver(resolve, name)
 
 
 def _frozen(value: Any) -> Hashable:
@@ -77,7 +108,7 @@ def _frozen(value: Any) -> Hashable:
     return (type(value), repr(value))
 
 
-def load(info: Info, resolver: BatchResolver, parent: Any, **arguments: Any) -> Awaitable[Any]:
+def load(info: Info, resolver: BatchResolver[V], parent: Any, **arguments: Any) -> Awaitable[V]:
     """The value of ``resolver``'s field for ``parent``, through a DataLoader of this request (graphql-core's path).
 
     Call it without awaiting anything before: every parent of a list asks in the same tick, so they share a batch.
@@ -93,7 +124,7 @@ def load(info: Info, resolver: BatchResolver, parent: Any, **arguments: Any) -> 
 
         # Parents are not hashable (strawberry types are dataclasses): no cache, every load is a place in the batch.
         loader = loaders[key] = DataLoader(call, cache=False)
-    found: Awaitable[Any] = loader.load(parent)
+    found: Awaitable[V] = loader.load(parent)
     return found
 
 

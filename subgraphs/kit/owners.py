@@ -45,6 +45,29 @@ async def owners_of(context: RequestContext, customer_ids: Collection[str]) -> l
     return [Owner(c, (c, *m)) for c, m in zip(customer_ids, merged, strict=True)]
 
 
+async def owners_of_customers(context: RequestContext, customers: Sequence[Any]) -> list[Owner]:
+    """:func:`owner_of` for many ``Customer`` values at once, in order: those loaded without their merged ids ask
+    for them in one batch."""
+    owners: list[Owner | None] = []
+    missing: list[str] = []
+    for customer in customers:
+        customer_id = str(customer.id)
+        profile = customer.__dict__.get("profile")
+        if profile is not None and "merged_ids" in profile:
+            owners.append(Owner(customer_id, (customer_id, *profile["merged_ids"])))
+        else:
+            owners.append(None)
+            missing.append(customer_id)
+    if missing:
+        merged = iter(await asyncio.gather(*(context.cross.merged_ids(context, c) for c in missing)))
+        ids = iter(missing)
+        for index, owner in enumerate(owners):
+            if owner is None:
+                customer_id = next(ids)
+                owners[index] = Owner(customer_id, (customer_id, *next(merged)))
+    return [owner for owner in owners if owner is not None]
+
+
 def pairs_table(owners: Sequence[Owner], param: Callable[[object], str]) -> str:
     """A FROM item ``p(owner, id)``: one row per id of each owner. Records join on ``x.customer_id = p.id``, an
     equality that walks the ``(customer_id, time, id)`` index of each id in order (``= ANY(ids)`` could not, and the

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -9,10 +11,11 @@ from typing import Annotated, Any
 
 import strawberry
 
+from subgraphs.kit.batch import Columns, batch, batched, customer_edge, keyed, load
 from subgraphs.kit.classes import classified, classify
-from subgraphs.kit.context import Info
+from subgraphs.kit.context import Info, RequestContext
 from subgraphs.kit.entities import AccountRef, CustomerRef, from_row
-from subgraphs.kit.owners import owner_of, owners_of
+from subgraphs.kit.owners import owners_of, owners_of_customers
 from subgraphs.kit.pagination import (
     AFTER_DESCRIPTION,
     Connection,
@@ -64,6 +67,19 @@ class OrderItem:
         return self.unit_price * self.quantity
 
 
+def _items(rows: list[Any], _: Any) -> list[OrderItem]:
+    return [
+        OrderItem(
+            id=r["id"], sku=r["sku"], name=r["name"], quantity=r["quantity"], unit_price=r["unit_price"]
+        )
+        for r in rows
+    ]
+
+
+ITEMS = keyed("orders.items", lambda c: c.loaders(OrdersLoaders).items_by_order, lambda o: int(o.id), _items)
+CUSTOMER = customer_edge("orders.customer", "customer_id")
+
+
 @classified("public")
 @strawberry.type(description="An order from any sales channel.")
 class Order:
@@ -100,19 +116,61 @@ class Order:
     def from_row(row: Any) -> Order:
         return from_row(Order, row)
 
-    @strawberry.field(description="The order's lines.")
+    @strawberry.field(description="The order's lines.", metadata=batched(ITEMS))
     async def items(self, info: Info) -> list[OrderItem]:
-        rows = await info.context.loaders(OrdersLoaders).items_by_order.load(int(self.id))
-        return [
-            OrderItem(
-                id=r["id"], sku=r["sku"], name=r["name"], quantity=r["quantity"], unit_price=r["unit_price"]
-            )
-            for r in rows
-        ]
+        return await load(info, ITEMS, self)
 
-    @strawberry.field(description="The customer who placed the order.")
+    @strawberry.field(description="The customer who placed the order.", metadata=batched(CUSTOMER))
     async def customer(self, info: Info) -> CustomerRef | None:
-        return await info.context.customer(self.customer_id)
+        return await load(info, CUSTOMER, self)
+
+
+def _order_cursor(row: Any) -> str:
+    return encode_cursor(row["placed_at"].isoformat(), row["id"])
+
+
+@batch
+async def _orders(
+    parents: Sequence[Any],
+    context: RequestContext,
+    columns: Columns,
+    first: int = 20,
+    after: str | None = None,
+    status: list[OrderStatus] | None = None,
+    since: datetime | None = None,
+) -> list[Connection[Order]]:
+    """``Customer.orders``: one page per customer, under every id merged into it."""
+    check_first(first, context.settings.max_page_size)
+    after_key = decode_time_cursor(after) if after else None
+    page = OrderPage(first + 1, after_key, tuple(s.value for s in status) if status else None, since)
+    owners = await owners_of_customers(context, parents)
+    pages = await context.loaders(OrdersLoaders).orders_by_customer.load_many(
+        [(owner, page) for owner in owners]
+    )
+    return [build_connection(rows, first, after is not None, Order.from_row, _order_cursor) for rows in pages]
+
+
+async def _stats(context: RequestContext, parents: Sequence[Any]) -> list[Any]:
+    owners = await owners_of_customers(context, parents)
+    stats: list[Any] = await context.loaders(OrdersLoaders).stats_by_customer.load_many(owners)
+    return stats
+
+
+@batch
+async def _lifetime_value(parents: Sequence[Any], context: RequestContext, columns: Columns) -> list[Decimal]:
+    return [s["lifetime_value"] if s else Decimal("0.00") for s in await _stats(context, parents)]
+
+
+@batch
+async def _order_count(parents: Sequence[Any], context: RequestContext, columns: Columns) -> list[int]:
+    return [s["order_count"] if s else 0 for s in await _stats(context, parents)]
+
+
+@batch
+async def _last_order_at(
+    parents: Sequence[Any], context: RequestContext, columns: Columns
+) -> list[datetime | None]:
+    return [s["last_order_at"] if s else None for s in await _stats(context, parents)]
 
 
 @classified("public")
@@ -139,59 +197,52 @@ class OrderCustomerFields:
             ),
         ] = None,
     ) -> Connection[Order] | None:
-        check_first(first, info.context.settings.max_page_size)
-        after_key = decode_time_cursor(after) if after else None
-        page = OrderPage(first + 1, after_key, tuple(s.value for s in status) if status else None, since)
-        owner = await owner_of(info.context, self)
-        rows = await info.context.loaders(OrdersLoaders).orders_by_customer.load((owner, page))
-        return build_connection(
-            rows,
-            first,
-            after is not None,
-            Order.from_row,
-            lambda row: encode_cursor(row["placed_at"].isoformat(), row["id"]),
-        )
+        return await load(info, _orders, self, first=first, after=after, status=status, since=since)
 
     @strawberry.field(
-        metadata=classify("financial"),
+        metadata=batched(_lifetime_value, **classify("financial")),
         description="Sum of order totals, excluding cancelled and refunded orders.",
     )
     async def lifetime_value(self, info: Info) -> Decimal | None:
-        stats = await info.context.loaders(OrdersLoaders).stats_by_customer.load(
-            await owner_of(info.context, self)
-        )
-        return stats["lifetime_value"] if stats else Decimal("0.00")
+        return await load(info, _lifetime_value, self)
 
-    @strawberry.field(description="Number of orders the customer placed, in any status.")
+    @strawberry.field(
+        description="Number of orders the customer placed, in any status.", metadata=batched(_order_count)
+    )
     async def order_count(self, info: Info) -> int | None:
-        stats = await info.context.loaders(OrdersLoaders).stats_by_customer.load(
-            await owner_of(info.context, self)
-        )
-        return stats["order_count"] if stats else 0
+        return await load(info, _order_count, self)
 
-    @strawberry.field(description="When the customer's latest order was placed; null without orders.")
+    @strawberry.field(
+        description="When the customer's latest order was placed; null without orders.",
+        metadata=batched(_last_order_at),
+    )
     async def last_order_at(self, info: Info) -> datetime | None:
-        stats = await info.context.loaders(OrdersLoaders).stats_by_customer.load(
-            await owner_of(info.context, self)
-        )
-        return stats["last_order_at"] if stats else None
+        return await load(info, _last_order_at, self)
 
 
 ACCOUNT_LIFETIME_VALUE = "Lifetime value summed over every contact of this account and of the accounts below it (each customer once)."
 
 
-async def _account_lifetime_value(account: AccountRef, info: Info) -> Decimal:
-    customers = await owners_of(info.context, await info.context.rollup_customer_ids(account))
-    stats = await info.context.loaders(OrdersLoaders).stats_by_customer.load_many(customers)
-    return sum((s["lifetime_value"] for s in stats if s is not None), Decimal("0.00"))
+@batch
+async def _account_lifetime_value(
+    parents: Sequence[Any], context: RequestContext, columns: Columns
+) -> list[Decimal]:
+    """An account's roll-up: the lifetime value of every contact of it and of the accounts below it."""
+
+    async def one(account: AccountRef) -> Decimal:
+        customers = await owners_of(context, await context.rollup_customer_ids(account))
+        stats = await context.loaders(OrdersLoaders).stats_by_customer.load_many(customers)
+        return sum((s["lifetime_value"] for s in stats if s is not None), Decimal("0.00"))
+
+    return list(await asyncio.gather(*(one(account) for account in parents)))
 
 
 @classified("financial")
 @strawberry.type(name="OrdersAccountFields")
 class OrderAccountFields:
-    @strawberry.field(description=ACCOUNT_LIFETIME_VALUE)
+    @strawberry.field(description=ACCOUNT_LIFETIME_VALUE, metadata=batched(_account_lifetime_value))
     async def lifetime_value(self, info: Info) -> Decimal | None:
-        return await _account_lifetime_value(self, info)  # type: ignore[arg-type]
+        return await load(info, _account_lifetime_value, self)
 
 
 @classified("financial")
@@ -203,6 +254,10 @@ class OrderAccountFederatedFields:
         description="Customers the roll-up sums over, supplied by the relationships subgraph.",
     )
 
-    @strawberry.federation.field(requires=["rollupCustomerIds"], description=ACCOUNT_LIFETIME_VALUE)
+    @strawberry.federation.field(
+        requires=["rollupCustomerIds"],
+        description=ACCOUNT_LIFETIME_VALUE,
+        metadata=batched(_account_lifetime_value),
+    )
     async def lifetime_value(self, info: Info) -> Decimal | None:
-        return await _account_lifetime_value(self, info)  # type: ignore[arg-type]
+        return await load(info, _account_lifetime_value, self)

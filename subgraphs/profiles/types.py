@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from typing import Any
 
 import strawberry
 
+from graph_store.identity import LinkedIdentifier
+from subgraphs.kit.batch import batched, keyed, load
 from subgraphs.kit.classes import classified, classify, owned_by
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import CustomerRef
@@ -110,6 +113,112 @@ class CustomerConnection(Connection[CustomerRef]):
         return await repository.count(info.context.sources.postgres.db("profiles"), self.criteria)
 
 
+def _identifiers(links: list[LinkedIdentifier], customer: Any) -> list[Identifier]:
+    return [
+        Identifier(
+            type=link.type,
+            value=link.value,
+            source=link.source,
+            observed_at=link.observed_at,
+            customer_id=customer.id,
+        )
+        for link in links
+    ]
+
+
+def _consents(rows: list[Any], customer: Any) -> list[Consent]:
+    return [
+        Consent(
+            purpose=ConsentPurpose(r["purpose"]),
+            channel=ConsentChannel(r["channel"]),
+            status=ConsentStatus(r["status"]),
+            source=r["source"],
+            decided_at=r["decided_at"],
+            evidence=r["evidence"],
+            customer_id=customer.id,
+        )
+        for r in rows
+    ]
+
+
+def _provenance(rows: list[Any], customer: Any) -> list[FieldProvenance]:
+    return [
+        FieldProvenance(
+            field=r["field"],
+            value=r["value"],
+            system=r["system"],
+            external_id=r["external_id"],
+            observed_at=r["observed_at"],
+            rule=r["rule"],
+            customer_id=customer.id,
+        )
+        for r in rows
+    ]
+
+
+def _source_records(records: list[Any], customer: Any) -> list[SourceRecordView]:
+    return [
+        SourceRecordView(
+            system=r.system,
+            external_id=r.external_id,
+            observed_at=r.observed_at,
+            attributes=r.attributes,
+            identifiers=r.claims,
+            conflicts=[key for key, _ in r.conflicts],
+            customer_id=customer.id,
+        )
+        for r in records
+    ]
+
+
+def _identity_history(events: list[Any], _: Any) -> list[IdentityEvent]:
+    return [
+        IdentityEvent(
+            kind=IdentityEventKind(e.kind),
+            at=e.at,
+            record=e.record,
+            rule=e.rule,
+            other=e.other,
+            customer_id=strawberry.ID(e.customer_id),
+        )
+        for e in events
+    ]
+
+
+def _customer_id(customer: Any) -> str:
+    return str(customer.id)
+
+
+IDENTIFIERS = keyed(
+    "profiles.identifiers",
+    lambda c: c.loaders(ProfilesLoaders).identifiers_by_customer,
+    _customer_id,
+    _identifiers,
+)
+CONSENTS = keyed("profiles.consents", lambda c: c.loaders(ProfilesLoaders).consents, _customer_id, _consents)
+MERGED_IDS = keyed(
+    "profiles.merged_ids",
+    lambda c: c.loaders(ProfilesLoaders).merged_ids,
+    _customer_id,
+    lambda ids, _: [strawberry.ID(i) for i in ids],
+)
+PROVENANCE = keyed(
+    "profiles.provenance", lambda c: c.loaders(ProfilesLoaders).provenance, _customer_id, _provenance
+)
+SOURCE_RECORDS = keyed(
+    "profiles.source_records",
+    lambda c: c.loaders(ProfilesLoaders).source_records,
+    _customer_id,
+    _source_records,
+)
+IDENTITY_HISTORY = keyed(
+    "profiles.identity_history",
+    lambda c: c.loaders(ProfilesLoaders).identity_events,
+    _customer_id,
+    _identity_history,
+)
+
+
 @classified("public")
 @strawberry.type(name="ProfilesCustomerFields")
 class ProfileCustomerFields:
@@ -140,102 +249,46 @@ class ProfileCustomerFields:
     updated_at: datetime = strawberry.field(description="When the golden record last changed.")
 
     @strawberry.field(
-        description="Phones, emails, WeChat ids, devices and source-system ids linked to this customer."
+        description="Phones, emails, WeChat ids, devices and source-system ids linked to this customer.",
+        metadata=batched(IDENTIFIERS),
     )
     async def identifiers(self, info: Info) -> list[Identifier] | None:
-        links = await info.context.loaders(ProfilesLoaders).identifiers_by_customer.load(self.id)
-        return [
-            Identifier(
-                type=link.type,
-                value=link.value,
-                source=link.source,
-                observed_at=link.observed_at,
-                customer_id=self.id,
-            )
-            for link in links
-        ]
+        return await load(info, IDENTIFIERS, self)
 
     @strawberry.field(
         description=(
             "The consents in force, one per purpose and channel (the latest decision by time), including those "
             "that came with the customer's source records."
-        )
+        ),
+        metadata=batched(CONSENTS),
     )
     async def consents(self, info: Info) -> list[Consent] | None:
-        rows = await info.context.loaders(ProfilesLoaders).consents.load(self.id)
-        return [
-            Consent(
-                purpose=ConsentPurpose(r["purpose"]),
-                channel=ConsentChannel(r["channel"]),
-                status=ConsentStatus(r["status"]),
-                source=r["source"],
-                decided_at=r["decided_at"],
-                evidence=r["evidence"],
-                customer_id=self.id,
-            )
-            for r in rows
-        ]
+        return await load(info, CONSENTS, self)
 
     @strawberry.field(
-        metadata=classify("internal"),
+        metadata=batched(MERGED_IDS, **classify("internal")),
         description="Ids of customers merged into this one; each still resolves to it.",
     )
     async def merged_ids(self, info: Info) -> list[strawberry.ID] | None:
-        return [
-            strawberry.ID(i) for i in await info.context.loaders(ProfilesLoaders).merged_ids.load(self.id)
-        ]
+        return await load(info, MERGED_IDS, self)
 
     @strawberry.field(
-        metadata=classify("internal"),
+        metadata=batched(PROVENANCE, **classify("internal")),
         description="For each golden-record field: the winning value, its source record and the rule.",
     )
     async def provenance(self, info: Info) -> list[FieldProvenance] | None:
-        rows = await info.context.loaders(ProfilesLoaders).provenance.load(self.id)
-        return [
-            FieldProvenance(
-                field=r["field"],
-                value=r["value"],
-                system=r["system"],
-                external_id=r["external_id"],
-                observed_at=r["observed_at"],
-                rule=r["rule"],
-                customer_id=self.id,
-            )
-            for r in rows
-        ]
+        return await load(info, PROVENANCE, self)
 
     @strawberry.field(
-        metadata=classify("internal"), description="The source records that make up this customer, by system."
+        metadata=batched(SOURCE_RECORDS, **classify("internal")),
+        description="The source records that make up this customer, by system.",
     )
     async def source_records(self, info: Info) -> list[SourceRecordView] | None:
-        records = await info.context.loaders(ProfilesLoaders).source_records.load(self.id)
-        return [
-            SourceRecordView(
-                system=r.system,
-                external_id=r.external_id,
-                observed_at=r.observed_at,
-                attributes=r.attributes,  # type: ignore[arg-type]  # JSON is a NewType over object
-                identifiers=r.claims,
-                conflicts=[key for key, _ in r.conflicts],
-                customer_id=self.id,
-            )
-            for r in records
-        ]
+        return await load(info, SOURCE_RECORDS, self)
 
     @strawberry.field(
-        metadata=classify("internal"),
+        metadata=batched(IDENTITY_HISTORY, **classify("internal")),
         description="Every merge, conflict and split of this customer's identity, oldest first.",
     )
     async def identity_history(self, info: Info) -> list[IdentityEvent] | None:
-        events = await info.context.loaders(ProfilesLoaders).identity_events.load(self.id)
-        return [
-            IdentityEvent(
-                kind=IdentityEventKind(e.kind),
-                at=e.at,
-                record=e.record,
-                rule=e.rule,
-                other=e.other,
-                customer_id=strawberry.ID(e.customer_id),
-            )
-            for e in events
-        ]
+        return await load(info, IDENTITY_HISTORY, self)

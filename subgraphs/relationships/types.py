@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
@@ -12,8 +14,9 @@ from graph_store.relationships.accounts import AccountNode, Contact, ContactPage
 from graph_store.relationships.common import MAX_RELATED_DEPTH
 from graph_store.relationships.referrals import ReferralLink
 from graph_store.relationships.traversal import RelatedQuery, Step
+from subgraphs.kit.batch import BatchResolver, Columns, batch, batched, customer_edge, keyed, load
 from subgraphs.kit.classes import classified, classify, owned_by
-from subgraphs.kit.context import Info
+from subgraphs.kit.context import Info, RequestContext
 from subgraphs.kit.entities import AccountRef, CustomerRef
 from subgraphs.kit.enums import IdentifierType
 from subgraphs.kit.pagination import (
@@ -34,6 +37,27 @@ def account_ref(node: AccountNode) -> AccountRef:
     return AccountRef(id=strawberry.ID(node.id), node=node)
 
 
+MEMBER = customer_edge("relationships.HouseholdMember.customer", "customer_id")
+CONTACT = customer_edge("relationships.AccountContact.customer", "customer_id")
+REFERRER = customer_edge("relationships.Referral.referrer", "referrer_id")
+REFERRED = customer_edge("relationships.Referral.referred", "referred_id")
+STEP_FROM = customer_edge("relationships.RelationshipStep.from_customer", "from_id")
+STEP_TO = customer_edge("relationships.RelationshipStep.to_customer", "to_id")
+RELATED_CUSTOMER = customer_edge("relationships.RelatedCustomer.customer", "customer_id")
+ACCOUNT = keyed(
+    "relationships.AccountContact.account",
+    lambda c: c.loaders(RelationshipsLoaders).account_by_id,
+    lambda contact: contact.account_id,
+    lambda node, contact: (
+        AccountRef(id=strawberry.ID(contact.account_id), node=node) if node is not None else None
+    ),
+)
+SHARED_WITH = BatchResolver(
+    lambda parents, context, columns: asyncio.gather(*(context.customers(p.other_ids) for p in parents)),
+    "relationships.SharedIdentifier.shared_with",
+)
+
+
 @classified("public")
 @strawberry.type(description="A customer's membership of a household.")
 class HouseholdMember:
@@ -42,9 +66,9 @@ class HouseholdMember:
     source: str | None = strawberry.field(description="System that reported the membership.")
     customer_id: strawberry.Private[str]
 
-    @strawberry.field(description="The member.")
+    @strawberry.field(description="The member.", metadata=batched(MEMBER))
     async def customer(self, info: Info) -> CustomerRef | None:
-        return await info.context.customer(self.customer_id)
+        return await load(info, MEMBER, self)
 
 
 @classified("public")
@@ -84,15 +108,16 @@ class AccountContact:
             account_id=contact.account_id,
         )
 
-    @strawberry.field(description="The contact.")
+    @strawberry.field(description="The contact.", metadata=batched(CONTACT))
     async def customer(self, info: Info) -> CustomerRef | None:
-        return await info.context.customer(self.customer_id)
+        return await load(info, CONTACT, self)
 
     @strawberry.field(
-        description="The account the customer works at (a descendant, for hierarchy-wide lists)."
+        description="The account the customer works at (a descendant, for hierarchy-wide lists).",
+        metadata=batched(ACCOUNT),
     )
     async def account(self, info: Info) -> AccountRef | None:
-        return await load_account(info.context, self.account_id)
+        return await load(info, ACCOUNT, self)
 
 
 @classified("public")
@@ -116,13 +141,13 @@ class Referral:
             referred_id=link.referred_id,
         )
 
-    @strawberry.field(description="The customer who referred.")
+    @strawberry.field(description="The customer who referred.", metadata=batched(REFERRER))
     async def referrer(self, info: Info) -> CustomerRef | None:
-        return await info.context.customer(self.referrer_id)
+        return await load(info, REFERRER, self)
 
-    @strawberry.field(description="The customer who was referred.")
+    @strawberry.field(description="The customer who was referred.", metadata=batched(REFERRED))
     async def referred(self, info: Info) -> CustomerRef | None:
-        return await info.context.customer(self.referred_id)
+        return await load(info, REFERRED, self)
 
 
 @classified("public")
@@ -138,9 +163,12 @@ class SharedIdentifier:
     customer_ids: strawberry.Private[list[str]]
     """This customer and the others."""
 
-    @strawberry.field(description="The other customers linked to the identifier, in id order (at most 50).")
+    @strawberry.field(
+        description="The other customers linked to the identifier, in id order (at most 50).",
+        metadata=batched(SHARED_WITH),
+    )
     async def shared_with(self, info: Info) -> list[CustomerRef]:
-        return await info.context.customers(self.other_ids)
+        return await load(info, SHARED_WITH, self)
 
 
 @classified("public")
@@ -157,13 +185,13 @@ class RelationshipStep:
     from_id: strawberry.Private[str]
     to_id: strawberry.Private[str]
 
-    @strawberry.field(name="from", description="Customer this hop starts from.")
+    @strawberry.field(name="from", description="Customer this hop starts from.", metadata=batched(STEP_FROM))
     async def from_customer(self, info: Info) -> CustomerRef | None:
-        return await info.context.customer(self.from_id)
+        return await load(info, STEP_FROM, self)
 
-    @strawberry.field(name="to", description="Customer this hop reaches.")
+    @strawberry.field(name="to", description="Customer this hop reaches.", metadata=batched(STEP_TO))
     async def to_customer(self, info: Info) -> CustomerRef | None:
-        return await info.context.customer(self.to_id)
+        return await load(info, STEP_TO, self)
 
 
 def _step(step: Step) -> RelationshipStep:
@@ -177,9 +205,103 @@ class RelatedCustomer:
     path: list[RelationshipStep] = strawberry.field(description="The hops, from the starting customer on.")
     customer_id: strawberry.Private[str]
 
-    @strawberry.field(description="The related customer.")
+    @strawberry.field(description="The related customer.", metadata=batched(RELATED_CUSTOMER))
     async def customer(self, info: Info) -> CustomerRef | None:
-        return await info.context.customer(self.customer_id)
+        return await load(info, RELATED_CUSTOMER, self)
+
+
+def _household(found: Any, _: Any) -> Household | None:
+    if found is None:
+        return None
+    members = [
+        HouseholdMember(role=m.role, since=m.since, source=m.source, customer_id=m.customer_id)
+        for m in found.members
+    ]
+    return Household(
+        id=strawberry.ID(found.id),
+        name=found.name,
+        member_count=found.member_count,
+        members=members,
+        member_ids=[m.customer_id for m in members],
+    )
+
+
+def _shared(found: list[Any], customer: Any) -> list[SharedIdentifier]:
+    return [
+        SharedIdentifier(
+            type=s.type,
+            value=s.value,
+            shared_with_count=s.other_count,
+            other_ids=s.others,
+            customer_ids=[customer.id, *s.others],
+        )
+        for s in found
+    ]
+
+
+def _customer_id(customer: Any) -> str:
+    return str(customer.id)
+
+
+HOUSEHOLD = keyed(
+    "relationships.household",
+    lambda c: c.loaders(RelationshipsLoaders).household_by_customer,
+    _customer_id,
+    _household,
+)
+ACCOUNTS = keyed(
+    "relationships.accounts",
+    lambda c: c.loaders(RelationshipsLoaders).accounts_by_customer,
+    _customer_id,
+    lambda contacts, _: [AccountContact.of(c) for c in contacts],
+)
+REFERRED_BY = keyed(
+    "relationships.referred_by",
+    lambda c: c.loaders(RelationshipsLoaders).referrer_by_customer,
+    _customer_id,
+    lambda link, _: Referral.of(link) if link is not None else None,
+)
+REFERRALS = keyed(
+    "relationships.referrals",
+    lambda c: c.loaders(RelationshipsLoaders).referrals_by_customer,
+    _customer_id,
+    lambda links, _: [Referral.of(link) for link in links],
+)
+SHARED = keyed(
+    "relationships.shared_identifiers",
+    lambda c: c.loaders(RelationshipsLoaders).shared_by_customer,
+    _customer_id,
+    _shared,
+)
+
+
+@batch
+async def _related(
+    parents: Sequence[Any],
+    context: RequestContext,
+    columns: Columns,
+    kinds: list[RelationKind] | None = None,
+    max_depth: int = 2,
+    first: int = 20,
+) -> list[list[RelatedCustomer]]:
+    """``Customer.related``: a walk of the graph from every customer at once."""
+    if not 1 <= max_depth <= MAX_RELATED_DEPTH:
+        raise BadUserInput(f"`maxDepth` must be between 1 and {MAX_RELATED_DEPTH}, got {max_depth}")
+    check_first(first, context.settings.max_page_size)
+    if kinds is not None and not kinds:
+        raise BadUserInput("`kinds` must name at least one kind of relationship")
+    chosen = tuple(sorted(set(kinds))) if kinds else tuple(RelationKind)
+    query = RelatedQuery(chosen, max_depth, first)
+    found = await context.loaders(RelationshipsLoaders).related.load_many(
+        [(str(p.id), query) for p in parents]
+    )
+    return [
+        [
+            RelatedCustomer(distance=len(r.path), path=[_step(s) for s in r.path], customer_id=r.customer_id)
+            for r in reached
+        ]
+        for reached in found
+    ]
 
 
 @classified("public")
@@ -188,60 +310,45 @@ class RelationshipCustomerFields:
     id: strawberry.ID
 
     @strawberry.field(
-        description="The household the customer belongs to, with its members; null without one."
+        description="The household the customer belongs to, with its members; null without one.",
+        metadata=batched(HOUSEHOLD),
     )
     async def household(self, info: Info) -> Household | None:
-        found = await info.context.loaders(RelationshipsLoaders).household_by_customer.load(self.id)
-        if found is None:
-            return None
-        members = [
-            HouseholdMember(role=m.role, since=m.since, source=m.source, customer_id=m.customer_id)
-            for m in found.members
-        ]
-        return Household(
-            id=strawberry.ID(found.id),
-            name=found.name,
-            member_count=found.member_count,
-            members=members,
-            member_ids=[m.customer_id for m in members],
-        )
-
-    @strawberry.field(description="Accounts (companies) the customer is a contact of, earliest first.")
-    async def accounts(self, info: Info) -> list[AccountContact] | None:
-        contacts = await info.context.loaders(RelationshipsLoaders).accounts_by_customer.load(self.id)
-        return [AccountContact.of(c) for c in contacts]
-
-    @strawberry.field(description="Who referred this customer; null when nobody did.")
-    async def referred_by(self, info: Info) -> Referral | None:
-        link = await info.context.loaders(RelationshipsLoaders).referrer_by_customer.load(self.id)
-        return Referral.of(link) if link is not None else None
-
-    @strawberry.field(description="Customers this customer referred, earliest first (at most 50).")
-    async def referrals(self, info: Info) -> list[Referral] | None:
-        links = await info.context.loaders(RelationshipsLoaders).referrals_by_customer.load(self.id)
-        return [Referral.of(link) for link in links]
+        return await load(info, HOUSEHOLD, self)
 
     @strawberry.field(
-        description="Identifiers (phones, devices, ...) this customer shares with other customers."
+        description="Accounts (companies) the customer is a contact of, earliest first.",
+        metadata=batched(ACCOUNTS),
+    )
+    async def accounts(self, info: Info) -> list[AccountContact] | None:
+        return await load(info, ACCOUNTS, self)
+
+    @strawberry.field(
+        description="Who referred this customer; null when nobody did.", metadata=batched(REFERRED_BY)
+    )
+    async def referred_by(self, info: Info) -> Referral | None:
+        return await load(info, REFERRED_BY, self)
+
+    @strawberry.field(
+        description="Customers this customer referred, earliest first (at most 50).",
+        metadata=batched(REFERRALS),
+    )
+    async def referrals(self, info: Info) -> list[Referral] | None:
+        return await load(info, REFERRALS, self)
+
+    @strawberry.field(
+        description="Identifiers (phones, devices, ...) this customer shares with other customers.",
+        metadata=batched(SHARED),
     )
     async def shared_identifiers(self, info: Info) -> list[SharedIdentifier] | None:
-        found = await info.context.loaders(RelationshipsLoaders).shared_by_customer.load(self.id)
-        return [
-            SharedIdentifier(
-                type=s.type,
-                value=s.value,
-                shared_with_count=s.other_count,
-                other_ids=s.others,
-                customer_ids=[self.id, *s.others],
-            )
-            for s in found
-        ]
+        return await load(info, SHARED, self)
 
     @strawberry.field(
         description=(
             "Customers reachable through the chosen kinds of relationship within `maxDepth` hops (1 to 3), "
             "nearest first, each with the path that connects them."
-        )
+        ),
+        metadata=batched(_related),
     )
     async def related(
         self,
@@ -262,18 +369,62 @@ class RelationshipCustomerFields:
             int, strawberry.argument(description=first_description("related customers", 20))
         ] = 20,
     ) -> list[RelatedCustomer] | None:
-        if not 1 <= max_depth <= MAX_RELATED_DEPTH:
-            raise BadUserInput(f"`maxDepth` must be between 1 and {MAX_RELATED_DEPTH}, got {max_depth}")
-        check_first(first, info.context.settings.max_page_size)
-        if kinds is not None and not kinds:
-            raise BadUserInput("`kinds` must name at least one kind of relationship")
-        chosen = tuple(sorted(set(kinds))) if kinds else tuple(RelationKind)
-        query = RelatedQuery(chosen, max_depth, first)
-        reached = await info.context.loaders(RelationshipsLoaders).related.load((self.id, query))
-        return [
-            RelatedCustomer(distance=len(r.path), path=[_step(s) for s in r.path], customer_id=r.customer_id)
-            for r in reached
-        ]
+        return await load(info, _related, self, kinds=kinds, max_depth=max_depth, first=first)
+
+
+@batch
+async def _parent(
+    parents: Sequence[Any], context: RequestContext, columns: Columns
+) -> list[AccountRef | None]:
+    """``Account.parent``: the accounts above, loaded together (none for a top-level account)."""
+    ids = [getattr(account, "parent_id", None) for account in parents]
+    return list(
+        await asyncio.gather(*(_no_account() if i is None else load_account(context, i) for i in ids))
+    )
+
+
+async def _no_account() -> AccountRef | None:
+    return None
+
+
+CHILDREN = keyed(
+    "relationships.Account.children",
+    lambda c: c.loaders(RelationshipsLoaders).children_by_account,
+    lambda account: str(account.id),
+    lambda nodes, _: [account_ref(node) for node in nodes],
+)
+ANCESTORS = keyed(
+    "relationships.Account.ancestors",
+    lambda c: c.loaders(RelationshipsLoaders).ancestors_by_account,
+    lambda account: str(account.id),
+    lambda nodes, _: [account_ref(node) for node in nodes],
+)
+
+
+def _contact_cursor(contact: Contact) -> str:
+    return encode_cursor(contact.customer_id, contact.account_id)
+
+
+@batch
+async def _contacts(
+    parents: Sequence[Any],
+    context: RequestContext,
+    columns: Columns,
+    first: int = 20,
+    after: str | None = None,
+    include_descendants: bool = False,
+) -> list[Connection[AccountContact]]:
+    """``Account.contacts``: a page of contacts per account."""
+    check_first(first, context.settings.max_page_size)
+    after_key = tuple(str(part) for part in decode_cursor(after, 2)) if after else None
+    page = ContactPage(first + 1, (after_key[0], after_key[1]) if after_key else None, include_descendants)
+    found = await context.loaders(RelationshipsLoaders).contacts_by_account.load_many(
+        [(str(account.id), page) for account in parents]
+    )
+    return [
+        build_connection(contacts, first, after is not None, AccountContact.of, _contact_cursor)
+        for contacts in found
+    ]
 
 
 @classified("public")
@@ -285,26 +436,30 @@ class RelationshipAccountFields:
     city: str | None = strawberry.field(description="City of the company's main office.")
     created_at: datetime | None = strawberry.field(description="When the account was created.")
 
-    @strawberry.field(description="The account directly above this one; null for a top-level account.")
+    @strawberry.field(
+        description="The account directly above this one; null for a top-level account.",
+        metadata=batched(_parent),
+    )
     async def parent(self, info: Info) -> AccountRef | None:
-        parent_id = getattr(self, "parent_id", None)
-        return await load_account(info.context, parent_id) if parent_id else None
+        return await load(info, _parent, self)
 
-    @strawberry.field(description="Accounts directly below this one, by name.")
+    @strawberry.field(description="Accounts directly below this one, by name.", metadata=batched(CHILDREN))
     async def children(self, info: Info) -> list[AccountRef]:
-        nodes = await info.context.loaders(RelationshipsLoaders).children_by_account.load(self.id)
-        return [account_ref(node) for node in nodes]
+        return await load(info, CHILDREN, self)
 
-    @strawberry.field(description="Parent, grandparent and so on up to the top-level account: nearest first.")
+    @strawberry.field(
+        description="Parent, grandparent and so on up to the top-level account: nearest first.",
+        metadata=batched(ANCESTORS),
+    )
     async def ancestors(self, info: Info) -> list[AccountRef]:
-        nodes = await info.context.loaders(RelationshipsLoaders).ancestors_by_account.load(self.id)
-        return [account_ref(node) for node in nodes]
+        return await load(info, ANCESTORS, self)
 
     @strawberry.field(
         description=(
             "Customers who are contacts of this account (and, with `includeDescendants`, of every account below "
             "it), in customer-id order."
-        )
+        ),
+        metadata=batched(_contacts),
     )
     async def contacts(
         self,
@@ -318,18 +473,8 @@ class RelationshipAccountFields:
             ),
         ] = False,
     ) -> Connection[AccountContact]:
-        check_first(first, info.context.settings.max_page_size)
-        after_key = tuple(str(part) for part in decode_cursor(after, 2)) if after else None
-        page = ContactPage(
-            first + 1, (after_key[0], after_key[1]) if after_key else None, include_descendants
-        )
-        contacts = await info.context.loaders(RelationshipsLoaders).contacts_by_account.load((self.id, page))
-        return build_connection(
-            contacts,
-            first,
-            after is not None,
-            AccountContact.of,
-            lambda c: encode_cursor(c.customer_id, c.account_id),
+        return await load(
+            info, _contacts, self, first=first, after=after, include_descendants=include_descendants
         )
 
 

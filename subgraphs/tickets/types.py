@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
 
+from subgraphs.kit.batch import BatchResolver, Columns, batch, batched, customer_edge, keyed, load
 from subgraphs.kit.classes import classified, classify
-from subgraphs.kit.context import Info
+from subgraphs.kit.context import Info, RequestContext
 from subgraphs.kit.entities import AccountRef, CustomerRef
-from subgraphs.kit.owners import owner_of, owners_of
+from subgraphs.kit.owners import owners_of, owners_of_customers
 from subgraphs.kit.pagination import check_first, first_description
 from subgraphs.tickets import sla
 from subgraphs.tickets.loaders import TicketsLoaders
@@ -95,6 +98,28 @@ class TicketEventKind(Enum):
     PRIORITY_CHANGED = strawberry.enum_value("priority_changed", description="Its priority changed.")
 
 
+async def _event_comments(
+    parents: Sequence[Any], context: RequestContext, columns: Columns
+) -> list[TicketComment | None]:
+    """``TicketEvent.comment``: the comment a COMMENTED event added (one look-up for every such event)."""
+    wanted = [event.comment_id for event in parents if event.comment_id is not None]
+    found = iter(await context.loaders(TicketsLoaders).comment_by_id.load_many(wanted) if wanted else [])
+    comments: list[TicketComment | None] = []
+    for event in parents:
+        row = next(found) if event.comment_id is not None else None
+        comments.append(TicketComment.from_row(row) if row is not None else None)
+    return comments
+
+
+EVENT_COMMENT = BatchResolver(_event_comments, "tickets.event.comment")
+EVENT_TICKET = keyed(
+    "tickets.event.ticket",
+    lambda c: c.loaders(TicketsLoaders).ticket_by_id,
+    lambda event: int(event.ticket_id),
+    lambda row, _: Ticket.from_row(row) if row is not None else None,
+)
+
+
 def _status(value: Any) -> TicketStatus | None:
     return TicketStatus(value) if value is not None else None
 
@@ -149,17 +174,31 @@ class TicketEvent:
             comment_id=data.get("comment"),
         )
 
-    @strawberry.field(description="The comment added, for COMMENTED.")
+    @strawberry.field(description="The comment added, for COMMENTED.", metadata=batched(EVENT_COMMENT))
     async def comment(self, info: Info) -> TicketComment | None:
-        if self.comment_id is None:
-            return None
-        row = await info.context.loaders(TicketsLoaders).comment_by_id.load(self.comment_id)
-        return TicketComment.from_row(row) if row is not None else None
+        return await load(info, EVENT_COMMENT, self)
 
-    @strawberry.field(description="The ticket as it is now; null when it is out of your scope.")
+    @strawberry.field(
+        description="The ticket as it is now; null when it is out of your scope.",
+        metadata=batched(EVENT_TICKET),
+    )
     async def ticket(self, info: Info) -> Ticket | None:
-        row = await info.context.loaders(TicketsLoaders).ticket_by_id.load(int(self.ticket_id))
-        return Ticket.from_row(row) if row is not None else None
+        return await load(info, EVENT_TICKET, self)
+
+
+COMMENTS = keyed(
+    "tickets.comments",
+    lambda c: c.loaders(TicketsLoaders).comments_by_ticket,
+    lambda ticket: int(ticket.id),
+    lambda rows, _: [TicketComment.from_row(r) for r in rows],
+)
+HISTORY = keyed(
+    "tickets.history",
+    lambda c: c.loaders(TicketsLoaders).events_by_ticket,
+    lambda ticket: int(ticket.id),
+    lambda rows, _: [TicketEvent.from_row(r) for r in rows],
+)
+CUSTOMER = customer_edge("tickets.customer", "customer_id")
 
 
 @classified("public")
@@ -231,19 +270,44 @@ class Ticket:
     def sla(self, info: Info) -> TicketSla:
         return TicketSla.of(self._reading(info))
 
-    @strawberry.field(description="The ticket's thread, oldest first.")
+    @strawberry.field(description="The ticket's thread, oldest first.", metadata=batched(COMMENTS))
     async def comments(self, info: Info) -> list[TicketComment]:
-        rows = await info.context.loaders(TicketsLoaders).comments_by_ticket.load(int(self.id))
-        return [TicketComment.from_row(r) for r in rows]
+        return await load(info, COMMENTS, self)
 
-    @strawberry.field(description="Every change to the ticket, oldest first, with who made it.")
+    @strawberry.field(
+        description="Every change to the ticket, oldest first, with who made it.", metadata=batched(HISTORY)
+    )
     async def history(self, info: Info) -> list[TicketEvent]:
-        rows = await info.context.loaders(TicketsLoaders).events_by_ticket.load(int(self.id))
-        return [TicketEvent.from_row(r) for r in rows]
+        return await load(info, HISTORY, self)
 
-    @strawberry.field(description="The customer the ticket is about.")
+    @strawberry.field(description="The customer the ticket is about.", metadata=batched(CUSTOMER))
     async def customer(self, info: Info) -> CustomerRef | None:
-        return await info.context.customer(self.customer_id)
+        return await load(info, CUSTOMER, self)
+
+
+@batch
+async def _tickets(
+    parents: Sequence[Any],
+    context: RequestContext,
+    columns: Columns,
+    status: list[TicketStatus] | None = None,
+    first: int = 50,
+) -> list[list[Ticket]]:
+    """``Customer.tickets``: each customer's newest tickets, under every id merged into it."""
+    check_first(first, context.settings.max_page_size)
+    page = TicketPage(first, tuple(s.value for s in status) if status else None)
+    owners = await owners_of_customers(context, parents)
+    found = await context.loaders(TicketsLoaders).tickets_by_customer.load_many(
+        [(owner, page) for owner in owners]
+    )
+    return [[Ticket.from_row(row) for row in rows] for rows in found]
+
+
+@batch
+async def _open_ticket_count(parents: Sequence[Any], context: RequestContext, columns: Columns) -> list[int]:
+    owners = await owners_of_customers(context, parents)
+    counts: list[int] = await context.loaders(TicketsLoaders).open_count_by_customer.load_many(owners)
+    return counts
 
 
 @classified("public")
@@ -251,7 +315,10 @@ class Ticket:
 class TicketCustomerFields:
     id: strawberry.ID
 
-    @strawberry.field(description="The customer's tickets, newest first, optionally only some statuses.")
+    @strawberry.field(
+        description="The customer's tickets, newest first, optionally only some statuses.",
+        metadata=batched(_tickets),
+    )
     async def tickets(
         self,
         info: Info,
@@ -263,17 +330,14 @@ class TicketCustomerFields:
         ] = None,
         first: Annotated[int, strawberry.argument(description=first_description("tickets", 50))] = 50,
     ) -> list[Ticket] | None:
-        check_first(first, info.context.settings.max_page_size)
-        page = TicketPage(first, tuple(s.value for s in status) if status else None)
-        owner = await owner_of(info.context, self)
-        rows = await info.context.loaders(TicketsLoaders).tickets_by_customer.load((owner, page))
-        return [Ticket.from_row(row) for row in rows]
+        return await load(info, _tickets, self, status=status, first=first)
 
-    @strawberry.field(description="Number of the customer's tickets that are open: NEW, OPEN or PENDING.")
+    @strawberry.field(
+        description="Number of the customer's tickets that are open: NEW, OPEN or PENDING.",
+        metadata=batched(_open_ticket_count),
+    )
     async def open_ticket_count(self, info: Info) -> int | None:
-        return await info.context.loaders(TicketsLoaders).open_count_by_customer.load(
-            await owner_of(info.context, self)
-        )
+        return await load(info, _open_ticket_count, self)
 
 
 ACCOUNT_OPEN_TICKETS = (
@@ -282,17 +346,25 @@ ACCOUNT_OPEN_TICKETS = (
 )
 
 
-async def _account_open_tickets(account: AccountRef, info: Info) -> int:
-    customers = await owners_of(info.context, await info.context.rollup_customer_ids(account))
-    return sum(await info.context.loaders(TicketsLoaders).open_count_by_customer.load_many(customers))
+@batch
+async def _account_open_tickets(
+    parents: Sequence[Any], context: RequestContext, columns: Columns
+) -> list[int]:
+    """An account's roll-up: the open tickets of every contact of it and of the accounts below it."""
+
+    async def one(account: AccountRef) -> int:
+        customers = await owners_of(context, await context.rollup_customer_ids(account))
+        return sum(await context.loaders(TicketsLoaders).open_count_by_customer.load_many(customers))
+
+    return list(await asyncio.gather(*(one(account) for account in parents)))
 
 
 @classified("public")
 @strawberry.type(name="TicketsAccountFields")
 class TicketAccountFields:
-    @strawberry.field(description=ACCOUNT_OPEN_TICKETS)
+    @strawberry.field(description=ACCOUNT_OPEN_TICKETS, metadata=batched(_account_open_tickets))
     async def open_ticket_count(self, info: Info) -> int | None:
-        return await _account_open_tickets(self, info)  # type: ignore[arg-type]
+        return await load(info, _account_open_tickets, self)
 
 
 @classified("public")
@@ -303,6 +375,10 @@ class TicketAccountFederatedFields:
         description="Customers the roll-up sums over, supplied by the relationships subgraph.",
     )
 
-    @strawberry.federation.field(requires=["rollupCustomerIds"], description=ACCOUNT_OPEN_TICKETS)
+    @strawberry.federation.field(
+        requires=["rollupCustomerIds"],
+        description=ACCOUNT_OPEN_TICKETS,
+        metadata=batched(_account_open_tickets),
+    )
     async def open_ticket_count(self, info: Info) -> int | None:
-        return await _account_open_tickets(self, info)  # type: ignore[arg-type]
+        return await load(info, _account_open_tickets, self)
