@@ -81,8 +81,40 @@ def _count(executor: str, reason: str = "") -> None:
     QUERY_EXECUTIONS.labels(executor, reason).inc()
 
 
+def response_order(data: Any, error: GraphQLError) -> tuple[Any, ...]:
+    """Where an error's path sits in the response, depth first: keys in the order the response shows them (the
+    document's), list items by index; below a nulled value, by the error's place in the document."""
+    path = error.path
+    if not path:
+        return (0,)
+    place: list[tuple[Any, ...]] = []
+    node = data
+    for element in path:
+        if isinstance(element, int):
+            place.append((0, element))
+            node = node[element] if isinstance(node, list) and element < len(node) else None
+        elif isinstance(node, dict) and element in node:
+            place.append((0, list(node).index(element)))
+            node = node[element]
+        else:
+            location = error.locations[0] if error.locations else None
+            place.append((1, location.line if location else 0, location.column if location else 0, element))
+            node = None
+    return (1, *place)
+
+
 class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's executor, which runs queries from their plans."""
+    """graphql-core's executor, which runs queries from their plans.
+
+    Whichever runs an operation, its errors are listed in the order of their paths in the response (depth first):
+    graphql-core lists them in the order they happened, which depends on how resolvers interleave; the plan runs
+    fields level by level. One order for both, and a stable one for clients."""
+
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        errors = self.collected_errors.errors
+        if len(errors) > 1:
+            errors.sort(key=lambda error: response_order(data, error))
+        return super().build_response(data)
 
     @property
     def planner(self) -> Planner:

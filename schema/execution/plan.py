@@ -84,11 +84,9 @@ class TypePlan:
 
     kind: Kind
     nullable: bool
-    leaf: GraphQLLeafType | None = None
-    fast: Mapping[Any, Any] | None = None
-    """For leaves: ready serialisations of common values (enum members and raw values), looked up first."""
-    passthrough: type | None = None
-    """For leaves: a Python type whose values serialise to themselves (``str`` for String and ID)."""
+    leaf: Callable[[Any], Any] | None = None
+    """For leaves: the value as the response shows it (the type's own ``coerce_output_value``, after a fast path
+    for values that show as themselves); raises as graphql-core's ``complete_leaf_value`` does."""
     item: TypePlan | None = None
     object: ObjectPlan | None = None
 
@@ -138,19 +136,50 @@ class Plan:
 STRAWBERRY = "strawberry-definition"
 
 
-def _leaf_plan(leaf: GraphQLLeafType, nullable: bool) -> TypePlan:
-    fast: dict[Any, Any] | None = None
-    passthrough: type | None = None
+INT_RANGE = range(-(2**31), 2**31)
+
+
+def leaf_completer(leaf: GraphQLLeafType) -> Callable[[Any], Any]:
+    """A leaf's completion: values a fast path knows show as graphql-core would show them; the rest go through the
+    type's ``coerce_output_value`` and graphql-core's check that it gave a value."""
+    coerce = leaf.coerce_output_value
+
+    def checked(value: Any) -> Any:
+        coerced = coerce(value)
+        if coerced is Undefined or coerced is None:
+            raise TypeError(
+                f"Expected `{leaf}.coerce_output_value({value!r})` to return non-nullable value,"
+                f" returned: {coerced!r}"
+            )
+        return coerced
+
     if isinstance(leaf, GraphQLEnumType):
-        fast = {}
+        names: dict[Any, str] = {}
         wrapped = getattr(leaf, "wrapped_cls", None)
-        for name, value in leaf.values.items():
-            fast[value.value] = name
-            if wrapped is not None and isinstance(value.value, wrapped):
-                fast.setdefault(value.value.value, name)
-    elif isinstance(leaf, GraphQLScalarType) and leaf.name in ("String", "ID"):
-        passthrough = str
-    return TypePlan(Kind.LEAF, nullable, leaf=leaf, fast=fast, passthrough=passthrough)
+        for name, definition in leaf.values.items():
+            names[definition.value] = name
+            if wrapped is not None and isinstance(definition.value, wrapped):
+                names.setdefault(definition.value.value, name)
+
+        def enum(value: Any) -> Any:
+            try:
+                return names[value]
+            except (KeyError, TypeError):
+                return checked(value)
+
+        return enum
+    name = leaf.name if isinstance(leaf, GraphQLScalarType) else ""
+    if name in ("String", "ID"):
+        return lambda value: value if type(value) is str else checked(value)
+    if name == "Int":
+        return lambda value: value if type(value) is int and value in INT_RANGE else checked(value)
+    if name == "Boolean":
+        return lambda value: value if type(value) is bool else checked(value)
+    return checked
+
+
+def _leaf_plan(leaf: GraphQLLeafType, nullable: bool) -> TypePlan:
+    return TypePlan(Kind.LEAF, nullable, leaf=leaf_completer(leaf))
 
 
 def _columns(type_plan: TypePlan) -> frozenset[str] | None:

@@ -122,6 +122,9 @@ class Run:
             self.resolver(field, items, waits)
             return
         guard = field.guard
+        if read is Read.ATTR and guard is None and field.type.kind is Kind.LEAF:
+            self.leaves(field, items)
+            return
         if read is Read.ATTR:
             attribute = field.attribute
             for item in items:
@@ -149,6 +152,24 @@ class Run:
                 self.error(error, field, item)
                 continue
             self.settle(field, item, value)
+
+    def leaves(self, field: FieldPlan, items: list[Item]) -> None:
+        """The commonest field: an attribute shown as is (public), completed as a leaf."""
+        attribute, key, leaf = field.attribute, field.key, field.type.leaf
+        assert leaf is not None
+        nullable = field.type.nullable
+        for item in items:
+            try:
+                value = getattr(item[0], attribute)
+                if value is None:
+                    if not nullable:
+                        raise TypeError(
+                            f"Cannot return null for non-nullable field {field.parent_type.name}.{field.name}."
+                        )
+                    continue  # the result holds None already
+                item[1][key] = leaf(value)
+            except Exception as error:
+                self.error(error, field, item)
 
     def allowed(self, field: FieldPlan, item: Item) -> bool:
         """Whether the policy lets the caller read this field of this object (masked or not); a withheld value is
@@ -290,26 +311,7 @@ class Run:
             raise value
         kind = type_plan.kind
         if kind is Kind.LEAF:
-            passthrough = type_plan.passthrough
-            if passthrough is not None and type(value) is passthrough:
-                return value
-            fast = type_plan.fast
-            if fast is not None:
-                try:
-                    found = fast.get(value)
-                except TypeError:  # unhashable: the type's own coercion says why
-                    found = None
-                if found is not None:
-                    return found
-            leaf = type_plan.leaf
-            assert leaf is not None
-            coerced = leaf.coerce_output_value(value)
-            if coerced is Undefined or coerced is None:
-                raise TypeError(
-                    f"Expected `{leaf}.coerce_output_value({value!r})` to return non-nullable value,"
-                    f" returned: {coerced!r}"
-                )
-            return coerced
+            return type_plan.leaf(value)  # type: ignore[misc]
         here = position if position is not None else self.field_position(field, item, type_plan.nullable)
         if kind is Kind.LIST:
             if not is_iterable(value):

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
 
+from subgraphs.kit.loaders import Loader
+
 if TYPE_CHECKING:
     from subgraphs.kit.context import Info, RequestContext
 
@@ -71,7 +73,7 @@ T = TypeVar("T")
 
 def keyed(
     name: str,
-    loader: Callable[[RequestContext], DataLoader[Any, Any]],
+    loader: Callable[[RequestContext], Loader[Any, Any]],
     key: Callable[[Any], Any],
     build: Callable[[Any, Any], T],
 ) -> BatchResolver[T]:
@@ -81,6 +83,16 @@ def keyed(
     async def resolve(parents: Sequence[Any], context: RequestContext, columns: Columns) -> list[T]:
         found = await loader(context).load_many([key(parent) for parent in parents])
         return [build(value, parent) for value, parent in zip(found, parents, strict=True)]
+
+    return BatchResolver(resolve, name)
+
+
+def each(name: str, resolve_one: Callable[[Any, RequestContext], Awaitable[T]]) -> BatchResolver[T]:
+    """A batch resolver for a field whose store cannot answer several parents in one call (a count under each
+    parent's own filter): every parent's call runs at once."""
+
+    async def resolve(parents: Sequence[Any], context: RequestContext, columns: Columns) -> list[T]:
+        return list(await asyncio.gather(*(resolve_one(parent, context) for parent in parents)))
 
     return BatchResolver(resolve, name)
 

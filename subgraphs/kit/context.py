@@ -3,7 +3,7 @@ notes for the request's audit record.
 
 Loader groups are classes that take :class:`DataSources` and the request's :class:`RowScope`;
 ``context.loaders(OrdersLoaders)`` builds one group per request on first use, inside the running event loop as
-aiodataloader requires. A subgraph loads its own data from its own loader groups; only edges into another subgraph
+asyncio requires. A subgraph loads its own data from its own loader groups; only edges into another subgraph
 go through :class:`CrossSource`, which ``resolvers/`` implements. Nothing here knows the subgraphs.
 """
 

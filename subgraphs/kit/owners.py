@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 if TYPE_CHECKING:
     from subgraphs.kit.context import RequestContext
 
 
-@dataclass(frozen=True, slots=True)
-class Owner:
-    """A customer (``id``, the surviving id) and every id its records may be under (``ids``, its own first)."""
+class Owner(NamedTuple):
+    """A customer (``id``, the surviving id) and every id its records may be under (``ids``, its own first).
+
+    A tuple: loaders key their batches by owner, and a tuple hashes and compares in C."""
 
     id: str
     ids: tuple[str, ...]
@@ -45,19 +45,26 @@ async def owners_of(context: RequestContext, customer_ids: Collection[str]) -> l
     return [Owner(c, (c, *m)) for c, m in zip(customer_ids, merged, strict=True)]
 
 
+OWNER = "_c360_owner"
+"""Where a ``Customer`` value keeps its owner once known (each of its batch fields asks for it)."""
+
+
 async def owners_of_customers(context: RequestContext, customers: Sequence[Any]) -> list[Owner]:
     """:func:`owner_of` for many ``Customer`` values at once, in order: those loaded without their merged ids ask
-    for them in one batch."""
+    for them in one batch. Each value keeps its owner, so the customer's other fields find it."""
     owners: list[Owner | None] = []
     missing: list[str] = []
     for customer in customers:
-        customer_id = str(customer.id)
-        profile = customer.__dict__.get("profile")
-        if profile is not None and "merged_ids" in profile:
-            owners.append(Owner(customer_id, (customer_id, *profile["merged_ids"])))
-        else:
-            owners.append(None)
-            missing.append(customer_id)
+        state = customer.__dict__
+        owner = state.get(OWNER)
+        if owner is None:
+            customer_id = str(customer.id)
+            profile = state.get("profile")
+            if profile is not None and "merged_ids" in profile:
+                owner = state[OWNER] = Owner(customer_id, (customer_id, *profile["merged_ids"]))
+            else:
+                missing.append(customer_id)
+        owners.append(owner)
     if missing:
         merged = iter(await asyncio.gather(*(context.cross.merged_ids(context, c) for c in missing)))
         ids = iter(missing)

@@ -7,6 +7,7 @@ from enum import Enum
 
 import strawberry
 
+from subgraphs.kit.batch import batched, each, load
 from subgraphs.kit.classes import classified
 from subgraphs.kit.context import Info
 from subgraphs.kit.pagination import Connection, Direction
@@ -48,6 +49,12 @@ class OrderOrder:
     )
 
 
+TOTAL_COUNT = each(
+    "orders.queue.total_count",
+    lambda connection, context: queue.count(context.sources.postgres.db("orders"), connection.criteria),
+)
+
+
 @classified("public")
 @strawberry.type(
     name="OrderListConnection", description="A page of orders across customers (`Query.orders`)."
@@ -55,6 +62,8 @@ class OrderOrder:
 class OrderConnection(Connection[Order]):
     criteria: strawberry.Private[OrderQueue]
 
-    @strawberry.field(description="Number of orders matching the filter, across all pages.")
+    @strawberry.field(
+        description="Number of orders matching the filter, across all pages.", metadata=batched(TOTAL_COUNT)
+    )
     async def total_count(self, info: Info) -> int:
-        return await queue.count(info.context.sources.postgres.db("orders"), self.criteria)
+        return await load(info, TOTAL_COUNT, self)

@@ -178,7 +178,7 @@ async def _last_order_at(
 class OrderCustomerFields:
     id: strawberry.ID
 
-    @strawberry.field(description="The customer's orders, newest first.")
+    @strawberry.field(description="The customer's orders, newest first.", metadata=batched(_orders))
     async def orders(
         self,
         info: Info,

@@ -11,8 +11,9 @@ from strawberry.scalars import JSON
 
 from graph_store.resolution.plan import Outcome
 from graph_store.resolution.records import RawIdentifier, Rejection, SourceRecord
+from subgraphs.kit.batch import batched, each, load
 from subgraphs.kit.classes import classified, classify, owned_by
-from subgraphs.kit.context import Info
+from subgraphs.kit.context import Info, RequestContext
 from subgraphs.kit.entities import CustomerRef
 from subgraphs.kit.enums import IdentifierType
 from subgraphs.profiles import loaders
@@ -130,6 +131,13 @@ class SkippedIdentifier:
     """The customer of the record that claimed it."""
 
 
+async def _result_customer(result: Any, context: RequestContext) -> CustomerRef | None:
+    return await loaders.customer(context, result.customer_id) if result.customer_id else None
+
+
+_RESULT_CUSTOMER = each("profiles.SourceRecordResult.customer", _result_customer)
+
+
 @classified("public")
 @strawberry.type(description="The outcome of ingesting one source record.")
 class SourceRecordResult:
@@ -144,9 +152,12 @@ class SourceRecordResult:
     blocked: list[SkippedIdentifier] = strawberry.field(description="Junk identifiers that were ignored.")
     customer_id: strawberry.Private[str | None]
 
-    @strawberry.field(description="The customer the record belongs to; null when it was rejected.")
+    @strawberry.field(
+        description="The customer the record belongs to; null when it was rejected.",
+        metadata=batched(_RESULT_CUSTOMER),
+    )
     async def customer(self, info: Info) -> CustomerRef | None:
-        return await loaders.customer(info.context, self.customer_id) if self.customer_id else None
+        return await load(info, _RESULT_CUSTOMER, self)
 
     @staticmethod
     def of(result: Outcome | Rejection | Accepted) -> SourceRecordResult:

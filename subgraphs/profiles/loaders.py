@@ -9,14 +9,13 @@ from functools import partial
 
 import asyncpg
 import strawberry
-from aiodataloader import DataLoader
 
 from graph_store.identity import LinkedIdentifier
 from graph_store.resolution import history
 from graph_store.resolution.history import EventView, RecordView
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.entities import CustomerRef
-from subgraphs.kit.loaders import keyed_loader
+from subgraphs.kit.loaders import Loader, keyed_loader
 from subgraphs.kit.scope import RowScope
 from subgraphs.kit.sources import DataSources
 from subgraphs.profiles import consent, repository
@@ -27,25 +26,25 @@ class ProfilesLoaders:
         db = sources.postgres.db("profiles")
         # Every customer of a request comes through here (roots, edges, entities): it alone needs the scope, since
         # the other loaders are asked only about customers it returned.
-        self.profile_by_id: DataLoader[str, asyncpg.Record | None] = keyed_loader(
+        self.profile_by_id: Loader[str, asyncpg.Record | None] = keyed_loader(
             scope.apply(partial(repository.profiles_by_id, db)), None
         )
-        self.provenance: DataLoader[str, list[asyncpg.Record]] = keyed_loader(
+        self.provenance: Loader[str, list[asyncpg.Record]] = keyed_loader(
             partial(repository.provenance, db), []
         )
-        self.source_records: DataLoader[str, list[RecordView]] = keyed_loader(
+        self.source_records: Loader[str, list[RecordView]] = keyed_loader(
             partial(history.records_by_customer, sources.graph), []
         )
-        self.identity_events: DataLoader[str, list[EventView]] = keyed_loader(
+        self.identity_events: Loader[str, list[EventView]] = keyed_loader(
             partial(history.events_by_customer, sources.graph), []
         )
-        self.consents: DataLoader[str, list[asyncpg.Record]] = keyed_loader(partial(consent.current, db), [])
-        self.merged_ids: DataLoader[str, list[str]] = keyed_loader(partial(repository.merged_ids, db), [])
+        self.consents: Loader[str, list[asyncpg.Record]] = keyed_loader(partial(consent.current, db), [])
+        self.merged_ids: Loader[str, list[str]] = keyed_loader(partial(repository.merged_ids, db), [])
         # Hot reads: PostgreSQL's projection of current identifiers, not the graph.
-        self.identifiers_by_customer: DataLoader[str, list[LinkedIdentifier]] = keyed_loader(
+        self.identifiers_by_customer: Loader[str, list[LinkedIdentifier]] = keyed_loader(
             partial(repository.identifiers_by_customer, db), []
         )
-        self.customer_by_identifier_key: DataLoader[str, str | None] = keyed_loader(
+        self.customer_by_identifier_key: Loader[str, str | None] = keyed_loader(
             partial(repository.customers_by_identifier_key, db), None
         )
 

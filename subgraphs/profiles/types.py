@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 
 from graph_store.identity import LinkedIdentifier
-from subgraphs.kit.batch import batched, keyed, load
+from subgraphs.kit.batch import batched, each, keyed, load
 from subgraphs.kit.classes import classified, classify, owned_by
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import CustomerRef
@@ -103,14 +103,25 @@ class CustomerFilter:
     )
 
 
+TOTAL_COUNT = each(
+    "profiles.customers.total_count",
+    lambda connection, context: repository.count(
+        context.sources.postgres.db("profiles"), connection.criteria
+    ),
+)
+
+
 @classified("public")
 @strawberry.type(description="A page of customers.")
 class CustomerConnection(Connection[CustomerRef]):
     criteria: strawberry.Private[repository.CustomerSearch]
 
-    @strawberry.field(description="Number of customers matching the filter, across all pages.")
+    @strawberry.field(
+        description="Number of customers matching the filter, across all pages.",
+        metadata=batched(TOTAL_COUNT),
+    )
     async def total_count(self, info: Info) -> int:
-        return await repository.count(info.context.sources.postgres.db("profiles"), self.criteria)
+        return await load(info, TOTAL_COUNT, self)
 
 
 def _identifiers(links: list[LinkedIdentifier], customer: Any) -> list[Identifier]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import partial
 
 import strawberry
-from aiodataloader import DataLoader
 
 from graph_store.relationships import accounts, households, referrals, shared, traversal
 from graph_store.relationships.accounts import AccountNode, Contact, ContactPage
@@ -15,7 +14,7 @@ from graph_store.relationships.shared import SharedIdentifier
 from graph_store.relationships.traversal import Reached, RelatedQuery
 from subgraphs.kit.context import RequestContext
 from subgraphs.kit.entities import AccountRef
-from subgraphs.kit.loaders import grouped_loader, keyed_loader
+from subgraphs.kit.loaders import Loader, grouped_loader, keyed_loader
 from subgraphs.kit.scope import RowScope
 from subgraphs.kit.sources import DataSources
 
@@ -25,39 +24,39 @@ class RelationshipsLoaders:
         graph = sources.graph
         # Loaders keyed by customer see only the customers (and accounts) of the scope, at both ends: a federation
         # gateway may ask about any customer id, and whoever it is related to may be out of scope.
-        self.household_by_customer: DataLoader[str, Household | None] = keyed_loader(
+        self.household_by_customer: Loader[str, Household | None] = keyed_loader(
             scope.apply(partial(households.households_by_customer, graph)), None
         )
-        self.accounts_by_customer: DataLoader[str, list[Contact]] = keyed_loader(
+        self.accounts_by_customer: Loader[str, list[Contact]] = keyed_loader(
             scope.apply(partial(accounts.accounts_by_customer, graph)), []
         )
-        self.referrer_by_customer: DataLoader[str, ReferralLink | None] = keyed_loader(
+        self.referrer_by_customer: Loader[str, ReferralLink | None] = keyed_loader(
             scope.apply(partial(referrals.referrer_by_customer, graph)), None
         )
-        self.referrals_by_customer: DataLoader[str, list[ReferralLink]] = keyed_loader(
+        self.referrals_by_customer: Loader[str, list[ReferralLink]] = keyed_loader(
             scope.apply(partial(referrals.referrals_by_customer, graph)), []
         )
-        self.shared_by_customer: DataLoader[str, list[SharedIdentifier]] = keyed_loader(
+        self.shared_by_customer: Loader[str, list[SharedIdentifier]] = keyed_loader(
             scope.apply(partial(shared.shared_by_customer, graph)), []
         )
-        self.related: DataLoader[tuple[str, RelatedQuery], list[Reached]] = grouped_loader(
+        self.related: Loader[tuple[str, RelatedQuery], list[Reached]] = grouped_loader(
             scope.apply(partial(traversal.related, graph)), []
         )
-        self.account_by_id: DataLoader[str, AccountNode | None] = keyed_loader(
+        self.account_by_id: Loader[str, AccountNode | None] = keyed_loader(
             scope.apply(partial(accounts.accounts_by_id, graph)), None
         )
         # Children, contacts and roll-ups are asked only of accounts found in scope, and everything below an
         # account in scope is in scope: they need no scope of their own.
-        self.children_by_account: DataLoader[str, list[AccountNode]] = keyed_loader(
+        self.children_by_account: Loader[str, list[AccountNode]] = keyed_loader(
             partial(accounts.children_by_account, graph), []
         )
-        self.ancestors_by_account: DataLoader[str, list[AccountNode]] = keyed_loader(
+        self.ancestors_by_account: Loader[str, list[AccountNode]] = keyed_loader(
             scope.apply(partial(accounts.ancestors_by_account, graph)), []
         )
-        self.contacts_by_account: DataLoader[tuple[str, ContactPage], list[Contact]] = grouped_loader(
+        self.contacts_by_account: Loader[tuple[str, ContactPage], list[Contact]] = grouped_loader(
             partial(accounts.contacts_by_account, graph), []
         )
-        self.rollup_customer_ids: DataLoader[str, list[str]] = keyed_loader(
+        self.rollup_customer_ids: Loader[str, list[str]] = keyed_loader(
             partial(accounts.rollup_customer_ids, graph), []
         )
 

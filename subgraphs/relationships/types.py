@@ -14,7 +14,7 @@ from graph_store.relationships.accounts import AccountNode, Contact, ContactPage
 from graph_store.relationships.common import MAX_RELATED_DEPTH
 from graph_store.relationships.referrals import ReferralLink
 from graph_store.relationships.traversal import RelatedQuery, Step
-from subgraphs.kit.batch import BatchResolver, Columns, batch, batched, customer_edge, keyed, load
+from subgraphs.kit.batch import BatchResolver, Columns, batch, batched, customer_edge, each, keyed, load
 from subgraphs.kit.classes import classified, classify, owned_by
 from subgraphs.kit.context import Info, RequestContext
 from subgraphs.kit.entities import AccountRef, CustomerRef
@@ -478,13 +478,22 @@ class RelationshipAccountFields:
         )
 
 
+async def _rollup_ids(account: Any, context: RequestContext) -> list[strawberry.ID]:
+    return [strawberry.ID(i) for i in await context.rollup_customer_ids(account)]
+
+
+ROLLUP_IDS = each("relationships.Account.rollup_customer_ids", _rollup_ids)
+
+
 @classified("public")
 @strawberry.type(name="RelationshipsAccountKeyFields")
 class RelationshipAccountKeyFields:
     """Federation only: the customers other subgraphs' roll-ups ``@requires``; hidden from the API."""
 
     @strawberry.federation.field(
-        inaccessible=True, description="Customers the account's roll-ups sum over (federation plumbing)."
+        inaccessible=True,
+        description="Customers the account's roll-ups sum over (federation plumbing).",
+        metadata=batched(ROLLUP_IDS),
     )
     async def rollup_customer_ids(self, info: Info) -> list[strawberry.ID]:
-        return [strawberry.ID(i) for i in await info.context.rollup_customer_ids(self)]  # type: ignore[arg-type]
+        return await load(info, ROLLUP_IDS, self)

@@ -7,6 +7,7 @@ from enum import Enum
 
 import strawberry
 
+from subgraphs.kit.batch import batched, each, load
 from subgraphs.kit.classes import classified
 from subgraphs.kit.context import Info
 from subgraphs.kit.pagination import Connection, Direction
@@ -67,11 +68,19 @@ class TicketOrder:
     )
 
 
+TOTAL_COUNT = each(
+    "tickets.queue.total_count",
+    lambda connection, context: queue.count(context.sources.postgres.db("tickets"), connection.criteria),
+)
+
+
 @classified("public")
 @strawberry.type(name="TicketQueueConnection", description="A page of the ticket queue (`Query.tickets`).")
 class TicketConnection(Connection[Ticket]):
     criteria: strawberry.Private[TicketQueue]
 
-    @strawberry.field(description="Number of tickets matching the filter, across all pages.")
+    @strawberry.field(
+        description="Number of tickets matching the filter, across all pages.", metadata=batched(TOTAL_COUNT)
+    )
     async def total_count(self, info: Info) -> int:
-        return await queue.count(info.context.sources.postgres.db("tickets"), self.criteria)
+        return await load(info, TOTAL_COUNT, self)

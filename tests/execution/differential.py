@@ -69,9 +69,15 @@ class Pair:
         if same:
             outcome.equal += 1
         else:
+            at = next(
+                (i for i, (a, b) in enumerate(zip(mine.content, theirs.content, strict=False)) if a != b),
+                min(len(mine.content), len(theirs.content)),
+            )
+            start = max(0, at - 200)
             outcome.differences.append(
-                f"{label or body[:200]!r}\n  planned   {mine.status_code} {mine.content[:600]!r}\n"
-                f"  reference {theirs.status_code} {theirs.content[:600]!r}"
+                f"{label or body[:300]!r}\n  first difference at byte {at}\n"
+                f"  planned   {mine.status_code} …{mine.content[start : at + 400]!r}\n"
+                f"  reference {theirs.status_code} …{theirs.content[start : at + 400]!r}"
             )
         return same
 
