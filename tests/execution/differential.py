@@ -30,6 +30,10 @@ CLOCK_AT = utc(2026, 10, 20, 12, 0)
 class Outcome:
     compared: int = 0
     equal: int = 0
+    answered: int = 0
+    """Answers with data (not refused before execution)."""
+    with_errors: int = 0
+    """Answers with data and errors (partial data: field errors, withheld values, non-null propagation)."""
     fallbacks: dict[str, int] = field(default_factory=dict)
     differences: list[str] = field(default_factory=list)
 
@@ -39,7 +43,8 @@ class Outcome:
 
     def __str__(self) -> str:
         return (
-            f"{self.compared} compared, {self.equal} identical, {self.planned} planned, fallbacks {self.fallbacks}, "
+            f"{self.compared} compared, {self.equal} identical, {self.answered} with data ({self.with_errors} also "
+            f"with errors), {self.planned} planned, fallbacks {self.fallbacks}, "
             f"{len(self.differences)} different"
         )
 
@@ -66,6 +71,9 @@ class Pair:
         for reason, count in fallbacks.items():
             outcome.fallbacks[reason] = outcome.fallbacks.get(reason, 0) + count
         same = mine.status_code == theirs.status_code and mine.content == theirs.content
+        if mine.content.startswith(b'{"data":{'):
+            outcome.answered += 1
+            outcome.with_errors += b'"errors":[' in mine.content
         if same:
             outcome.equal += 1
         else:

@@ -1,0 +1,98 @@
+"""Faults answer the same in both executors: a data source down (partial data with ``DATA_SOURCE_UNAVAILABLE``), and
+batch resolvers that misbehave (null for a non-null field, an error for some parents, raising for all, the wrong
+number of values), through non-null propagation and error masking."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import pytest
+
+from bench.workload import API_TEXT
+from core.errors import BadUserInput
+from core.settings import Settings
+from schema import unified_schema
+from subgraphs.kit.batch import BatchResolver
+from subgraphs.orders import types as orders
+from subgraphs.tickets import types as tickets
+from tests import fixtures
+from tests.execution.differential import pair
+from tests.execution.generated import Generator
+from tests.servers import free_port
+
+CONSOLE = API_TEXT["q1"]
+LIST = """query($first: Int!) { customers(first: $first) { nodes { id fullName lifetimeValue openTicketCount
+  orders(first: 3) { nodes { id total items { sku quantity } } } tickets(first: 2) { id subject } } } }"""
+
+
+async def test_a_source_down_answers_the_same(settings: Settings) -> None:
+    port = free_port()  # nothing listens there
+    down = {
+        "subgraph_dsns": {"orders": f"postgresql://postgres@127.0.0.1:{port}/nowhere"},
+        "neo4j_uri": f"bolt://127.0.0.1:{port}",
+    }
+    generator = Generator(unified_schema(settings)._schema, seed=77)
+    async with pair(settings, **down) as both:
+        await both.query(CONSOLE, {"id": fixtures.LI_LEI})
+        await both.query(LIST, {"first": 3})
+        for _ in range(30):
+            document = generator.document()
+            await both.query(document.text, document.variables)
+        outcome = both.outcome
+    assert outcome.differences == [], "\n".join(outcome.differences[:3])
+    assert outcome.with_errors >= 10, outcome
+    assert outcome.planned >= 30, outcome
+
+
+def _faulty(
+    resolver: BatchResolver[Any], fault: Callable[[Sequence[Any], list[Any]], list[Any]]
+) -> Callable[..., Awaitable[Any]]:
+    original = resolver.function
+
+    async def faulty(parents: Sequence[Any], *args: Any, **kwargs: Any) -> list[Any]:
+        return fault(parents, list(await original(parents, *args, **kwargs)))
+
+    return faulty
+
+
+def _raise(parents: Sequence[Any], values: list[Any]) -> list[Any]:
+    raise BadUserInput("The batch failed for every parent")
+
+
+FAULTS: dict[str, tuple[BatchResolver[Any], Callable[[Sequence[Any], list[Any]], list[Any]]]] = {
+    # Order.items is a non-null list: null propagates to the nearest nullable place (the customer's orders).
+    "null for a non-null field": (orders.ITEMS, lambda _, v: [None if i % 2 else x for i, x in enumerate(v)]),
+    "an error for some parents": (
+        orders.ITEMS,
+        lambda _, v: [BadUserInput(f"item {i} failed") if i % 3 == 1 else x for i, x in enumerate(v)],
+    ),
+    "raising for every parent": (tickets.CUSTOMER, _raise),
+    "raising in a nullable summary": (orders._lifetime_value, _raise),
+    "the wrong number of values": (orders._order_count, lambda _, v: v[:-1]),
+    "null in a non-null list item": (tickets.COMMENTS, lambda _, v: [[None, *x] if x else x for x in v]),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+async def test_faulty_batch_resolvers_answer_the_same(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    resolver, change = FAULTS[fault]
+    monkeypatch.setattr(resolver, "function", _faulty(resolver, change))
+    async with pair(settings) as both:
+        await both.query(LIST, {"first": 5})
+        await both.query(CONSOLE, {"id": fixtures.LI_LEI})
+        await both.query(
+            """{ tickets(first: 5) { nodes { id customer { fullName orderCount lifetimeValue
+                 orders(first: 2) { nodes { items { sku } } } } comments { body } } } }"""
+        )
+        await both.query(
+            """query($id: ID!) { customer(id: $id) { orderCount lifetimeValue
+                 tickets { id comments { body } customer { id } } } }""",
+            {"id": fixtures.LI_LEI},
+        )
+        outcome = both.outcome
+    assert outcome.differences == [], "\n".join(outcome.differences[:3])
+    assert outcome.with_errors >= 1, outcome  # the fault showed
+    assert outcome.planned == outcome.compared, outcome
