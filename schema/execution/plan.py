@@ -28,8 +28,10 @@ from typing import Any
 
 from graphql import (
     FieldNode,
+    GraphQLAbstractType,
     GraphQLEnumType,
     GraphQLField,
+    GraphQLInterfaceType,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
@@ -37,9 +39,9 @@ from graphql import (
     GraphQLOutputType,
     GraphQLScalarType,
     GraphQLSchema,
+    GraphQLUnionType,
     OperationDefinitionNode,
     Undefined,
-    is_abstract_type,
 )
 from graphql.execution.collect_fields import (
     FieldDetails,
@@ -76,6 +78,7 @@ class Kind(enum.IntEnum):
     LEAF = 1
     LIST = 2
     OBJECT = 3
+    ABSTRACT = 4
 
 
 @dataclass(slots=True, eq=False)
@@ -89,6 +92,10 @@ class TypePlan:
     for values that show as themselves); raises as graphql-core's ``complete_leaf_value`` does."""
     item: TypePlan | None = None
     object: ObjectPlan | None = None
+    abstract: GraphQLAbstractType | None = None
+    """For unions and interfaces: the type, whose ``resolve_type`` names each value's object type."""
+    objects: dict[str, ObjectPlan] | None = None
+    """For unions and interfaces: a plan for each possible object type."""
 
 
 @dataclass(slots=True, eq=False)
@@ -349,15 +356,20 @@ class _Builder:
             return TypePlan(Kind.LIST, nullable, item=self.type_plan(output.of_type, details))
         if isinstance(output, GraphQLScalarType | GraphQLEnumType):
             return _leaf_plan(output, nullable)
-        if is_abstract_type(output):
-            raise Unsupported(f"abstract type {output}")
+        if isinstance(output, GraphQLUnionType | GraphQLInterfaceType):
+            objects = {
+                possible.name: self.subfields(possible, details)
+                for possible in self.planner.schema.get_possible_types(output)
+            }
+            return TypePlan(Kind.ABSTRACT, nullable, abstract=output, objects=objects)
         assert isinstance(output, GraphQLObjectType)
-        if output.is_type_of is not None:
-            raise Unsupported(f"{output.name} checks its values' type")
+        return TypePlan(Kind.OBJECT, nullable, object=self.subfields(output, details))
+
+    def subfields(self, object_type: GraphQLObjectType, details: list[FieldDetails]) -> ObjectPlan:
         grouped, _, _ = collect_subfields(
-            self.planner.schema, self.fragments, self.variables, self.operation, output, details
+            self.planner.schema, self.fragments, self.variables, self.operation, object_type, details
         )
-        return TypePlan(Kind.OBJECT, nullable, object=self.object_plan(output, grouped))
+        return self.object_plan(object_type, grouped)
 
 
 def _uses_variables(node: FieldNode) -> bool:

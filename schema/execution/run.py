@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError, Undefined, located_error
+from graphql.execution.executor import invalid_return_type_error
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, is_iterable
 from strawberry.types.arguments import convert_arguments
@@ -242,6 +243,8 @@ class Run:
                 continue
             if self.executor.is_awaitable(value):
                 pending.append((item, value))
+            elif self.awaitable_items(value):
+                pending.append((item, self.items_of(value)))
             else:
                 self.place(field, item, value)
         if pending:
@@ -252,7 +255,23 @@ class Run:
         for (item, _), value in zip(pending, results, strict=True):
             if isinstance(value, BaseException) and not isinstance(value, Exception):
                 raise value
+            if self.awaitable_items(value):
+                value = await self.items_of(value)
             self.place(field, item, value)
+
+    def awaitable_items(self, value: Any) -> bool:
+        """A list whose items are awaitables (federation's ``_entities``): graphql-core awaits each item."""
+        return isinstance(value, list) and any(self.executor.is_awaitable(v) for v in value)
+
+    async def items_of(self, values: list[Any]) -> list[Any]:
+        """The items awaited together; an item that fails is that item's error, located at it when completed."""
+        awaited = await asyncio.gather(
+            *(v if self.executor.is_awaitable(v) else _ready(v) for v in values), return_exceptions=True
+        )
+        for value in awaited:
+            if isinstance(value, BaseException) and not isinstance(value, Exception):
+                raise value
+        return list(awaited)
 
     def place(self, field: FieldPlan, item: Item, value: Any) -> None:
         try:
@@ -321,7 +340,8 @@ class Run:
                 )
             return self.complete_list(field, type_plan, value, item, here)
         object_plan = type_plan.object
-        assert object_plan is not None
+        if kind is Kind.ABSTRACT or object_plan is None or object_plan.type.is_type_of is not None:
+            object_plan = self.runtime_plan(field, type_plan, value, item)
         result = dict.fromkeys(object_plan.keys)
         found = self.next.get(object_plan)
         if found is None:
@@ -329,6 +349,36 @@ class Run:
         else:
             found.append((value, result, here))
         return result
+
+    def runtime_plan(self, field: FieldPlan, type_plan: TypePlan, value: Any, item: Item) -> ObjectPlan:
+        """The object plan of a value of an abstract type (its ``resolve_type``), or of an object type that checks
+        its values (``is_type_of``), with graphql-core's own checks and errors."""
+        executor = self.executor
+        info = executor.build_resolve_info(
+            field.definition, field.nodes, field.parent_type, self.field_path(field, item)
+        )
+        abstract = type_plan.abstract
+        if abstract is not None:
+            assert type_plan.objects is not None
+            resolve_type = abstract.resolve_type or executor.type_resolver
+            name = resolve_type(value, info, abstract)
+            if executor.is_awaitable(name):
+                _close(name)
+                raise TypeError(f"{abstract} resolves its values' types asynchronously")
+            runtime = executor.ensure_valid_runtime_type(name, abstract, field.details, info, value)
+            object_plan = type_plan.objects[runtime.name]
+        else:
+            assert type_plan.object is not None
+            object_plan = type_plan.object
+        is_type_of = object_plan.type.is_type_of
+        if is_type_of is not None:
+            matches = is_type_of(value, info)
+            if executor.is_awaitable(matches):
+                _close(matches)
+                raise TypeError(f"{object_plan.type} checks its values asynchronously")
+            if not matches:
+                raise invalid_return_type_error(object_plan.type, value, field.details)
+        return object_plan
 
     def complete_list(
         self, field: FieldPlan, type_plan: TypePlan, values: Iterable[Any], item: Item, here: Position
@@ -388,6 +438,16 @@ class Run:
             field.definition, field.nodes, field.parent_type, self.field_path(field, item)
         )
         return self.planner.info_class(_raw_info=raw, _field=field.strawberry_field)
+
+
+async def _ready(value: Any) -> Any:
+    return value
+
+
+def _close(awaitable: Any) -> None:
+    close = getattr(awaitable, "close", None)
+    if close is not None:
+        close()
 
 
 def run(executor: PlannedExecutor, plan: Plan) -> dict[str, Any] | Awaitable[dict[str, Any] | None] | None:

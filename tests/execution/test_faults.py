@@ -60,12 +60,18 @@ def _raise(parents: Sequence[Any], values: list[Any]) -> list[Any]:
     raise BadUserInput("The batch failed for every parent")
 
 
+def _some(parents: Sequence[Any], values: list[Any], fault: Callable[[Any], Any], every: int) -> list[Any]:
+    """``fault(parent)`` instead of the value for the parents whose id is a multiple of ``every`` (by the parent, not
+    its place in the batch: the two executors gather parents in different orders)."""
+    return [fault(p) if int(p.id) % every == 0 else v for p, v in zip(parents, values, strict=True)]
+
+
 FAULTS: dict[str, tuple[BatchResolver[Any], Callable[[Sequence[Any], list[Any]], list[Any]]]] = {
     # Order.items is a non-null list: null propagates to the nearest nullable place (the customer's orders).
-    "null for a non-null field": (orders.ITEMS, lambda _, v: [None if i % 2 else x for i, x in enumerate(v)]),
+    "null for a non-null field": (orders.ITEMS, lambda p, v: _some(p, v, lambda _: None, 2)),
     "an error for some parents": (
         orders.ITEMS,
-        lambda _, v: [BadUserInput(f"item {i} failed") if i % 3 == 1 else x for i, x in enumerate(v)],
+        lambda p, v: _some(p, v, lambda order: BadUserInput(f"order {order.id} failed"), 3),
     ),
     "raising for every parent": (tickets.CUSTOMER, _raise),
     "raising in a nullable summary": (orders._lifetime_value, _raise),
