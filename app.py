@@ -8,6 +8,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import orjson
@@ -44,12 +45,17 @@ from graph_store.driver import GraphStore
 from resolvers.edges import UNIFIED, Edges
 from schema import PARTS, subgraph_schema, unified_schema
 from schema.audit import audited
+from schema.execution.prepared import remembering
+from schema.extensions import error_masker
+from schema.factory import refuses_introspection
 from subgraphs.kit.context import CrossSource, RequestContext
 from subgraphs.kit.sources import DataSources
 from subgraphs.profiles.relay import identity_relay
 from web import console, ide
 from web.guards import GATEWAY_HEADER, TokenGuard
+from web.lean import LeanQueries, replaying, unauthenticated
 from web.protection import Protection, ShedFirst
+from web.ratelimit import RateLimit
 from web.request_ids import RequestIds
 from web.requests import BadRequest, decode_request, error_response
 
@@ -114,6 +120,8 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         graphiql: bool,
         verifier: TokenVerifier,
         policy: Policy | None = None,
+        rate_limit: RateLimit | None = None,
+        lean: bool = False,
     ):
         holder_settings = verifier.settings
         # Subscriptions over graphql-transport-ws only, authenticated on connection_init (`on_ws_connect`).
@@ -129,12 +137,37 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         self._examples = ide.examples_for(schema) if graphiql else ()
         self._verifier = verifier
         self._policy = policy
+        settings = holder_settings
+        self._lean = (
+            LeanQueries(
+                schema,
+                verifier.principal,
+                self._context,
+                partial(refuses_introspection, settings),
+                self.decode_json,  # type: ignore[arg-type]
+                rate_limit,
+                error_masker() if settings.mask_errors else None,
+            )
+            if lean
+            else None
+        )
 
-    async def get_context(self, request: Any, response: Any) -> RequestContext:
-        principal = getattr(request.state, "principal", None)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Ordinary POSTed queries take the lean path (``web/lean.py``); everything else, strawberry's view."""
+        if self._lean is not None and scope["type"] == "http" and self._lean.applies(scope):
+            body = await self._lean.serve(scope, receive, send)
+            if body is None:
+                return
+            receive = replaying(body, receive)
+        await super().__call__(scope, receive, send)
+
+    def _context(self, request: Any, principal: Any) -> RequestContext:
         return RequestContext(
             self._holder["sources"], self._cross, request, principal=principal, policy=self._policy
         )
+
+    async def get_context(self, request: Any, response: Any) -> RequestContext:
+        return self._context(request, getattr(request.state, "principal", None))
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -166,9 +199,7 @@ class GraphQLApp(GraphQL[RequestContext, None]):
             try:
                 request.state.principal = self._verifier.principal(request.headers.get("authorization"))
             except Unauthenticated as exc:
-                response = error_response(str(exc), 401, exc.code)
-                response.headers["WWW-Authenticate"] = "Bearer"
-                return response
+                return unauthenticated(exc)
         try:
             return await super().run(request, context, root_value)
         except BadRequest as exc:
@@ -293,8 +324,11 @@ def create_app(
     guard = Protection(settings)
 
     def served(schema: strawberry.Schema) -> strawberry.Schema:
-        """Every schema this app serves writes each request's audit record and meets the protection's limits."""
-        return guard.schema(audited(schema))
+        """Every schema this app serves writes each request's audit record and meets the protection's limits, and
+        keeps the query documents that pass validation for the lean path."""
+        schema = guard.schema(audited(schema))
+        schema.extensions = (*schema.extensions, remembering(schema))
+        return schema
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -343,7 +377,14 @@ def create_app(
     app.state.holder = holder  # the running stores, for operations and tests (``holder["sources"]``)
     if subgraph is None:
         unified = GraphQLApp(
-            served(unified_schema(settings)), holder, UNIFIED, settings.graphiql_enabled, verifier, policy
+            served(unified_schema(settings)),
+            holder,
+            UNIFIED,
+            settings.graphiql_enabled,
+            verifier,
+            policy,
+            guard.rate_limit,
+            lean=settings.lean_http,
         )
         app.router.routes.append(Route("/graphql", unified, methods=METHODS))
         app.router.routes.append(WebSocketRoute("/graphql", unified))
@@ -363,6 +404,8 @@ def create_app(
                 settings.graphiql_enabled,
                 verifier,
                 policy,
+                guard.rate_limit,
+                lean=settings.lean_http,
             ),
             GraphQLApp(
                 served(subgraph_schema(name, settings, traced=True)),

@@ -158,6 +158,9 @@ class Settings(BaseSettings):
     gc_gen0_threshold: int = 20_000
     """Allocations between young-generation collections; 0 keeps Python's defaults (see ``app.tune_gc``)."""
     mask_errors: bool = True
+    lean_http: bool = True
+    """Answer repeated POSTed queries from the ASGI messages, without strawberry's view and per-request extension
+    objects (``web/lean.py``); off, every request goes through strawberry's view."""
     planned_execution: bool = True
     """Run queries from cached plans, level by level in batches (``schema/execution``); off, graphql-core runs
     every operation (the reference the differential tests compare with)."""

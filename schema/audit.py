@@ -67,15 +67,22 @@ class AuditTrail(SchemaExtension):
 
     async def _write(self, result: Any) -> None:
         execution = self.execution_context
-        context = execution.context
-        notes: AuditNotes | None = getattr(context, "audit", None)
-        if not notes or result is None or execution.graphql_document is None:
+        if execution.graphql_document is None:
             return
-        record = _record(context, notes, execution.graphql_document, execution.operation_name)
-        try:
-            await audit.write(context.sources.postgres.db(audit.STORE), record)
-        except AuditUnavailable as exc:
-            result.errors = [*(result.errors or []), *withhold(result.data, notes, exc)]
+        await write_record(execution.context, execution.graphql_document, execution.operation_name, result)
+
+
+async def write_record(context: Any, document: DocumentNode, operation_name: str | None, result: Any) -> None:
+    """The request's record, if it showed or changed personal data; withheld data and coded errors if it cannot
+    be written (the extension's work, also done by the lean path, ``schema/execution/prepared.py``)."""
+    notes: AuditNotes | None = getattr(context, "audit", None)
+    if not notes or result is None:
+        return
+    record = _record(context, notes, document, operation_name)
+    try:
+        await audit.write(context.sources.postgres.db(audit.STORE), record)
+    except AuditUnavailable as exc:
+        result.errors = [*(result.errors or []), *withhold(result.data, notes, exc)]
 
 
 def _record(

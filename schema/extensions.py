@@ -59,8 +59,13 @@ def extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type[
         lambda: ValidationCache(maxsize=512),
     ]
     if settings.mask_errors:
-        chain.append(lambda: MaskErrors(should_mask_error=is_unexpected, error_message="Unexpected error."))
+        chain.append(error_masker)
     return chain
+
+
+def error_masker() -> MaskErrors:
+    """Masks unexpected errors only (``is_unexpected``), with one message."""
+    return MaskErrors(should_mask_error=is_unexpected, error_message="Unexpected error.")
 
 
 class QuietErrors:

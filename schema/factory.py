@@ -176,18 +176,26 @@ def _config(settings: Settings) -> StrawberryConfig:
     )
 
 
+def refuses_introspection(settings: Settings, principal: Any) -> bool:
+    """Whether introspection is refused to this caller: the profile refuses it, and the caller holds none of the
+    introspection roles (production: developers and administrators)."""
+    if settings.introspection_enabled:
+        return False
+    return principal is None or principal.roles.isdisjoint(settings.introspection_roles)
+
+
 class IntrospectionForRoles(SchemaExtension):
-    """Refuses introspection unless the caller holds one of ``roles`` (production: developers and administrators).
+    """Refuses introspection to callers :func:`refuses_introspection` names.
 
     The rule is graphql-core's own class, the same on every request, so the validation cache keeps one entry per
     document with it and one without."""
 
-    def __init__(self, roles: frozenset[str]) -> None:
-        self.roles = roles
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
 
     def on_operation(self) -> Iterator[None]:
         principal = getattr(self.execution_context.context, "principal", None)
-        if principal is None or principal.roles.isdisjoint(self.roles):
+        if refuses_introspection(self.settings, principal):
             rules = self.execution_context.validation_rules
             self.execution_context.validation_rules = (*rules, NoSchemaIntrospectionCustomRule)
         yield
@@ -197,8 +205,7 @@ def _extensions(settings: Settings) -> list[Any]:
     """The shared chain, plus refusing introspection to all but the introspection roles where the profile says so."""
     chain: list[Any] = extensions(settings)
     if not settings.introspection_enabled:
-        roles = frozenset(settings.introspection_roles)
-        chain.append(lambda: IntrospectionForRoles(roles))
+        chain.append(lambda: IntrospectionForRoles(settings))
     return chain
 
 

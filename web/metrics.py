@@ -16,3 +16,6 @@ IN_FLIGHT = Gauge("c360_in_flight_requests", "GraphQL requests running in this p
 IN_FLIGHT_LIMIT = Gauge(
     "c360_in_flight_limit", "The in-flight bound now (C360_MAX_IN_FLIGHT, less while the event loop lags)"
 )
+LEAN_ANSWERS = Counter(
+    "c360_lean_answers", "POSTed queries answered by the lean path (web/lean.py), without strawberry's view"
+)

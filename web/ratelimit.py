@@ -21,11 +21,11 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import ExecutionResult, GraphQLError
+from graphql import DocumentNode, ExecutionResult, GraphQLError
 from limits import RateLimitItemPerSecond
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
@@ -61,13 +61,20 @@ class DocumentCosts:
         self.known: OrderedDict[tuple[str, str | None], int] = OrderedDict()
 
     def __call__(self, execution_context: ExecutionContext) -> int:
-        key = (execution_context.query or "", execution_context.operation_name)
+        return self.of(
+            execution_context.schema,
+            execution_context.query or "",
+            execution_context.operation_name,
+            execution_context.graphql_document,
+        )
+
+    def of(self, schema: Any, query: str, operation_name: str | None, document: DocumentNode | None) -> int:
+        key = (query, operation_name)
         cost = self.known.get(key)
         if cost is None:
-            document = execution_context.graphql_document
             if document is None:
                 return 1
-            measures = DocumentMeasure(execution_context.schema._schema, document, self.limits).measures()
+            measures = DocumentMeasure(schema._schema, document, self.limits).measures()
             chosen = [m for op, m in measures if key[1] is None or (op.name and op.name.value == key[1])]
             cost = max(1, max((m.cost(self.limits.list_size) for m in chosen), default=1))
             self.known[key] = cost
@@ -100,9 +107,9 @@ class RateLimit:
         per_second: int,
         burst: int = 0,
         storage: str = "async+memory://",
-        cost: Callable[[ExecutionContext], int] = lambda _: 1,
+        cost: DocumentCosts | None = None,
     ) -> None:
-        self.cost = cost
+        self.costs = cost
         burst = burst or 2 * per_second
         self.window = max(1, math.ceil(burst / per_second))
         self.item = RateLimitItemPerSecond(burst, self.window, namespace="c360")
@@ -118,6 +125,18 @@ class RateLimit:
             settings.rate_limit_storage,
             DocumentCosts(settings),
         )
+
+    def cost(self, execution_context: ExecutionContext) -> int:
+        return self.costs(execution_context) if self.costs is not None else 1
+
+    def cost_of(
+        self, schema: Any, query: str, operation_name: str | None, document: DocumentNode | None
+    ) -> int:
+        """The same cost, for the lean path (which has no strawberry execution context)."""
+        return self.costs.of(schema, query, operation_name, document) if self.costs is not None else 1
+
+    def refused(self) -> None:
+        RATE_LIMITED.inc()
 
     async def charge(self, key: str, cost: int) -> Charge:
         # A request costlier than the whole burst empties the budget rather than never being admitted.
@@ -138,7 +157,7 @@ class RateLimit:
                     charge = await budget.charge(client_key(scope), budget.cost(context))
                     scope[SCOPE_KEY] = charge
                     if not charge.allowed:
-                        RATE_LIMITED.inc()
+                        budget.refused()
                         context.result = ExecutionResult(data=None, errors=[refusal(charge)])
                 yield
 

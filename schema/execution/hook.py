@@ -8,22 +8,19 @@ abstract types) run in graphql-core as before, and every query that does is coun
 
 from __future__ import annotations
 
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Awaitable
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSchema, OperationDefinitionNode, OperationType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from core.metrics import QUERY_EXECUTIONS
+from schema.execution.counts import EXECUTIONS, count
 from schema.execution.plan import Plan, Planner, Unsupported, skip_include_variables
 from schema.execution.run import run
 
 PLANNER = "c360-planner"
 """Where a schema keeps its :class:`Plans` (``GraphQLSchema.extensions``)."""
-
-EXECUTIONS: Counter[str] = Counter()
-"""Queries this process ran: ``planned``, or ``graphql-core: <reason>`` (read by the tests)."""
 
 
 class Plans:
@@ -76,11 +73,6 @@ def planned_schema(schema: GraphQLSchema) -> bool:
     return isinstance(schema.extensions.get(PLANNER), Plans)
 
 
-def _count(executor: str, reason: str = "") -> None:
-    EXECUTIONS[f"{executor}: {reason}" if reason else executor] += 1
-    QUERY_EXECUTIONS.labels(executor, reason).inc()
-
-
 def response_order(data: Any, error: GraphQLError) -> tuple[Any, ...]:
     """Where an error's path sits in the response, depth first: keys in the order the response shows them (the
     document's), list items by index; below a nulled value, by the error's place in the document."""
@@ -128,14 +120,14 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         if manager is not None and manager.middlewares:
             # An extension that wraps every resolver (federated tracing) sees every field only in graphql-core.
-            _count("graphql-core", "field middleware")
+            count("graphql-core", "field middleware")
             return super().execute_operation(serially)
         try:
             plan = plans.plan_for(self)
         except Unsupported as unsupported:
-            _count("graphql-core", unsupported.reason)
+            count("graphql-core", unsupported.reason)
             return super().execute_operation(serially)
-        _count("planned")
+        count("planned")
         try:
             data = run(self, plan)
         except GraphQLError as error:

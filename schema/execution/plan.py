@@ -301,15 +301,22 @@ class _Builder:
         from graphql.execution.values import get_argument_values
 
         try:
-            return get_argument_values(definition, node, self.variables)
-        except Exception:
+            arguments = get_argument_values(definition, node, self.variables)
+        except Exception:  # coerced again per request, where the error belongs to each parent
             return None
+        # Kept only when nothing in them can be changed: a resolver may change what it is given (federation's
+        # `_entities` takes `__typename` out of each representation), and graphql-core gives each call its own.
+        immutable = all(
+            isinstance(v, str | int | float | bool | enum.Enum) or v is None for v in arguments.values()
+        )
+        return arguments if immutable else None
 
     def choose_read(self, plan: FieldPlan) -> None:
         definition = plan.definition
         strawberry_field = definition.extensions.get(STRAWBERRY)
         if not isinstance(strawberry_field, StrawberryField) or strawberry_field.extensions:
             return  # RESOLVER: the field's own resolver, as graphql-core calls it
+        plan.strawberry_field = strawberry_field
         guard = definition.extensions.get(GUARD)
         batch = strawberry_field.metadata.get(BATCH_KEY)
         resolver = strawberry_field.base_resolver

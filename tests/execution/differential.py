@@ -1,5 +1,6 @@
-"""Two API apps on the same data, one running queries from their plans and one running every operation in
-graphql-core (the reference), and a comparison of their answers byte for byte.
+"""Two API apps on the same data, one running queries from their plans (and repeated queries by the lean HTTP
+path) and one running every operation in graphql-core behind strawberry's view (the reference), and a comparison
+of their answers byte for byte, status and headers too.
 
 Both run on a fixed clock (SLA figures are read against it) and without an in-process relay (nothing changes the
 data between the two answers). A query the planned app handed to graphql-core is a fallback: counted, never a
@@ -19,9 +20,10 @@ from graphql import GraphQLError, OperationType, get_operation_ast, parse
 
 from app import create_app
 from core.settings import Settings
-from schema.execution.hook import EXECUTIONS
+from schema.execution.counts import EXECUTIONS
 from tests import auth, canaries
 from tests.clock import FixedClock, utc
+from web.metrics import LEAN_ANSWERS
 
 CLOCK_AT = utc(2026, 10, 20, 12, 0)
 
@@ -30,6 +32,8 @@ CLOCK_AT = utc(2026, 10, 20, 12, 0)
 class Outcome:
     compared: int = 0
     equal: int = 0
+    lean: int = 0
+    """Second answers of the planned app that took the lean path."""
     answered: int = 0
     """Answers with data (not refused before execution)."""
     with_errors: int = 0
@@ -44,7 +48,7 @@ class Outcome:
     def __str__(self) -> str:
         return (
             f"{self.compared} compared, {self.equal} identical, {self.answered} with data ({self.with_errors} also "
-            f"with errors), {self.planned} planned, fallbacks {self.fallbacks}, "
+            f"with errors), {self.planned} planned, {self.lean} lean, fallbacks {self.fallbacks}, "
             f"{len(self.differences)} different"
         )
 
@@ -63,14 +67,31 @@ class Pair:
         if authorization is not None:
             headers["authorization"] = authorization
         before = EXECUTIONS.copy()
+        first = await self.planned.post(path, content=body, headers=headers)
+        counted = EXECUTIONS - before
+        fallbacks = {k: v for k, v in counted.items() if k.startswith("graphql-core")}
+        # Sent again: a document strawberry has validated once takes the lean path (web/lean.py).
+        lean = LEAN_ANSWERS._value.get()
         mine = await self.planned.post(path, content=body, headers=headers)
-        fallbacks = {k: v for k, v in (EXECUTIONS - before).items() if k != "planned"}
+        self.outcome.lean += int(LEAN_ANSWERS._value.get() - lean)
         theirs = await self.reference.post(path, content=body, headers=headers)
         outcome = self.outcome
         outcome.compared += 1
         for reason, count in fallbacks.items():
             outcome.fallbacks[reason] = outcome.fallbacks.get(reason, 0) + count
-        same = mine.status_code == theirs.status_code and mine.content == theirs.content
+
+        def equal(answer: httpx.Response) -> bool:
+            return (
+                answer.status_code == theirs.status_code
+                and answer.content == theirs.content
+                and _headers(answer) == _headers(theirs)
+            )
+
+        different = [(way, a) for way, a in (("view", first), ("lean", mine)) if not equal(a)]
+        same = not different
+        way = different[0][0] if different else "lean"
+        if different:
+            mine = different[0][1]
         if mine.content.startswith(b'{"data":{'):
             outcome.answered += 1
             outcome.with_errors += b'"errors":[' in mine.content
@@ -82,8 +103,13 @@ class Pair:
                 min(len(mine.content), len(theirs.content)),
             )
             start = max(0, at - 200)
+            heads = (
+                ""
+                if _headers(mine) == _headers(theirs)
+                else f"  headers {_headers(mine)} != {_headers(theirs)}\n"
+            )
             outcome.differences.append(
-                f"{label or body[:300]!r}\n  first difference at byte {at}\n"
+                f"{label or body[:300]!r}\n  ({way}) first difference at byte {at}\n{heads}"
                 f"  planned   {mine.status_code} …{mine.content[start : at + 400]!r}\n"
                 f"  reference {theirs.status_code} …{theirs.content[start : at + 400]!r}"
             )
@@ -99,6 +125,11 @@ class Pair:
     ) -> bool:
         body = orjson.dumps({"query": query, "variables": variables or {}})
         return await self.compare(body, path, auth.headers(roles, **claims)["authorization"], query[:120])
+
+
+def _headers(response: httpx.Response) -> list[tuple[str, str]]:
+    """The response's headers but its request id (new for each request)."""
+    return [(k, v) for k, v in response.headers.multi_items() if k != "x-request-id"]
 
 
 def is_query(body: bytes) -> bool:
@@ -119,8 +150,12 @@ async def pair(settings: Settings, **overrides: Any) -> AsyncIterator[Pair]:
     # No deadline a busy machine could reach: a 504 from one app and an answer from the other is no comparison.
     slow = {"request_timeout": 600.0, "pg_statement_timeout": 600.0, "neo4j_transaction_timeout": 600.0}
     common = {"relay_in_process": False, **slow, **overrides}
-    planned = create_app(settings.model_copy(update={**common, "planned_execution": True}), clock=clock)
-    reference = create_app(settings.model_copy(update={**common, "planned_execution": False}), clock=clock)
+    planned = create_app(
+        settings.model_copy(update={**common, "planned_execution": True, "lean_http": True}), clock=clock
+    )
+    reference = create_app(
+        settings.model_copy(update={**common, "planned_execution": False, "lean_http": False}), clock=clock
+    )
     async with (
         planned.router.lifespan_context(planned),
         reference.router.lifespan_context(reference),

@@ -15,7 +15,6 @@ from tests.conftest import GraphQL
 from tests.execution.differential import is_query, pair
 from web.ide import EXAMPLES
 
-
 ENTITIES = {
     "/subgraphs/profiles/graphql": "id fullName loyaltyTier identifiers { type value }",
     "/subgraphs/orders/graphql": "lifetimeValue orderCount orders(first: 3) { nodes { id total items { sku } } }",
@@ -63,9 +62,11 @@ async def test_production_operations_are_planned_and_answer_the_same(
                 path=path,
             )
         outcome = both.outcome
+    print(f"production operations: {outcome}")
     assert outcome.differences == [], "\n".join(outcome.differences[:5])
     assert outcome.fallbacks == {}, outcome
     assert outcome.compared == outcome.planned >= 38, outcome
+    assert outcome.lean >= outcome.compared - 3, outcome  # but the README's mutation, each went the lean way
 
 
 @pytest.mark.after_the_suite

@@ -1,0 +1,16 @@
+"""What the executor did, for ``/metrics`` and the tests: queries planned or handed to graphql-core (with the
+reason), root fields answered by a compiled statement or, when it could not answer, by their resolvers."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from core.metrics import QUERY_EXECUTIONS
+
+EXECUTIONS: Counter[str] = Counter()
+"""``planned``, ``graphql-core: <reason>``, ``compiled``, ``compiled: answered by the resolver`` (read by tests)."""
+
+
+def count(executor: str, reason: str = "") -> None:
+    EXECUTIONS[f"{executor}: {reason}" if reason else executor] += 1
+    QUERY_EXECUTIONS.labels(executor, reason).inc()
