@@ -8,7 +8,7 @@ people yet kept by most true pairs despite one field's typing slip:
 - every personal identifier alone (phone, e-mail, national id, WeChat id, a source system's id); device ids are
   left out, since shop tablets are shared by thousands of customers;
 - family name with the full birth date, given name with the full birth date (a typo in the other name survives);
-- both names (in either order) with the birth year, and with the city;
+- both names (in either order) with the birth year, with the city, and with the start of the address;
 - birth date with the postcode, and with the city (both names misspelt);
 - the postcode with the start of the street address.
 
@@ -47,6 +47,8 @@ def blocking_keys(row: Mapping[str, Any]) -> frozenset[str]:
             keys.add(f"ny:{names}|{row['dob_y']}")
         if row["city"]:
             keys.add(f"nc:{names}|{row['city']}")
+        if row["address"]:
+            keys.add(f"na:{names}|{row['address'][:KEY_PREFIX_LENGTH]}")
     if row["postcode"] and row["address"]:
         keys.add(f"pa:{row['postcode']}|{row['address'][:KEY_PREFIX_LENGTH]}")
     return frozenset(keys)

@@ -4,7 +4,8 @@ Accepted: ISO ``1985-03-04``, compact ``19850304``, ``1985/3/4``, ``1985.03.04``
 month first with the year last (``04/03/1985``: the day comes first unless that is impossible, since the
 comparison also checks the day and month swapped), two-digit years (``85-03-04``: below 30 is 20xx), and partial
 dates (``1985-03``, ``1985年3月``, ``1985``). A compact date whose day or month cannot exist (``19851304``) is kept
-as written, since it is most likely a typing slip the comparison can still measure.
+as written, since it is most likely a typing slip the comparison can still measure. Placeholders systems write
+for an unknown date (``1900-01-01``) are unknown.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from datetime import date
 from functools import lru_cache
 
 _NUMBERS = re.compile(r"\d+")
+PLACEHOLDERS = frozenset({"1900-01-01", "1901-01-01", "1899-12-31"})
+"""Dates source systems write when the birth date is unknown: they say nothing."""
 _TWO_DIGIT_PIVOT = 30
 _EARLIEST = 1880
 
@@ -58,6 +61,8 @@ def _build(year: int, month: int | None, day: int | None, *, as_written: bool = 
     if not (_real(year, month, day) or as_written):
         return BirthDate(None, None, year_month, y)
     full = f"{y}-{month:02d}-{day:02d}"
+    if full in PLACEHOLDERS:
+        return BirthDate.unknown()
     swapped = f"{y}-{day:02d}-{month:02d}" if month_ok and day != month and _real(year, day, month) else None
     return BirthDate(full, swapped, year_month, y)
 

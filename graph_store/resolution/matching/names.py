@@ -4,7 +4,7 @@ as simplified characters.
 - Traditional characters fold to simplified (``張偉`` → ``张伟``), Chinese names are read as pinyin with the
   surname readings of the table below (``单`` is ``shan`` as a surname, ``dan`` elsewhere), and Latin spellings
   drop case, accents, spaces and hyphens (``Xiao-Wei`` → ``xiaowei``), so ``王小伟`` meets ``Wang Xiaowei``.
-- A masked part (``王*``, ``*伟``, ``王**``, ``王*伟``) is unknown, not a value: it neither agrees nor disagrees.
+- A masked part (``王*``, ``*伟``, ``王**``, ``王*伟``) or a form of address (``王先生``) is unknown, not a value: it neither agrees nor disagrees.
 - A full name alone is split: Chinese after its surname (compound surnames first, ``欧阳娜娜`` → ``欧阳`` +
   ``娜娜``), Latin as given name then family name; the comparisons also look for names given in the other order.
 """
@@ -18,6 +18,8 @@ from functools import lru_cache
 from graph_store.resolution.matching.text import fold, has_han, pinyin, squash, words
 
 MASKS = re.compile(r"[*＊×?？●○□■]")
+TITLES = frozenset({"先生", "女士", "小姐", "太太", "夫人", "老师", "师傅"})
+"""Forms of address written where a given name should be (``王先生``, Mr Wang): the given name is unknown."""
 
 COMPOUND_SURNAMES = frozenset(
     {
@@ -123,6 +125,8 @@ def _part(raw: str, *, surname: bool) -> tuple[str | None, str | None]:
         return None, None
     if has_han(text):
         han = squash(text)
+        if not surname and han in TITLES:
+            return None, None
         reading = SURNAME_READINGS.get(han) if surname else None
         return (reading or pinyin(han)), han
     key = squash(text)
