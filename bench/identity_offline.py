@@ -15,16 +15,20 @@ import numpy as np
 
 from bench.identity_sets import DataSet, UnionFind, matching_record
 from graph_store.resolution.matching import (
+    COMPARISONS,
     Decision,
     Model,
     Prepared,
     Scorer,
+    Scores,
     Thresholds,
     blocking_keys,
     prepare,
 )
 from graph_store.resolution.rules import MatchingRules
 
+CONFLICT_BELOW = -5.0
+"""A scored pair below this match weight is evidence of two people: clustering never joins their clusters."""
 MAX_BLOCK = 200
 """A key shared by more records than this finds no candidates (a shop tablet, a placeholder value): the online
 planner caps its candidates per key the same way."""
@@ -118,13 +122,13 @@ def cluster_pairs(
     size: int, pairs: np.ndarray, weights: np.ndarray, decisions: np.ndarray, thresholds: Thresholds
 ) -> list[int]:
     """Join the records of merge-level pairs, strongest first, unless two records already in the clusters to be
-    joined were scored below the review threshold (evidence that they are different people): then the pair is
+    joined were scored below :data:`CONFLICT_BELOW` (evidence that they are different people): then the pair is
     left for review. Plain connected components would chain namesakes through one ambiguous record."""
     groups = UnionFind(size)
     members: dict[int, list[int]] = {n: [n] for n in range(size)}
     against: dict[int, set[int]] = defaultdict(set)
     for (a, b), weight in zip(pairs.tolist(), weights.tolist(), strict=True):
-        if weight < thresholds.review_at:
+        if weight < CONFLICT_BELOW:
             against[a].add(b)
             against[b].add(a)
     merge = np.flatnonzero(decisions == Decision.MERGE)
@@ -142,7 +146,38 @@ def cluster_pairs(
     return [groups.find(n) for n in range(size)]
 
 
-def evaluate(data: DataSet, model: Model, thresholds: Thresholds, rules: MatchingRules) -> Quality:
+IDENTIFIER_COMPARISONS = ("national_id", "phone", "email", "wechat", "system_id")
+ATTRIBUTE_COMPARISONS = (
+    "family_name",
+    "given_name",
+    "birth_date",
+    "gender",
+    "address",
+    "address_2",
+    "city",
+    "postcode",
+    "region",
+)
+
+
+def with_identifier_links(scores: Scores, decisions: np.ndarray) -> np.ndarray:
+    """Decisions as the planner takes them with deterministic links: a pair sharing a personal identifier is
+    merged unless its attributes weigh against it (their weights sum below 0: different birth dates and given
+    names, say), in which case it goes to review."""
+    names = [c.name for c in COMPARISONS]
+    identifier = [names.index(n) for n in IDENTIFIER_COMPARISONS]
+    attribute = [names.index(n) for n in ATTRIBUTE_COMPARISONS]
+    shared = (scores.levels[:, identifier] == 1).any(axis=1)
+    against = scores.weights[:, attribute].sum(axis=1) < 0
+    out = decisions.copy()
+    out[shared & ~against] = Decision.MERGE
+    out[shared & against & (decisions == Decision.NONE)] = Decision.REVIEW
+    return out
+
+
+def evaluate(
+    data: DataSet, model: Model, thresholds: Thresholds, rules: MatchingRules, identifier_links: bool = False
+) -> Quality:
     records = [matching_record(item, rules) for item in data.records]
     started = time.perf_counter()
     rows = [prepare(r) for r in records]
@@ -150,6 +185,8 @@ def evaluate(data: DataSet, model: Model, thresholds: Thresholds, rules: Matchin
     blocking = block(data, rows)
     scores = Scorer(model).score(prepared, prepared, blocking.pairs[:, 0], blocking.pairs[:, 1])
     decisions = thresholds.decide(scores.match_weight)
+    if identifier_links:
+        decisions = with_identifier_links(scores, decisions)
     cluster = cluster_pairs(len(rows), blocking.pairs, scores.match_weight, decisions, thresholds)
     review = [
         (a, b) for a, b in blocking.pairs[decisions == Decision.REVIEW].tolist() if cluster[a] != cluster[b]
