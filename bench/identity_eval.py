@@ -11,6 +11,8 @@ Two modes:
   ``config/matching/matching.toml`` and clustering, run directly (``bench/identity_offline.py``), so the model's
   quality is known before ingestion uses it. ``--model train`` (the default) trains a model on each set first,
   unsupervised, as Splink is used on a new data set; ``--model config`` scores with the repository's artefact.
+  ``--identifier-links`` adds deterministic links as the planner makes them: a pair sharing an identifier merges
+  unless its attributes weigh against it.
 - *ingest*: every record through the same path as ``ingestSourceRecords`` (PostgreSQL, the outbox, the relay,
   Neo4j), on servers of its own under ``var/eval`` (ports 54349 and 17707, or ``C360_EVAL_PG_PORT`` and
   ``C360_EVAL_NEO4J_PORT``), so nothing else is touched.
@@ -79,7 +81,7 @@ def trained_model(data: DataSet, rules: MatchingRules) -> Model:
     return train([records], version=1, description=data.name)
 
 
-def offline(names: list[str], people: int, model_source: str) -> None:
+def offline(names: list[str], people: int, model_source: str, identifier_links: bool) -> None:
     config = load_config()
     rules = load_rules()
     print(
@@ -93,7 +95,7 @@ def offline(names: list[str], people: int, model_source: str) -> None:
         started = time.perf_counter()
         model = trained_model(data, rules) if model_source == "train" else config.model
         trained = time.perf_counter() - started
-        results.append(evaluate_offline(data, model, config.thresholds, rules))
+        results.append(evaluate_offline(data, model, config.thresholds, rules, identifier_links))
         print(f"  {data.name}: {len(data.records):,} records, model in {trained:.1f} s", file=sys.stderr)
     print(HEADER)
     for quality in results:
@@ -259,6 +261,11 @@ def main() -> None:
     )
     parser.add_argument("--batch", type=int, default=500, help="records per ingestion batch (at most 1,000)")
     parser.add_argument("--model", choices=("train", "config"), default="train", help="offline: which model")
+    parser.add_argument(
+        "--identifier-links",
+        action="store_true",
+        help="offline: also merge pairs sharing an identifier unless their attributes weigh against it",
+    )
     parser.add_argument("--write-sample", type=Path, default=None, help="write a training sample and stop")
     args = parser.parse_args()
     people = min(args.people, 50_000)
@@ -271,7 +278,7 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown data sets: {', '.join(sorted(unknown))}")
     if args.mode == "offline":
-        offline(names, people, args.model)
+        offline(names, people, args.model, args.identifier_links)
     else:
         asyncio.run(ingest_mode(prepare_servers(), names, people, min(args.batch, 1000)))
 

@@ -188,9 +188,8 @@ def evaluate(
     if identifier_links:
         decisions = with_identifier_links(scores, decisions)
     cluster = cluster_pairs(len(rows), blocking.pairs, scores.match_weight, decisions, thresholds)
-    review = [
-        (a, b) for a, b in blocking.pairs[decisions == Decision.REVIEW].tolist() if cluster[a] != cluster[b]
-    ]
+    undecided = decisions != Decision.NONE  # the review band, and merges clustering refused
+    review = [(a, b) for a, b in blocking.pairs[undecided].tolist() if cluster[a] != cluster[b]]
     seconds = time.perf_counter() - started
     persons = [item.person for item in data.records]
 

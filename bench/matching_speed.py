@@ -29,8 +29,9 @@ from graph_store.resolution.matching.names import _part
 from graph_store.resolution.matching.places import address, place
 from graph_store.resolution.matching.text import fold, pinyin
 
-CACHED = (fold, pinyin, _part, _parse_text, place, address)
 from graph_store.resolution.rules import load_rules
+
+CACHED = (fold, pinyin, _part, _parse_text, place, address)
 
 
 def main() -> None:
