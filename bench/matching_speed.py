@@ -28,7 +28,6 @@ from graph_store.resolution.matching.dates import _parse_text
 from graph_store.resolution.matching.names import _part
 from graph_store.resolution.matching.places import address, place
 from graph_store.resolution.matching.text import fold, pinyin
-
 from graph_store.resolution.rules import load_rules
 
 CACHED = (fold, pinyin, _part, _parse_text, place, address)
