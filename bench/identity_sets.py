@@ -31,6 +31,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from opencc import OpenCC
+from pypinyin import lazy_pinyin
+
 from c360.seed.generator import messy_phone
 from core.errors import InvalidIdentifier
 from graph_store.identifiers import IdentifierType, normalize
@@ -38,6 +41,7 @@ from graph_store.resolution.matching import prepare
 from graph_store.resolution.rules import MatchingRules
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+_S2T = OpenCC("s2t")
 Raw = tuple[IdentifierType, str, str | None]
 """An identifier as a source sends it: type, value as written, app id (openids only)."""
 
@@ -267,13 +271,8 @@ def _name(rng: random.Random, person: Person, system: str) -> dict[str, str]:
             )
         }
     elif roll < 0.22:
-        from opencc import OpenCC
-
-        converter = OpenCC("s2t")
-        family, given = converter.convert(family), converter.convert(given)
+        family, given = _S2T.convert(family), _S2T.convert(given)
     elif roll < 0.35:
-        from pypinyin import lazy_pinyin
-
         fam = "".join(lazy_pinyin(family)).capitalize()
         giv = "".join(lazy_pinyin(given)).capitalize()
         spelled = rng.choice(
