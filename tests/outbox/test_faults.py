@@ -287,6 +287,11 @@ async def test_writes_are_acknowledged_while_neo4j_is_down_and_drain_to_the_orde
                 patch.setattr(applied, "write", kill_inside)
                 for batch in batches(faulted, 8)[3:]:
                     await send_until_acknowledged(http, batch)
+                # Acknowledged may precede the relay's claim: wait for it (bounded polls, not a timing).
+                for _ in range(6000):
+                    if killed.is_set():
+                        break
+                    await asyncio.sleep(0.05)
                 assert killed.is_set()
                 await asyncio.to_thread(neo4j.LocalNeo4j(own).ensure_running)
             for batch in batches(ordered, 8):
