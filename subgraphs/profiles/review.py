@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import orjson
 
 from core import outbox
 from core.errors import AlreadyDecided, BadUserInput, ClientError, NotFound
@@ -49,16 +50,19 @@ async def raise_candidates(conn: asyncpg.Connection, raised: Iterable[Raised], i
         return
     await conn.execute(
         "INSERT INTO profiles.match_candidates (customer_a, customer_b, record, method, rule, score, identifiers,"
-        " comparisons) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],"
-        " $6::float8[], $7::jsonb[], $8::jsonb[]) ON CONFLICT (customer_a, customer_b) DO NOTHING",
+        " comparisons) SELECT a, b, record, method, rule, score, identifiers::jsonb, comparisons::jsonb"
+        " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::text[],"
+        " $8::text[]) AS r(a, b, record, method, rule, score, identifiers, comparisons)"
+        " ON CONFLICT (customer_a, customer_b) DO NOTHING",
         [uuid.UUID(a) for a, _ in rows],
         [uuid.UUID(b) for _, b in rows],
         [r.record for r in rows.values()],
         [r.method for r in rows.values()],
         [r.rule for r in rows.values()],
         [r.score for r in rows.values()],
-        [list(r.identifiers) for r in rows.values()],
-        [list(r.comparisons) for r in rows.values()],
+        # JSON arrays travel as text: a list of lists would be read as a two-dimensional array.
+        [orjson.dumps(list(r.identifiers)).decode() for r in rows.values()],
+        [orjson.dumps(list(r.comparisons)).decode() for r in rows.values()],
     )
 
 
