@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import orjson
 
 from core.errors import ClientError, SourceUnavailable
 from core.outbox import Event, Outcomes
@@ -209,8 +210,8 @@ async def write_back_ingest(
         rows = list(changed.items())
         await conn.execute(
             "UPDATE profiles.source_records s SET applied_hash = r.hash, observed_at = r.observed_at,"
-            " attributes = r.attributes, blocked = r.blocked, origin = coalesce(s.origin, r.origin)"
-            " FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::jsonb[],"
+            " attributes = r.attributes, blocked = r.blocked::jsonb, origin = coalesce(s.origin, r.origin)"
+            " FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::text[],"
             " $7::uuid[]) AS r(system, external_id, hash, observed_at, attributes, blocked, origin)"
             " WHERE s.system = r.system AND s.external_id = r.external_id",
             [_split_key(k)[0] for k, _ in rows],
@@ -218,7 +219,11 @@ async def write_back_ingest(
             [record["hash"] for _, (_, record, _) in rows],
             [datetime.fromisoformat(record["observedAt"]) for _, (_, record, _) in rows],
             [record["attributes"] for _, (_, record, _) in rows],
-            [[f"{t}:{v} ({p})" for t, v, p in outcome["blocked"]] for _, (_, _, outcome) in rows],
+            # JSON lists travel as text: a list of lists would be read as a two-dimensional array.
+            [
+                orjson.dumps([f"{t}:{v} ({p})" for t, v, p in outcome["blocked"]]).decode()
+                for _, (_, _, outcome) in rows
+            ],
             [uuid.UUID(outcome["origin"]) if outcome["origin"] else None for _, (_, _, outcome) in rows],
         )
     if latest:

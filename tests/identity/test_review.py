@@ -18,6 +18,7 @@ MERGE = """mutation($a: ID!, $b: ID!) { mergeCustomers(input: {customerId: $a, o
   applied customers { id mergedIds sourceRecords { system externalId } } } }"""
 HISTORY = """query($id: ID!) { customer(id: $id) { id
   identityHistory { kind record rule other identifiers customerId } } }"""
+QUALITY = "{ identityQuality { merges splits } }"
 UNMERGE = """mutation($input: UnmergeCustomerInput!) { unmergeCustomer(input: $input) { applied customers { id } } }"""
 
 
@@ -155,6 +156,7 @@ async def test_a_manual_merge_and_its_reversal(gql: GraphQL) -> None:
                       city="Wuxi", observedAt="2026-09-01T00:00:00+00:00")  # fmt: skip
     a = (await ingest(gql, a_record))["results"][0]["customer"]["id"]
     b = (await ingest(gql, b_record))["results"][0]["customer"]["id"]
+    before = (await gql.data(QUALITY))["identityQuality"]
     merged = (await gql.data(MERGE, a=b, b=a))["mergeCustomers"]
     assert merged["applied"] is True
     [customer] = merged["customers"]
@@ -167,6 +169,8 @@ async def test_a_manual_merge_and_its_reversal(gql: GraphQL) -> None:
     assert city == "Wuxi"  # the newer observation of the two customers' records
     history = (await gql.data(HISTORY, id=a))["customer"]["identityHistory"]
     assert any(e["kind"] == "MERGE" and e["other"] == b and e["rule"] == "steward: merged" for e in history)
+    between = (await gql.data(QUALITY))["identityQuality"]
+    assert (between["merges"] - before["merges"], between["splits"] - before["splits"]) == (1, 0)
     # Reversed like any merge: the merged-in customer's record leaves, and its id comes back.
     split = (
         await gql.data(
@@ -182,7 +186,10 @@ async def test_a_manual_merge_and_its_reversal(gql: GraphQL) -> None:
     after = (await gql.data("""query($id: ID!) { customer(id: $id) { id city mergedIds } }""", id=a))[
         "customer"
     ]
-    assert (after["city"], after["mergedIds"]) == ("Suzhou", [])
+    assert (after["city"], after["mergedIds"]) == ("Suzhou", [])  # recomputed from the records it kept
+    # One split, counted once; the merge it undid no longer counts.
+    last = (await gql.data(QUALITY))["identityQuality"]
+    assert (last["merges"] - before["merges"], last["splits"] - before["splits"]) == (0, 1)
 
 
 async def test_a_records_own_phone_does_not_yield_to_a_shared_one(gql: GraphQL) -> None:
