@@ -200,6 +200,15 @@ async def backlog_drain(settings: Settings, records: int) -> tuple[float, float,
     finally:
         await relay.close()
         await relay_graph.close()
+    conn = await asyncpg.connect(settings.migration_dsn_for("profiles"))
+    try:
+        left = await conn.fetchval(
+            "SELECT count(*) FROM profiles.source_records WHERE applied_event_id IS NULL"
+        )
+    finally:
+        await conn.close()
+    if left:  # a drain that stopped on failures is no throughput
+        raise RuntimeError(f"{left} records were not applied: the relay failed")
     return enqueued, drained, cpu.used
 
 
