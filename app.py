@@ -51,7 +51,7 @@ from web import console, ide
 from web.guards import GATEWAY_HEADER, TokenGuard
 from web.protection import Protection, ShedFirst
 from web.request_ids import RequestIds
-from web.requests import BadRequest, decode_request, error_response
+from web.requests import BadRequest, check_size, decode_request, error_response
 
 log = logging.getLogger("c360.app")
 METHODS = ["GET", "POST"]
@@ -141,7 +141,11 @@ class GraphQLApp(GraphQL[RequestContext, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         settings = self._holder["sources"].settings
-        return decode_request(data, max_depth=settings.max_input_depth, max_string=settings.max_string_length)
+        request = decode_request(
+            data, max_depth=settings.max_input_depth, max_string=settings.max_string_length
+        )
+        check_size(data, request, settings.max_body_bytes)
+        return request
 
     async def on_ws_connect(self, context: RequestContext) -> dict[str, object] | None:
         """A WebSocket authenticates once, on ``connection_init``, with the bearer token an HTTP request would send
@@ -172,7 +176,7 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         try:
             return await super().run(request, context, root_value)
         except BadRequest as exc:
-            return error_response(exc.message, exc.status)
+            return error_response(exc.message, exc.status, exc.code)
         except HTTPException as exc:
             status = 415 if exc.reason == "Unsupported content type" else exc.status_code
             return error_response(exc.reason, status)
@@ -439,7 +443,13 @@ def create_app(
                 OUTBOX_FAILED.labels(name).set(found.failed)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
+    # The HTTP layer lets bodies up to the bulk limit through; GraphQLApp.decode_json refuses those over the general
+    # limit unless every root field is a bulk write.
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=max(settings.max_body_bytes, settings.max_bulk_body_bytes),
+        timeout=settings.body_timeout,
+    )
     if not settings.development:
         guarded = [
             ("/subgraphs/", GATEWAY_HEADER, settings.gateway_token),

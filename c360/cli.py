@@ -141,7 +141,9 @@ def migrate() -> None:
 def _seed(settings: Settings, customers: int, seed_value: int) -> None:
     from c360.seed.loader import seed as run_seed
 
-    report = asyncio.run(run_seed(settings, customers, seed_value))
+    # The demo's customers come with their source records, ingested through the identity stream (provenance and
+    # history); the benchmark's data sets (bench/data.py) load in bulk only.
+    report = asyncio.run(run_seed(settings, customers, seed_value, source_records=True))
     typer.echo(
         f"seeded {report.customers} customers, {report.rows} rows, {report.links} identity links "
         f"and {report.relationships} relationships "

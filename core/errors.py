@@ -28,6 +28,8 @@ class InvalidIdentifier(BadUserInput):
         super().__init__(
             f"Invalid {identifier_type} identifier {value!r}: {reason}", identifierType=identifier_type
         )
+        self.reason = reason
+        """Why, without the value (which may be personal data)."""
 
 
 class SourceUnavailable(ClientError):
@@ -38,6 +40,12 @@ class SourceUnavailable(ClientError):
     def __init__(self, source: str, cause: BaseException | None = None) -> None:
         reason = f": {type(cause).__name__}" if cause is not None else ""
         super().__init__(f"Data source {source!r} is unavailable{reason}", source=source)
+
+
+class AlreadyDecided(BadUserInput):
+    """A review candidate a steward has decided already: a pair is asked once, and its decision stands."""
+
+    code = "ALREADY_DECIDED"
 
 
 class NotFound(BadUserInput):

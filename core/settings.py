@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     query_cost_list_size: int = 10
     """Items the cost estimate counts for a list without a ``first`` argument."""
     max_body_bytes: int = 256 * 1024
+    """Largest request body, except the bulk writes below."""
+    max_bulk_body_bytes: int = 2 * 1024 * 1024
+    """Largest body of a request whose every root field is a bulk write (``ingestSourceRecords``,
+    ``ingestOrders``): 1,000 realistic source records take about 400 KB, and the API documents batches of 1,000."""
     max_input_depth: int = 32
     """Deepest nesting of lists and objects accepted in a request's variables and extensions."""
     max_string_length: int = 20_000
@@ -169,7 +173,10 @@ class Settings(BaseSettings):
     relay_poll_interval: float = 1.0
     """Seconds between the relay's looks at the outbox when no ``NOTIFY`` woke it (a safety net)."""
     relay_batch_records: int = 2000
-    """Source records one claim of the relay applies in one Neo4j transaction (at least one whole event)."""
+    """Source records the relay applies in one Neo4j transaction (at least one whole event)."""
+    relay_pipeline: int = 4
+    """Neo4j transactions one claim of the relay pipelines: the PostgreSQL write-back of one overlaps the graph
+    transaction of the next, and the claim commits them together (``relay_batch_records`` × this per claim)."""
     relay_max_attempts: int = 10
     """Attempts after which an event that fails alone, other than by an outage, is set aside."""
     relay_transaction_timeout: float = 60.0

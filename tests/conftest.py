@@ -55,6 +55,9 @@ def _base_settings() -> Settings:
         # Tests that read an ingest's outcome wait for the relay however busy the machine is; the wait ends as soon
         # as it has applied the records (tests of `ACCEPTED` take Neo4j away or set their own wait).
         ingest_wait=60.0,
+        request_timeout=120.0,  # the ingest wait is capped a second before the deadline
+        # Shedding on event-loop lag would refuse requests of a busy machine; the overload tests set their own.
+        shed_loop_lag=0.0,
     )
 
 

@@ -16,3 +16,6 @@ MARKERS = f"{SCHEMA}.{STREAM}"
 CONSENT = "consent.changed"
 """``{"decisions": [decision]}``: consents set by ``setConsent`` or ingested with source records. In the identity
 stream so that the relay applies a record's consents after the record itself, filling in its customer."""
+DECISION = "identity.decision"
+"""``{"customers": [a, b], "merge": bool, "record": what asked, "identifiers": [keys]}``: a steward merged two
+customers (by hand or on a review candidate) or kept a candidate pair apart."""

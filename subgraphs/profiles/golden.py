@@ -66,8 +66,15 @@ async def rewrite(
             [uuid.UUID(c) for c in revived],
         )
     involved = [uuid.UUID(c) for c in {*customers, *merges}]
-    rows = await conn.fetch("SELECT * FROM profiles.customers WHERE id = ANY($1::uuid[])", involved)
+    # Stored golden records count only when no source record produced them (seeded or migrated customers): a
+    # golden record's own earlier values never compete with its sources (they may come from a record that left).
+    rows = await conn.fetch(
+        "SELECT * FROM profiles.customers c WHERE id = ANY($1::uuid[])"
+        " AND NOT EXISTS (SELECT 1 FROM profiles.field_provenance p WHERE p.customer_id = c.id)",
+        involved,
+    )
     profiles = {str(row["id"]): _stored(row) for row in rows}
+
     found = await evidence(conn, customers)
     # A customer with neither source records nor a stored profile has nothing to choose from (none should reach
     # here); it is left out rather than failing the whole claim.

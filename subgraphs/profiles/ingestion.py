@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 
 from core import outbox
+from core.deadlines import seconds_left
 from core.errors import BadUserInput, ClientError, NotFound
 from core.postgres import Database
 from core.visibility import EVERYTHING, Visible
@@ -36,6 +37,8 @@ class Accepted:
     """A record durable in PostgreSQL whose identity resolution had not finished when the call answered."""
 
     key: str
+    dropped: tuple[FieldError, ...] = ()
+    """Identifiers that could not be normalised: the record goes on without them."""
 
 
 @dataclass(frozen=True)
@@ -141,21 +144,26 @@ async def ingest(
                 )
     result = None
     if event_id is not None:
-        result = await _wait(sources, db, event_id, wait)
+        result = await wait_for(sources, db, event_id, wait)
     answered: list[Outcome | Accepted] = (
         [decode_outcome(o) for o in result["outcomes"]]
         if result is not None and "outcomes" in result
-        else [Accepted(v.record.key) for v in valid]
+        else [Accepted(v.record.key, v.dropped) for v in valid]
     )
     outcomes = iter(answered)
     return IngestResult([c if isinstance(c, Rejection) else next(outcomes) for c in checked])
 
 
-async def _wait(sources: DataSources, db: Database, event_id: int, wait: float | None) -> Any:
+async def wait_for(sources: DataSources, db: Database, event_id: int, wait: float | None = None) -> Any:
+    """The relay's result of ``event_id``, waited for up to ``wait`` seconds (default: the setting, within the
+    request's deadline), or ``None``."""
     outcomes = sources.outcomes or outbox.Outcomes()
     settings = sources.settings
-    # A request answers `ACCEPTED` a second before its deadline rather than a 504 after it.
-    timeout = min(settings.ingest_wait, max(settings.request_timeout - 1.0, 0.0)) if wait is None else wait
+    # A request answers `ACCEPTED` a second before its deadline rather than a 504 after it (validating and storing
+    # a large batch on a busy server may already have used part of it).
+    left = seconds_left()
+    budget = settings.request_timeout if left is None else left
+    timeout = min(settings.ingest_wait, max(budget - 1.0, 0.0)) if wait is None else wait
     return await outcomes.wait(db, SCHEMA, event_id, timeout)
 
 
@@ -192,7 +200,7 @@ async def unmerge(
             {"customer": customer_id, "records": list(record_keys), "identifiers": list(identifier_keys)},
             stream=STREAM,
         )
-    result = await _wait(sources, db, event_id, None)
+    result = await wait_for(sources, db, event_id)
     if result is None:
         return SplitOutcome([], applied=False)
     if "error" in result:
@@ -254,6 +262,7 @@ async def outcomes_of(db: Database, keys: Sequence[tuple[str, str]]) -> list[Rec
                             "merged": outcome.get("merged", []),
                             "conflicts": outcome.get("conflicts", []),
                             "blocked": outcome.get("blocked", []),
+                            "dropped": outcome.get("dropped", []),
                         }
                     )
                 )

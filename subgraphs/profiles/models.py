@@ -6,7 +6,18 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Identity, Index, MetaData, Text, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    MetaData,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
@@ -237,4 +248,52 @@ class ConsentRecord(ProfilesBase, table=True):
     event_id: int = Field(sa_column=Column(BigInteger, nullable=False), description="Its outbox event.")
     recorded_at: datetime = Field(
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    )
+
+
+class MatchCandidate(ProfilesBase, table=True):
+    """A pair of customers that evidence does not settle, for a steward to merge or keep apart (``review.py``).
+
+    Raised by a deterministic link whose records' attributes clearly disagree, and later by the probabilistic
+    matcher between its thresholds: each carries the comparisons that explain it (with their match weights when a
+    model scored them). A pair is asked once: its decision is kept, and a kept-apart pair never merges again."""
+
+    __tablename__ = "match_candidates"
+    __table_args__ = (
+        Index("ix_match_candidates_open", "status", "id"),
+        CheckConstraint("status IN ('open', 'merged', 'kept_apart')", name="ck_match_candidates_status"),
+        CheckConstraint("method IN ('deterministic', 'probabilistic')", name="ck_match_candidates_method"),
+        CheckConstraint("customer_a < customer_b", name="ck_match_candidates_order"),
+        UniqueConstraint("customer_a", "customer_b", name="uq_match_candidates_pair"),
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True)
+    )
+    customer_a: uuid.UUID = Field(description="One customer of the pair (the smaller id).")
+    customer_b: uuid.UUID = Field(description="The other customer of the pair.")
+    record: str | None = Field(
+        default=None, description="The source record that raised it, `system:externalId`."
+    )
+    method: str = Field(description="deterministic or probabilistic")
+    rule: str = Field(description="The rule that raised it.")
+    score: float | None = Field(default=None, description="Total match weight, when a model scored the pair.")
+    identifiers: list[str] = Field(
+        sa_column=Column(JSONB, nullable=False), description="Identifier keys the pair shares."
+    )
+    comparisons: list[dict[str, Any]] = Field(
+        sa_column=Column(JSONB, nullable=False),
+        description="Field, level and match weight of each comparison.",
+    )
+    status: str = Field(
+        default="open",
+        sa_column=Column(Text, nullable=False, server_default=text("'open'")),
+        description="open, merged or kept_apart",
+    )
+    created_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    )
+    decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    decided_by: str | None = Field(
+        default=None, description="The steward who decided (their token's subject)."
     )

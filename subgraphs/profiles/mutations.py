@@ -6,10 +6,11 @@ from typing import Annotated
 
 import strawberry
 
-from core.ids import parse_uuid
+from core.ids import parse_int_id, parse_uuid
 from graph_store.identifiers import normalize
 from graph_store.resolution.plan import Outcome
 from subgraphs.kit.context import Info
+from subgraphs.profiles import review
 from subgraphs.profiles.consent import set_consent
 from subgraphs.profiles.consent_types import SetConsentInput, SetConsentPayload
 from subgraphs.profiles.ingest_types import (
@@ -20,6 +21,7 @@ from subgraphs.profiles.ingest_types import (
     UnmergeCustomerPayload,
 )
 from subgraphs.profiles.ingestion import MAX_BATCH, ingest, unmerge
+from subgraphs.profiles.review_types import IdentityDecisionPayload, MatchDecision, MergeCustomersInput
 
 
 @strawberry.type(name="ProfilesMutation")
@@ -93,6 +95,57 @@ class ProfilesMutation:
         context.scope.forget()
         context.audit.changed(info.path, {parse_uuid(input.customer_id), *outcome.customer_ids})
         return UnmergeCustomerPayload(customer_ids=outcome.customer_ids, applied=outcome.applied)
+
+    @strawberry.mutation(
+        description=(
+            "Decide a review candidate as a steward: `MERGE` joins the two customers (reversible with "
+            "`unmergeCustomer`, like any merge), `KEEP_APART` makes sure no later record merges them. The decision is "
+            "kept at once and never asked again (deciding twice answers `ALREADY_DECIDED`); the identity graph applies "
+            "it in order with ingestion, and both are identity events."
+        )
+    )
+    async def resolve_match_candidate(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The candidate (`matchCandidates`).")],
+        decision: Annotated[MatchDecision, strawberry.argument(description="One person, or two.")],
+    ) -> IdentityDecisionPayload:
+        context = info.context
+        outcome = await review.resolve(
+            context.sources,
+            parse_int_id(str(id), "id"),
+            decision is MatchDecision.MERGE,
+            context.principal.subject if context.principal else "unknown",
+            await context.scope.visible(),
+        )
+        context.scope.forget()
+        context.audit.changed(info.path, outcome.customer_ids)
+        return IdentityDecisionPayload(customer_ids=outcome.customer_ids, applied=outcome.applied)
+
+    @strawberry.mutation(
+        description=(
+            "Merge two customers a steward knows to be one person: the older keeps its id, the other becomes its "
+            "alias, and the golden record is recomputed from both customers' source records. Applied in order with "
+            "ingestion, recorded as an identity event, and reversible with `unmergeCustomer` (name the source "
+            "records of the customer merged in)."
+        )
+    )
+    async def merge_customers(
+        self,
+        info: Info,
+        input: Annotated[MergeCustomersInput, strawberry.argument(description="The two customers.")],
+    ) -> IdentityDecisionPayload:
+        context = info.context
+        outcome = await review.merge_by_hand(
+            context.sources,
+            parse_uuid(input.customer_id),
+            parse_uuid(input.other_customer_id),
+            context.principal.subject if context.principal else "unknown",
+            await context.scope.visible(),
+        )
+        context.scope.forget()
+        context.audit.changed(info.path, {parse_uuid(input.customer_id), parse_uuid(input.other_customer_id)})
+        return IdentityDecisionPayload(customer_ids=outcome.customer_ids, applied=outcome.applied)
 
     @strawberry.mutation(
         description=(

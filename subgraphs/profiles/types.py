@@ -224,7 +224,10 @@ class ProfileCustomerFields:
 
     @strawberry.field(
         metadata=classify("internal"),
-        description="Every merge, conflict and split of this customer's identity, oldest first.",
+        description=(
+            "Every merge, link, conflict, review decision and split of this customer's identity (and of the "
+            "customers merged into it), oldest first, each with the rule and the identifiers that decided it."
+        ),
     )
     async def identity_history(self, info: Info) -> list[IdentityEvent] | None:
         events = await info.context.loaders(ProfilesLoaders).identity_events.load(self.id)
@@ -236,6 +239,7 @@ class ProfileCustomerFields:
                 rule=e.rule,
                 other=e.other,
                 customer_id=strawberry.ID(e.customer_id),
+                identifiers=list(e.identifiers),
             )
             for e in events
         ]

@@ -41,6 +41,7 @@ ROOTS = {
     "orders": ("(first: 2)", "OrderListConnection"),
     "interaction": ('(id: "700001")', "Interaction"),
     "identityQuality": ("", "IdentityQuality"),
+    "matchCandidates": ("(first: 2)", "MatchCandidateConnection"),
     # the records of one reader only, so later requests of the matrix do not change the page
     "auditRecords": (f'(first: 2, principal: "{AUDITED_READER}")', "AuditRecordConnection"),
 }
@@ -142,7 +143,13 @@ async def subject(client: httpx.AsyncClient) -> str:
         a=account["createAccount"]["id"],
     )
     await _admin(client, INGEST, r=[{"system": "policy-matrix", "externalId": "pm-bad", "observedAt":
-        "2026-10-02T08:00:00Z", "identifiers": [{"type": "PHONE", "value": "not a phone"}]}])  # fmt: skip
+        "2026-10-02T08:00:00Z", "attributes": {"gender": "robot"},
+        "identifiers": [{"type": "PHONE", "value": "not a phone"}]}])  # fmt: skip
+    # A mother and her son behind one phone: their records disagree, so the pair waits in the review queue.
+    await _admin(client, INGEST, r=[record("pm-5", "guilan.pm@example.cn", "13912340005", "510107196001010021",
+                                           givenName="桂兰", birthDate="1960-01-01")])  # fmt: skip
+    await _admin(client, INGEST, r=[record("pm-6", "qiang.pm@example.cn", "13912340005", "510107199002020035",
+                                           givenName="强", birthDate="1990-02-02")])  # fmt: skip
     for roles in (("agent",), ("steward",)):  # reads that leave audit records for `auditRecords`
         response = await client.post(
             "/graphql",
@@ -272,7 +279,7 @@ OUTPUT_FIELDS = {
 MUTATION_PAYLOADS = {"IngestSourceRecordsPayload", "SourceRecordResult", "RecordError", "SkippedIdentifier",
                      "RelationshipChange", "UnmergeCustomerPayload", "TicketChangePayload",
                      "LogInteractionPayload", "IngestOrdersPayload", "IngestOrderResult", "OrderIntakeError",
-                     "UpdateOrderStatusPayload", "SetConsentPayload",
+                     "UpdateOrderStatusPayload", "SetConsentPayload", "DroppedIdentifier", "IdentityDecisionPayload",
                      "CustomerEvent"}  # subscription events: tests/subscriptions checks their policies  # fmt: skip
 
 

@@ -43,6 +43,14 @@ def _mutations(a: str, b: str, ticket: str = "1") -> dict[str, tuple[str, dict[s
             "mutation($a: ID!) { unmergeCustomer(input: {customerId: $a}) { customers { id } } }",
             {"a": a},
         ),
+        "mergeCustomers": (
+            "mutation($a: ID!, $b: ID!) { mergeCustomers(input: {customerId: $a, otherCustomerId: $b}) { applied } }",
+            {"a": a, "b": b},
+        ),
+        "resolveMatchCandidate": (
+            'mutation { resolveMatchCandidate(id: "9000000001", decision: KEEP_APART) { applied } }',
+            {},
+        ),
         "linkCustomers": (
             "mutation($a: ID!, $b: ID!) { linkCustomers(input: {kind: REFERRAL, customerId: $a, relatedCustomerId: $b}) { changed } }",
             {"a": a, "b": b},

@@ -46,7 +46,8 @@ def test_demo_command_serves_seeded_data(settings: Settings) -> None:
                 response = httpx.post(
                     f"http://127.0.0.1:{port}/graphql",
                     json={
-                        "query": "{ customers(first: 3) { totalCount nodes { fullName identifiers { type } } } }"
+                        "query": "{ customers(first: 3) { totalCount nodes { fullName identifiers { type }"
+                        " sourceRecords { system } provenance { field system } identityHistory { kind rule } } } }"
                     },
                     headers=auth.headers(),
                     timeout=5,
@@ -60,6 +61,12 @@ def test_demo_command_serves_seeded_data(settings: Settings) -> None:
         assert customers["totalCount"] == 150
         assert len(customers["nodes"]) == 3
         assert all(node["identifiers"] for node in customers["nodes"])
+        # Seeded through the ingest path: each customer's systems sent their records, which the relay linked.
+        for node in customers["nodes"]:
+            assert {r["system"] for r in node["sourceRecords"]} >= {"crm"}
+            assert {p["field"] for p in node["provenance"]} >= {"given_name", "family_name"}
+            assert all(p["system"] != "profile" for p in node["provenance"])
+            assert {"LINK"} <= {e["kind"] for e in node["identityHistory"]}
         page = httpx.get(f"http://127.0.0.1:{port}/graphql", headers={"accept": "text/html"}, timeout=5)
         assert "graphiql" in page.text.lower()
     finally:
