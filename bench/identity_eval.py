@@ -105,31 +105,22 @@ def offline(names: list[str], people: int, model_source: str, identifier_links: 
 # Through the ingest path --------------------------------------------------------------------------------------
 
 
-FULL_ATTRIBUTES = os.environ.get("C360_EVAL_FULL_ATTRIBUTES") == "1"
-"""Send gender, birth date, address and region too. Off by default: on today's relay such records failed to apply
-(``DataError from ValueError``, retried until set aside), so the mode sends the names and city it always sent."""
-
-
 def source_record(item: Labelled) -> SourceRecord:
-    """The labelled record as a source sends it today: a full name goes to ``given_name``; with
-    ``C360_EVAL_FULL_ATTRIBUTES=1`` also gender, region, the address lines with the postcode as ``address``, and a
-    birth date when it reads as a date (as ISO); identifiers as written."""
+    """The labelled record as a source sends it today: a full name goes to ``given_name``, the address lines and
+    the postcode to ``address``, a birth date as ISO when it reads as a date; identifiers as written."""
     a = item.attributes
     attributes = {
         "given_name": a.get("given_name") or a.get("full_name"),
         "family_name": a.get("family_name"),
+        "gender": a.get("gender"),
+        "address": " ".join(v for v in (a.get("address"), a.get("address_2"), a.get("postcode")) if v),
         "city": a.get("city"),
+        "region": a.get("region"),
     }
-    if FULL_ATTRIBUTES:
-        attributes["gender"] = a.get("gender")
-        attributes["region"] = a.get("region")
-        attributes["address"] = " ".join(
-            v for v in (a.get("address"), a.get("address_2"), a.get("postcode")) if v
-        )
-        born = birth_date(a.get("birth_date")).full
-        if born:
-            with contextlib.suppress(ValueError):
-                attributes["birth_date"] = date.fromisoformat(born).isoformat()
+    born = birth_date(a.get("birth_date")).full
+    if born:
+        with contextlib.suppress(ValueError):
+            attributes["birth_date"] = date.fromisoformat(born).isoformat()
     return SourceRecord(
         item.system,
         item.external_id,
