@@ -6,15 +6,27 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Identity, Index, MetaData, Text, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
-from core import outbox
+from core import idempotency, outbox
 
 SCHEMA = "profiles"
 metadata = MetaData(schema=SCHEMA)
 OUTBOX = outbox.table(metadata)
+IDEMPOTENCY_KEYS = idempotency.table(metadata)
 
 
 class ProfilesBase(SQLModel):
@@ -82,10 +94,15 @@ class FieldProvenance(ProfilesBase, table=True):
 
 
 class RejectedRecord(ProfilesBase, table=True):
-    """A source record that could not be ingested, kept whole for review."""
+    """A source record that could not be ingested, kept for review with its values masked (the errors name the
+    offending values), for ``rejected_retention_days``."""
 
     __tablename__ = "rejected_records"
-    __table_args__ = (Index("ix_rejected_records_system", "system", "id"),)
+    __table_args__ = (
+        Index("ix_rejected_records_system", "system", "id"),
+        Index("ix_rejected_records_identifier_hashes", "identifier_hashes", postgresql_using="gin"),
+        Index("ix_rejected_records_received", "received_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     system: str
@@ -95,6 +112,11 @@ class RejectedRecord(ProfilesBase, table=True):
     )
     errors: list[dict[str, str]] = Field(sa_column=Column(JSONB, nullable=False))
     payload: dict[str, object] = Field(sa_column=Column(JSONB, nullable=False))
+    identifier_hashes: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(Text), nullable=False, server_default=text("'{}'")),
+        description="Keyed hashes of the identifiers it carried (``core.erasure``): an erasure finds it by them.",
+    )
 
 
 class SourceRecordRow(ProfilesBase, table=True):
@@ -238,3 +260,68 @@ class ConsentRecord(ProfilesBase, table=True):
     recorded_at: datetime = Field(
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
     )
+
+
+class ErasureJob(ProfilesBase, table=True):
+    """An erasure of one data subject (``eraseCustomer``): its steps run in order, each once (``erasure_steps``).
+
+    While it runs, ``plan`` holds what the later steps need (the subject's customer ids and source-record keys,
+    and the keyed hashes of its identifiers); the last step clears it, so a finished job keeps no trace of whom it
+    erased but the keyed hash of the id it was asked for."""
+
+    __tablename__ = "erasure_jobs"
+    __table_args__ = (
+        Index("ix_erasure_jobs_customer_hash", "customer_hash"),
+        CheckConstraint("state IN ('pending', 'running', 'done', 'failed')", name="ck_erasure_jobs_state"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    customer_hash: str = Field(description="Keyed hash of the customer id the request named.")
+    pseudonym: uuid.UUID = Field(description="The id retained rows (orders, tickets) carry instead.")
+    state: str = Field(description="pending, running, done or failed")
+    plan: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    requested_by: str = Field(description="Subject of the principal who asked.")
+    requested_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    )
+    started_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    event_id: int = Field(
+        sa_column=Column(BigInteger, nullable=False), description="The identity stream's erase event."
+    )
+
+
+class ErasureStep(ProfilesBase, table=True):
+    """One step of an erasure job, in one store; done once, with what it changed (``counts``)."""
+
+    __tablename__ = "erasure_steps"
+    __table_args__ = (CheckConstraint("state IN ('pending', 'done')", name="ck_erasure_steps_state"),)
+
+    job_id: uuid.UUID = Field(primary_key=True)
+    step: str = Field(primary_key=True)
+    position: int = Field(sa_column=Column(Integer, nullable=False))
+    store: str = Field(description="postgres:<subgraph>, neo4j, or both")
+    state: str
+    counts: dict[str, int] = Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )
+    event_id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, nullable=True),
+        description="The outbox event that runs it (its attempts and last error).",
+    )
+    started_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class ErasureTombstone(ProfilesBase, table=True):
+    """A keyed hash of an identifier or customer id an erasure removed (``core.erasure``), never the value: later
+    records carrying the identifier start a new customer instead of resurrecting the erased one."""
+
+    __tablename__ = "erasure_tombstones"
+
+    hash: str = Field(primary_key=True)
+    kind: str = Field(description="identifier or customer")
+    job_id: uuid.UUID
+    erased_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
