@@ -196,6 +196,21 @@ def relay(
 
 
 @cli.command()
+def erase(
+    drain: Annotated[
+        bool, typer.Option(help="Run the pending erasure steps, then exit (instead of running on).")
+    ] = False,
+) -> None:
+    """Run the erasure worker: the steps of erasure jobs (``eraseCustomer``), as the schemas' owner."""
+    from c360.erase import run
+
+    settings = _ready_settings()
+    steps = asyncio.run(run(settings, drain))
+    if drain:
+        typer.echo(f"ran {steps} erasure steps", err=True)
+
+
+@cli.command()
 def reconcile(
     dry_run: Annotated[bool, typer.Option(help="Report the drift without repairing it.")] = False,
     adopt_graph: Annotated[

@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from app import create_app
 from c360.seed.loader import seed
@@ -32,6 +33,7 @@ LOG_CANARIES = (
 )
 """Personal data of the fixture customers: none of it may reach a log line during the whole session."""
 GENERATED_CUSTOMERS = 120
+ERASURE_SECRET = SecretStr("c360-test-erasure-secret-0123456789")
 
 
 def _base_settings() -> Settings:
@@ -52,6 +54,7 @@ def _base_settings() -> Settings:
         local_neo4j_bolt_port=int(os.environ.get("C360_TEST_NEO4J_PORT", "17697")),
         profile="development",  # GraphiQL, introspection and open subgraph endpoints, as the tests exercise them
         auth_dev_secret=auth.SECRET,
+        erasure_secret=ERASURE_SECRET,
         # Tests that read an ingest's outcome wait for the relay however busy the machine is; the wait ends as soon
         # as it has applied the records (tests of `ACCEPTED` take Neo4j away or set their own wait).
         ingest_wait=60.0,

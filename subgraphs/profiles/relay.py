@@ -19,6 +19,7 @@ from typing import Any
 
 import asyncpg
 
+from core.erasure import Keyring, keyring_or_none
 from core.errors import ClientError, SourceUnavailable
 from core.outbox import Event, Outcomes
 from core.relay import Relay
@@ -28,18 +29,20 @@ from graph_store.resolution.ingest import Applied, apply_ingest, touched
 from graph_store.resolution.records import ValidRecord
 from graph_store.resolution.rules import MatchingRules, rules_at
 from graph_store.resolution.split import SplitResult, split
-from subgraphs.profiles import consent, golden, notices, projection
-from subgraphs.profiles.events import CONSENT, INGEST, MARKERS, SCHEMA, SPLIT, STREAM
+from subgraphs.profiles import consent, erasure, golden, notices, projection, tombstones
+from subgraphs.profiles.events import CONSENT, ERASE, INGEST, MARKERS, SCHEMA, SPLIT, STREAM
 
 
 class IdentityHandler:
     schema = SCHEMA
     stream = STREAM
-    kinds: tuple[str, ...] = (INGEST, SPLIT, CONSENT)
+    kinds: tuple[str, ...] = (INGEST, SPLIT, CONSENT, ERASE)
 
-    def __init__(self, graph: GraphStore, rules: MatchingRules) -> None:
+    def __init__(self, graph: GraphStore, rules: MatchingRules, keyring: Keyring | None = None) -> None:
         self.graph = graph
         self.rules = rules
+        self.keyring = keyring
+        """Keyed hashes of erased identifiers (``None``: no erasure secret, so no tombstone can exist)."""
 
     async def reachable(self) -> bool:
         try:
@@ -57,9 +60,16 @@ class IdentityHandler:
         for run in _runs([e for e in events if e.kind != CONSENT]):
             if run[0].kind == INGEST:
                 batch = [(e.id, [ValidRecord.from_event(r) for r in e.payload["records"]]) for e in run]
-                done = await apply_ingest(self.graph, MARKERS, batch, self.rules, oldest)
+                rules = await tombstones.screen(
+                    conn, self.keyring, [r for _, rs in batch for r in rs], self.rules
+                )
+                done = await apply_ingest(self.graph, MARKERS, batch, rules, oldest)
                 await write_back_ingest(conn, run, done, self.rules)
                 results |= done.results
+            elif run[0].kind == ERASE:
+                results[run[0].id] = await erasure.erase_identity(
+                    conn, self.graph, run[0], oldest, self.keyring
+                )
             else:
                 event = run[0]
                 try:
@@ -86,7 +96,7 @@ class IdentityHandler:
 
 
 def _runs(events: Sequence[Event]) -> Iterator[list[Event]]:
-    """Consecutive ingest events together; each split alone."""
+    """Consecutive ingest events together; each split and each erasure alone."""
     run: list[Event] = []
     for event in events:
         if event.kind == INGEST:
@@ -235,7 +245,7 @@ def identity_relay(settings: Settings, outcomes: Outcomes | None = None) -> tupl
     )
     relay = Relay(
         settings.dsn_for(SCHEMA),
-        [IdentityHandler(graph, rules_at(settings.identity_rules))],
+        [IdentityHandler(graph, rules_at(settings.identity_rules), keyring_or_none(settings))],
         budget=settings.relay_batch_records,
         poll=settings.relay_poll_interval,
         max_attempts=settings.relay_max_attempts,
