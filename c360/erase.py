@@ -8,12 +8,14 @@ import asyncio
 import contextlib
 import signal
 
+from core import logs
 from core.settings import Settings
 from jobs import erasure
 
 
 async def run(settings: Settings, drain: bool = False) -> int:
     """Run steps until stopped (``drain``: until none is pending, then return); the steps run."""
+    logs.configure("INFO")
     if drain:
         return await erasure.run(settings, drain=True)
     task = asyncio.create_task(erasure.run(settings))

@@ -2,8 +2,8 @@
 
 What goes: the subject's customers (the survivor and every id merged into it), the identity events about them,
 their source records with what those claimed and yielded, every relationship they were in (households,
-referrals, account contacts, merges, splits), households left without members, and identifier nodes nothing
-points at any more. What stays is other customers' own data: an identifier another customer holds, another
+referrals, account contacts, merges, splits), households left with fewer than two members (as when a member
+leaves), and identifier nodes nothing points at any more. What stays is other customers' own data: an identifier another customer holds, another
 customer's records and history. Those keep no trace of the subject either: a record whose ``origin`` was one of its
 ids forgets it (a later split would otherwise give that id back), and an identity event naming one of its ids
 names the pseudonym instead.
@@ -147,7 +147,7 @@ async def erase(
                     }
                     CALL () {
                       UNWIND $households AS hid
-                      MATCH (h:Household {id: hid}) WHERE NOT EXISTS { (h)<-[:MEMBER_OF]-() }
+                      MATCH (h:Household {id: hid}) WHERE COUNT { (h)<-[:MEMBER_OF]-() } < 2
                       DETACH DELETE h
                       RETURN count(*) AS households
                     }

@@ -21,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +40,8 @@ from subgraphs.profiles import erasure as profiles
 from subgraphs.profiles import erasure_jobs
 from subgraphs.profiles.erasure_jobs import AUDIT, IDENTITY, PROFILES, SEAL, Job, Plan
 from subgraphs.profiles.events import ERASURE_STEP, ERASURE_STREAM, SCHEMA
+
+log = logging.getLogger("c360.erasure")
 
 Step = Callable[[asyncpg.Connection, Sequence[str], str], Awaitable[dict[str, int]]]
 """A subgraph's step: ``erase(conn, customer ids, pseudonym)`` in its own database, what it changed by kind."""
@@ -81,6 +85,7 @@ class ErasureHandler:
                 continue
             counts = await self.run(conn, job, job.plan, step)
             await erasure_jobs.finish_step(conn, job, step, counts, datetime.now(UTC))
+            log.info("erasure %s: step %s done", uuid.UUID(job.id), step)
             results[event.id] = {"step": step, "counts": counts}
         return results
 

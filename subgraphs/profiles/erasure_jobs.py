@@ -125,19 +125,24 @@ async def request(
             customer_id,
         )
         if survivor is None:
-            erased_by = await conn.fetchval(
-                "SELECT job_id::text FROM profiles.erasure_tombstones WHERE hash = $1",
+            erased_by = await conn.fetchrow(
+                "SELECT j.id::text AS job, j.state FROM profiles.erasure_tombstones t"
+                " JOIN profiles.erasure_jobs j ON j.id = t.job_id WHERE t.hash = $1",
                 keyring.customer(customer_id),
             )
-            if erased_by is not None:
-                raise AlreadyErased(f"Customer {customer_id} was erased already", jobId=erased_by)
-            raise NotFound("customer", customer_id)
-        subject = keyring.customer(survivor)
-        running = await conn.fetchval(
-            "SELECT id::text FROM profiles.erasure_jobs WHERE customer_hash = $1 AND state IN ('pending', 'running')"
-            " ORDER BY requested_at LIMIT 1",
-            subject,
-        )
+            if erased_by is None:
+                raise NotFound("customer", customer_id)
+            if erased_by["state"] == "done":
+                raise AlreadyErased(f"Customer {customer_id} was erased already", jobId=erased_by["job"])
+            running = erased_by["job"]  # gone from the profiles already; the job's later steps still run
+            subject = ""
+        else:
+            subject = keyring.customer(survivor)
+            running = await conn.fetchval(
+                "SELECT id::text FROM profiles.erasure_jobs WHERE customer_hash = $1"
+                " AND state IN ('pending', 'running') ORDER BY requested_at LIMIT 1",
+                subject,
+            )
         if running is not None:
             requested = Requested(running, False, await _pseudonym(conn, running))
         else:
