@@ -28,6 +28,7 @@ from graph_store.locks import lock
 from graph_store.resolution import applied
 from graph_store.resolution.plan import KnownCustomer, KnownRecord, Outcome, Plan, RecordPlan, plan_batch
 from graph_store.resolution.records import ValidRecord, graph_attributes
+from graph_store.resolution.retract import dropped_claims
 from graph_store.resolution.rules import MatchingRules
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -305,7 +306,9 @@ async def apply_ingest(
             batch = [record for _, records in todo for record in records]
             known, customers = await _read(tx, batch)
             plan = plan_batch(batch, known, customers, rules)
-            await _write(tx, _parameters(plan, at))
+            parameters = _parameters(plan, at)
+            await _write(tx, parameters)
+            await dropped_claims(tx, parameters["writes"])
             plans = iter(plan.records)
             encoded = [_encode(o, next(plans) if o.status != "unchanged" else None) for o in plan.outcomes]
             start = 0

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from graph_store.resolution.rules import MatchingRules
 from graph_store.resolution.survivorship import (
     FIELDS,
+    PROFILE_SYSTEM,
     Evidence,
     GoldenRecord,
     StoredProfile,
@@ -26,8 +27,11 @@ if TYPE_CHECKING:
     from asyncpg import Connection, Record
 
 
-def _stored(row: Record) -> StoredProfile:
-    attributes = {name: row[name] for name in FIELDS if row[name] is not None}
+def _stored(row: Record, derived: Collection[str]) -> StoredProfile:
+    """A stored golden record as evidence: only its fields no source record supplied (``derived`` names those
+    whose provenance is a record). A value a record supplied is that record's to keep or take back: once the record
+    says otherwise, or nothing, the golden record follows it, and does not fall back on its own stored copy."""
+    attributes = {name: row[name] for name in FIELDS if row[name] is not None and name not in derived}
     return StoredProfile(str(row["id"]), attributes, row["created_at"], row["updated_at"])
 
 
@@ -66,8 +70,13 @@ async def rewrite(
             [uuid.UUID(c) for c in revived],
         )
     involved = [uuid.UUID(c) for c in {*customers, *merges}]
-    rows = await conn.fetch("SELECT * FROM profiles.customers WHERE id = ANY($1::uuid[])", involved)
-    profiles = {str(row["id"]): _stored(row) for row in rows}
+    rows = await conn.fetch(
+        "SELECT c.*, ARRAY(SELECT p.field FROM profiles.field_provenance p WHERE p.customer_id = c.id"
+        " AND p.system <> $2) AS derived FROM profiles.customers c WHERE c.id = ANY($1::uuid[])",
+        involved,
+        PROFILE_SYSTEM,
+    )
+    profiles = {str(row["id"]): _stored(row, row["derived"]) for row in rows}
     found = await evidence(conn, customers)
     # A customer with neither source records nor a stored profile has nothing to choose from (none should reach
     # here); it is left out rather than failing the whole claim.

@@ -195,6 +195,14 @@ async def write_back_ingest(
             ],
             now,
         )
+    if changed:
+        # A new version's claims replace the old ones: what it no longer carries, it no longer claims.
+        await conn.execute(
+            "DELETE FROM profiles.source_record_claims c USING unnest($1::text[], $2::text[]) AS k(s, e)"
+            " WHERE c.system = k.s AND c.external_id = k.e",
+            [_split_key(k)[0] for k in changed],
+            [_split_key(k)[1] for k in changed],
+        )
     if claims:
         await conn.execute(
             "INSERT INTO profiles.source_record_claims (system, external_id, kind, key, type, value, raw, reason)"
