@@ -95,7 +95,8 @@ def demo(
     from c360.seed.loader import customer_count
 
     # The demo is for exploring: GraphiQL, introspection and open subgraph endpoints (the development profile).
-    settings = _ready_settings().model_copy(update={"profile": "development"})
+    # It runs the erasure worker in its process too: it holds the owner's credentials (local services) anyway.
+    settings = _ready_settings().model_copy(update={"profile": "development", "erasure_in_process": True})
     _migrate(settings)
     if reseed or asyncio.run(customer_count(settings)) != customers:
         _seed(settings, customers, seed)
