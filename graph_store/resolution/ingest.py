@@ -6,9 +6,10 @@ plan every record in memory (``plan.plan_batch``, pure), then write the plan wit
 a marker per event (``applied``). Writes to the identity graph are serialised by one lock node, so no two writers
 interleave a read and a write of the same cluster, and every transaction sees the graph the previous one left.
 
-The graph keeps the evidence append-only: each source record, what it claimed (``CLAIMS``), what yielded to a limit
-(``CONFLICTS``), each merge (``MERGED_INTO``) and an ``IdentityEvent`` for every merge and conflict. The
-``HAS_IDENTIFIER`` links and ``RESOLVES_TO`` assignments are the current clustering derived from it.
+The graph keeps the evidence: each source record, what it claimed (``CLAIMS``), what yielded to a limit
+(``CONFLICTS``), each merge (``MERGED_INTO``) and an ``IdentityEvent`` for every merge and conflict; a record's new
+version replaces what its old one claimed (``retract``). The ``HAS_IDENTIFIER`` links and ``RESOLVES_TO``
+assignments are the current clustering derived from it.
 """
 
 from __future__ import annotations

@@ -235,14 +235,22 @@ def _scrub_event(
 async def purge_outbox(conn: asyncpg.Connection, job: Job, plan: Plan, keyring: Keyring) -> dict[str, int]:
     """The identity stream's events up to the request (applied, pending before it, or set aside): the subject's
     records, outcomes and decisions erased from payloads and results, its ids replaced by the pseudonym."""
-    needles = like_any([*plan.customers, *(k.split(":", 1)[1] for k in plan.records)])
+    systems, externals = _pairs(plan.records)
+    # An event naming one of the ids anywhere, or carrying one of the records or a decision about one (the subject's
+    # records are found by containment, not by their external ids' text, which may be as short as "1").
     rows = await conn.fetch(
-        "SELECT id, kind, payload, result FROM profiles.outbox"
+        "SELECT id, kind, payload, result FROM profiles.outbox o"
         " WHERE id <= $1 AND kind = ANY($2::text[]) AND (payload::text LIKE ANY($3::text[])"
-        " OR coalesce(result::text, '') LIKE ANY($3::text[])) ORDER BY id FOR UPDATE",
+        " OR coalesce(result::text, '') LIKE ANY($3::text[])"
+        " OR EXISTS (SELECT 1 FROM unnest($4::text[], $5::text[]) AS k(s, e)"
+        " WHERE o.payload->'records' @> jsonb_build_array(jsonb_build_object('system', k.s, 'externalId', k.e))"
+        " OR o.payload->'decisions' @> jsonb_build_array(jsonb_build_object('record', k.s || ':' || k.e))))"
+        " ORDER BY id FOR UPDATE",
         job.event_id,
         [INGEST, CONSENT, SPLIT, ERASE],
-        needles,
+        like_any(plan.customers),
+        systems,
+        externals,
     )
     changed = 0
     for row in rows:

@@ -30,6 +30,7 @@ from core import idempotency, outbox, registry
 from core.erasure import Keyring
 from core.errors import ClientError, NotFound
 from core.postgres import Database
+from core.visibility import EVERYTHING, Visible
 from subgraphs.profiles.events import (
     AGGREGATE,
     ERASE,
@@ -109,13 +110,24 @@ class Requested:
 
 
 async def request(
-    db: Database, keyring: Keyring | None, actor: str, customer_id: str, key: str | None
+    db: Database,
+    keyring: Keyring | None,
+    actor: str,
+    customer_id: str,
+    key: str | None,
+    rows: Visible = EVERYTHING,
 ) -> Requested:
-    """Start the erasure of ``customer_id`` (a merged-away id: of its survivor), idempotent under ``key``."""
+    """Start the erasure of ``customer_id`` (a merged-away id: of its survivor), idempotent under ``key``. A
+    customer out of the caller's ``rows`` is refused as one that does not exist."""
     if keyring is None:
         raise ErasureUnavailable("Erasure needs C360_ERASURE_SECRET, the key of its tombstones' hashes")
+    if not rows.sees_customer(customer_id):
+        raise NotFound("customer", customer_id)
     async with db.transaction() as conn:
-        claim = await idempotency.claim(conn, SCHEMA, actor, key, "eraseCustomer", [customer_id])
+        # The key's input is kept as a digest: of the id's keyed hash, so it cannot be tested against a guessed id.
+        claim = await idempotency.claim(
+            conn, SCHEMA, actor, key, "eraseCustomer", [keyring.customer(customer_id)]
+        )
         if claim.is_replay:
             replayed = claim.replayed
             return Requested(replayed["job"], replayed["started"], await _pseudonym(conn, replayed["job"]))
@@ -137,6 +149,8 @@ async def request(
             running = erased_by["job"]  # gone from the profiles already; the job's later steps still run
             subject = ""
         else:
+            if not rows.sees_customer(survivor):
+                raise NotFound("customer", customer_id)
             subject = keyring.customer(survivor)
             running = await conn.fetchval(
                 "SELECT id::text FROM profiles.erasure_jobs WHERE customer_hash = $1"

@@ -159,8 +159,8 @@ class SourceRecordRow(ProfilesBase, table=True):
 
 
 class SourceRecordClaim(ProfilesBase, table=True):
-    """What a source record claimed (``claim``: linked) or had to yield (``conflict``), append-only like the
-    graph's ``CLAIMS`` and ``CONFLICTS`` evidence."""
+    """What the latest version of a source record claimed (``claim``: linked) or had to yield (``conflict``), like
+    the graph's ``CLAIMS`` and ``CONFLICTS`` evidence."""
 
     __tablename__ = "source_record_claims"
 

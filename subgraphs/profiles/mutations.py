@@ -139,6 +139,7 @@ class ProfilesMutation:
             context.actor,
             parse_uuid(input.customer_id),
             input.idempotency_key,
+            await context.scope.visible(),
         )
         # The audit names the job's pseudonym: a record naming the customer would be one more trace to erase.
         context.audit.changed(info.path, [requested.pseudonym])

@@ -27,13 +27,15 @@ def main() -> None:
     if when == "inside":
         in_subgraph = erasure.ErasureHandler._in_subgraph
 
-        async def die_inside(self: erasure.ErasureHandler, name: str, *args: Any) -> dict[str, int]:
-            counts = await in_subgraph(self, name, *args)
+        async def die_inside(
+            self: erasure.ErasureHandler, name: str, *args: Any, **kwargs: Any
+        ) -> dict[str, int]:
+            counts = await in_subgraph(self, name, *args, **kwargs)
             if name == step:
                 _die()
             return counts
 
-        erasure.ErasureHandler._in_subgraph = die_inside  # type: ignore[method-assign,assignment]
+        erasure.ErasureHandler._in_subgraph = die_inside  # type: ignore[method-assign]
     else:
         claim = Relay._claim_and_apply
 

@@ -26,6 +26,7 @@ from tests.erasure.subjects import (
     ADMIN,
     AGENT,
     ERASE,
+    INTEGRATION,
     PRIVACY,
     Subject,
     ingest,
@@ -97,7 +98,7 @@ EXPECTED = {
     "interactions": {"interactions": 2, "idempotency_keys": 2, "outbox_events": 2},
     # 4 ingests of its records, the other person's (linked to it), the split, 2 consents, the erase event itself
     "profiles": {"rejected_records": 1, "outbox_events": 9},
-    "seal": {"audit_records_late": 0},
+    "seal": {"audit_records_late": 0, "late_rows": 0},
 }  # fmt: skip
 """What erasing a subject made by ``subjects.make`` changes, step by step."""
 FINISHED: dict[str, dict[str, Any]] = {}
@@ -166,6 +167,29 @@ async def test_restricted_rows_show_only_to_the_roles_the_policy_names(
     hidden = (await gql.http.post("/graphql", json={"query": read}, headers=AGENT)).json()["data"]
     assert (hidden["order"], hidden["ticket"]) == (None, None)
     assert {str(o) for o in x.orders}.isdisjoint(n["id"] for n in hidden["orders"]["nodes"])
+    # A source system sending the order again cannot replace it (nor give it a customer); its status still moves.
+    resend = {"system": "shop", "externalId": f"{x.tag}-order-1", "customer": {"id": x.neighbours[0]},
+              "channel": "ONLINE", "placedAt": "2026-10-11T10:00:00Z",
+              "items": [{"sku": "SKU-TEA", "name": "Tea", "quantity": 9, "unitPrice": "1.00"}]}  # fmt: skip
+    refused = await gql.http.post(
+        "/graphql",
+        json={"query": "mutation($o: [IngestOrderInput!]!) { ingestOrders(orders: $o) { results { outcome error "
+              "{ code } } } }", "variables": {"o": [resend]}},
+        headers=INTEGRATION,
+    )  # fmt: skip
+    assert refused.json()["data"]["ingestOrders"]["results"] == [
+        {"outcome": "REJECTED", "error": {"code": "RESTRICTED"}}
+    ]
+    moved = await gql.http.post(
+        "/graphql",
+        json={"query": f'mutation {{ updateOrderStatus(input: {{system: "shop", externalId: "{x.tag}-order-1", '
+              "status: REFUNDED}) { changed } }"},
+        headers=INTEGRATION,
+    )  # fmt: skip
+    assert moved.json()["data"]["updateOrderStatus"] == {"changed": True}
+    status = await gql.http.post("/graphql", json={"query": f'{{ order(id: "{order}") {{ status customer {{ id }} }} }}'},
+                                 headers=PRIVACY)  # fmt: skip
+    assert status.json()["data"]["order"] == {"status": "REFUNDED", "customer": None}
     for headers, code in (
         (AGENT, "NOT_FOUND"),
         (ADMIN, "RESTRICTED"),
