@@ -124,7 +124,11 @@ class SourceRecordRow(ProfilesBase, table=True):
     relay last applied it to the identity graph: PostgreSQL's copy of the graph's ``SourceRecord``."""
 
     __tablename__ = "source_records"
-    __table_args__ = (Index("ix_source_records_customer_id", "customer_id"),)
+    __table_args__ = (
+        Index("ix_source_records_customer_id", "customer_id"),
+        # An erasure forgets the subject's ids in other records' origin (subgraphs/profiles/erasure.py).
+        Index("ix_source_records_origin", "origin"),
+    )
 
     system: str = Field(primary_key=True)
     external_id: str = Field(primary_key=True)

@@ -106,9 +106,11 @@ def upgrade() -> None:
     op.create_index(
         "ix_rejected_records_received", "rejected_records", ["received_at"], unique=False, schema="profiles"
     )
+    op.create_index("ix_source_records_origin", "source_records", ["origin"], unique=False, schema="profiles")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_source_records_origin", table_name="source_records", schema="profiles")
     op.drop_index("ix_rejected_records_received", table_name="rejected_records", schema="profiles")
     op.drop_index(
         "ix_rejected_records_identifier_hashes",
