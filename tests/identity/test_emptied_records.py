@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import asyncpg
 
-from core.settings import Settings
 from graph_store.driver import GraphStore
-from subgraphs.profiles.reconcile import reconcile
 from tests.conftest import GraphQL
 from tests.identity.test_ingest import CUSTOMER, ingest, phone, record, unique
+from tests.outbox.checks import graph_links, projection
 
 NATIONAL_ID = "440305199103070017"
 
 
 async def test_an_emptied_record_takes_back_its_name_and_its_national_id(
-    gql: GraphQL, pg: asyncpg.Connection, graph: GraphStore, settings: Settings
+    gql: GraphQL, pg: asyncpg.Connection, graph: GraphStore
 ) -> None:
     key, national = unique("EMPTY"), NATIONAL_ID[:-4] + unique("")[-4:]
     full = record("crm", key, [("PHONE", phone()), ("NATIONAL_ID", national)], given_name="Wenjing",
@@ -42,7 +41,7 @@ async def test_an_emptied_record_takes_back_its_name_and_its_national_id(
         "SELECT count(*) FROM profiles.source_record_claims WHERE system = 'crm' AND external_id = $1", key
     )
     assert not await graph.read("MATCH (i:Identifier {key: $key}) RETURN i", key=f"national_id:{national}")
-    assert (await reconcile(settings, repair=False)).total == 0
+    assert await projection(pg, [customer]) == await graph_links(graph, [customer]) == set()
 
 
 async def test_an_emptied_record_leaves_what_the_customers_other_records_say(gql: GraphQL) -> None:
