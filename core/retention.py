@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -74,8 +75,10 @@ async def prune(settings: Settings, now: datetime | None = None) -> dict[str, in
 
 
 async def run(settings: Settings) -> None:
-    """Prune every ``retention_interval`` seconds until cancelled; a database that does not answer is tried at the
-    next pass."""
+    """Prune every ``retention_interval`` seconds until cancelled, the first time at a random point of the first
+    interval (processes that start together do not prune together); a database that does not answer is tried at
+    the next pass."""
+    await asyncio.sleep(random.uniform(0, settings.retention_interval))
     while True:
         try:
             counts = await prune(settings)

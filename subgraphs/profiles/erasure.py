@@ -58,16 +58,22 @@ async def _subject(
         event_id,
     )
     keys = [r["key"] for r in records]
+    systems, externals = _pairs(keys)
+    # Every identifier its records carried and it holds, but those another customer holds too (theirs as well).
     identifiers = await conn.fetch(
         """
-        SELECT DISTINCT c.key FROM profiles.source_record_claims c
-        JOIN unnest($1::text[]) AS k(key) ON c.system || ':' || c.external_id = k.key
-        UNION
-        SELECT key FROM profiles.customer_identifiers WHERE customer_id = ANY($2::uuid[])
-        EXCEPT
-        SELECT key FROM profiles.customer_identifiers WHERE NOT customer_id = ANY($2::uuid[])
+        WITH carried AS (
+          SELECT c.key FROM profiles.source_record_claims c
+          JOIN unnest($1::text[], $2::text[]) AS k(s, e) ON c.system = k.s AND c.external_id = k.e
+          UNION
+          SELECT key FROM profiles.customer_identifiers WHERE customer_id = ANY($3::uuid[])
+        )
+        SELECT key FROM carried c WHERE NOT EXISTS (
+          SELECT 1 FROM profiles.customer_identifiers o WHERE o.key = c.key AND NOT o.customer_id = ANY($3::uuid[])
+        )
         """,
-        keys,
+        systems,
+        externals,
         ids,
     )
     hashes = keyring.identifiers(r["key"] for r in identifiers)
@@ -127,13 +133,16 @@ async def _erase_rows(
         ),
         "consents": await _count(
             conn,
-            "DELETE FROM profiles.consent_records x WHERE x.event_id < $3 AND (x.customer_id = ANY($4::uuid[])"
-            " OR EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS k(s, e)"
-            " WHERE x.system = k.s AND x.external_id = k.e))",
+            "DELETE FROM profiles.consent_records WHERE customer_id = ANY($1::uuid[]) AND event_id < $2",
+            ids,
+            event_id,
+        )
+        + await _count(
+            conn,
+            f"DELETE FROM profiles.consent_records x USING {keyed} AND x.event_id < $3",
             systems,
             externals,
             event_id,
-            ids,
         ),
         "origins_forgotten": await _count(
             conn, "UPDATE profiles.source_records SET origin = NULL WHERE origin = ANY($1::uuid[])", ids
@@ -174,16 +183,19 @@ async def erase_rejected(conn: asyncpg.Connection, job: Job, plan: Plan) -> dict
     """Rejected records of the subject: by the key of one of its source records, or by the keyed hash of an
     identifier it carried (their values are masked, see ``ingestion.keep_rejected``)."""
     systems, externals = _pairs(plan.records)
-    deleted = await _count(
+    by_hash = await _count(
         conn,
-        "DELETE FROM profiles.rejected_records x WHERE x.identifier_hashes && $3::text[]"
-        " OR EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS k(s, e)"
-        " WHERE x.system = k.s AND x.external_id = k.e)",
-        systems,
-        externals,
+        "DELETE FROM profiles.rejected_records WHERE identifier_hashes && $1::text[]",
         list(plan.identifiers),
     )
-    return {"rejected_records": deleted}
+    by_key = await _count(
+        conn,
+        "DELETE FROM profiles.rejected_records x USING unnest($1::text[], $2::text[]) AS k(s, e)"
+        " WHERE x.system = k.s AND x.external_id = k.e",
+        systems,
+        externals,
+    )
+    return {"rejected_records": by_hash + by_key}
 
 
 def _scrub_event(
