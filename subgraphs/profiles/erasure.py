@@ -24,7 +24,7 @@ from core.erasure import Keyring, like_any, replacing
 from core.outbox import Event
 from graph_store import erasure as graph_erasure
 from graph_store.driver import GraphStore
-from subgraphs.profiles import erasure_jobs, tombstones
+from subgraphs.profiles import erasure_jobs, record_locks, tombstones
 from subgraphs.profiles.erasure_jobs import IDENTITY, Job, Plan
 from subgraphs.profiles.events import CONSENT, ERASE, ERASED_NOTICE, INGEST, MARKERS, SCHEMA, SPLIT
 
@@ -94,6 +94,7 @@ async def _erase_rows(
     conn: asyncpg.Connection, plan: Plan, earlier: list[str], later: list[str], event_id: int
 ) -> dict[str, int]:
     """The subject's rows in the profiles tables, deleted (or, for records received after the request, reset)."""
+    await record_locks.lock(conn, plan.records)
     ids = [uuid.UUID(c) for c in plan.customers]
     systems, externals = _pairs(plan.records)
     old_systems, old_externals = _pairs(earlier)

@@ -124,7 +124,7 @@ async def keep_unreadable(db: Database, rejected: Sequence[Rejection], settings:
 async def _store_received(conn: asyncpg.Connection, valid: Sequence[ValidRecord], event_id: int) -> None:
     """Each accepted record's row as received; the relay fills in what it applied."""
     latest = {v.record.key: v for v in valid}  # a record twice in one batch: its last version is the row
-    rows = [latest[k] for k in sorted(latest)]  # one lock order for every writer
+    rows = [latest[k] for k in sorted(latest)]  # one lock order for every writer (``record_locks``)
     await conn.execute(
         "INSERT INTO profiles.source_records (system, external_id, payload, content_hash, event_id)"
         " SELECT r.system, r.external_id, r.payload, r.hash, $5"

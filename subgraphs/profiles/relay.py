@@ -29,7 +29,7 @@ from graph_store.resolution.ingest import Applied, apply_ingest, touched
 from graph_store.resolution.records import ValidRecord
 from graph_store.resolution.rules import MatchingRules, rules_at
 from graph_store.resolution.split import SplitResult, split
-from subgraphs.profiles import consent, erasure, golden, notices, projection, tombstones
+from subgraphs.profiles import consent, erasure, golden, notices, projection, record_locks, tombstones
 from subgraphs.profiles.events import CONSENT, ERASE, INGEST, MARKERS, SCHEMA, SPLIT, STREAM
 
 
@@ -156,6 +156,7 @@ async def write_back_ingest(
                 conflict = f"{kind}:{value}"
                 claims.append((system, external_id, "conflict", conflict, kind, value, raw[conflict], reason))
     into = _final(merges)
+    await record_locks.lock(conn, latest, into)
 
     def customer(id: str) -> uuid.UUID:
         return uuid.UUID(into.get(id, id))
