@@ -137,57 +137,68 @@ async def request(
             customer_id,
         )
         if survivor is None:
-            erased_by = await conn.fetchrow(
-                "SELECT j.id::text AS job, j.state FROM profiles.erasure_tombstones t"
-                " JOIN profiles.erasure_jobs j ON j.id = t.job_id WHERE t.hash = $1",
-                keyring.customer(customer_id),
-            )
-            if erased_by is None:
-                raise NotFound("customer", customer_id)
-            if erased_by["state"] == "done":
-                raise AlreadyErased(f"Customer {customer_id} was erased already", jobId=erased_by["job"])
-            running = erased_by["job"]  # gone from the profiles already; the job's later steps still run
-            subject = ""
+            running: str | None = await _erasing(conn, keyring, customer_id)
+        elif not rows.sees_customer(survivor):
+            raise NotFound("customer", customer_id)
         else:
-            if not rows.sees_customer(survivor):
-                raise NotFound("customer", customer_id)
-            subject = keyring.customer(survivor)
             running = await conn.fetchval(
                 "SELECT id::text FROM profiles.erasure_jobs WHERE customer_hash = $1"
                 " AND state IN ('pending', 'running') ORDER BY requested_at LIMIT 1",
-                subject,
+                keyring.customer(survivor),
             )
         if running is not None:
             requested = Requested(running, False, await _pseudonym(conn, running))
         else:
-            job, pseudonym = str(uuid.uuid4()), str(uuid.uuid4())
-            event_id = await outbox.emit(
-                conn, SCHEMA, ERASE, AGGREGATE, {"job": job, "customer": survivor}, stream=STREAM
-            )
-            await conn.execute(
-                "INSERT INTO profiles.erasure_jobs (id, customer_hash, pseudonym, state, requested_by, event_id)"
-                " VALUES ($1::uuid, $2, $3::uuid, 'pending', $4, $5)",
-                job,
-                subject,
-                pseudonym,
-                actor,
-                event_id,
-            )
-            planned = steps()
-            await conn.execute(
-                "INSERT INTO profiles.erasure_steps (job_id, step, position, store, state, event_id, started_at)"
-                " SELECT $1::uuid, s.step, s.position, s.store, 'pending', CASE s.position WHEN 0 THEN $5::bigint END,"
-                " CASE s.position WHEN 0 THEN now() END"
-                " FROM unnest($2::text[], $3::int[], $4::text[]) AS s(step, position, store)",
-                job,
-                [name for name, _ in planned],
-                list(range(len(planned))),
-                [store for _, store in planned],
-                event_id,
-            )
-            requested = Requested(job, True, pseudonym)
+            assert survivor is not None
+            requested = await _start(conn, keyring, survivor, actor)
         await idempotency.remember(conn, claim, {"job": requested.job, "started": requested.started})
     return requested
+
+
+async def _erasing(conn: asyncpg.Connection, keyring: Keyring, customer_id: str) -> str:
+    """The job under way that erased ``customer_id`` from the profiles already (its later steps still run);
+    ``ALREADY_ERASED`` when that job is done, ``NOT_FOUND`` when no erasure knows the id."""
+    erased_by = await conn.fetchrow(
+        "SELECT j.id::text AS job, j.state FROM profiles.erasure_tombstones t"
+        " JOIN profiles.erasure_jobs j ON j.id = t.job_id WHERE t.hash = $1",
+        keyring.customer(customer_id),
+    )
+    if erased_by is None:
+        raise NotFound("customer", customer_id)
+    if erased_by["state"] == "done":
+        raise AlreadyErased(f"Customer {customer_id} was erased already", jobId=erased_by["job"])
+    job: str = erased_by["job"]
+    return job
+
+
+async def _start(conn: asyncpg.Connection, keyring: Keyring, survivor: str, actor: str) -> Requested:
+    """A new job for ``survivor``: its row, a row per step, and the first step's event (in the identity stream)."""
+    job, pseudonym = str(uuid.uuid4()), str(uuid.uuid4())
+    event_id = await outbox.emit(
+        conn, SCHEMA, ERASE, AGGREGATE, {"job": job, "customer": survivor}, stream=STREAM
+    )
+    await conn.execute(
+        "INSERT INTO profiles.erasure_jobs (id, customer_hash, pseudonym, state, requested_by, event_id)"
+        " VALUES ($1::uuid, $2, $3::uuid, 'pending', $4, $5)",
+        job,
+        keyring.customer(survivor),
+        pseudonym,
+        actor,
+        event_id,
+    )
+    planned = steps()
+    await conn.execute(
+        "INSERT INTO profiles.erasure_steps (job_id, step, position, store, state, event_id, started_at)"
+        " SELECT $1::uuid, s.step, s.position, s.store, 'pending', CASE s.position WHEN 0 THEN $5::bigint END,"
+        " CASE s.position WHEN 0 THEN now() END"
+        " FROM unnest($2::text[], $3::int[], $4::text[]) AS s(step, position, store)",
+        job,
+        [name for name, _ in planned],
+        list(range(len(planned))),
+        [store for _, store in planned],
+        event_id,
+    )
+    return Requested(job, True, pseudonym)
 
 
 async def _pseudonym(conn: asyncpg.Connection, job_id: str) -> str:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import uuid
 
+from core import registry
 from core.settings import Settings
 from jobs import erasure as worker
+from subgraphs.profiles import erasure_jobs
 from tests.conftest import GraphQL
 from tests.erasure.subjects import ERASE, PRIVACY, ingest, job, wait_for
 
@@ -41,3 +43,10 @@ async def test_a_worker_without_the_owners_rights_stops_at_the_audit_with_a_code
     audit = next(s for s in done["steps"] if s["name"] == "audit")
     assert (done["state"], done["errors"], audit["attempts"]) == ("DONE", [], 2)
     assert {c["name"]: c["count"] for c in audit["counts"]}["audit_records"] >= 2
+
+
+def test_every_postgresql_subgraph_contributes_a_step_in_order() -> None:
+    """A subgraph added to the registry must bring ``subgraphs/<name>/erasure.py``: the worker imports each."""
+    others = [name for name in registry.POSTGRES if name != "profiles"]
+    assert list(worker.subgraph_steps()) == others
+    assert [name for name, _ in erasure_jobs.steps()] == ["identity", *others, "profiles", "audit", "seal"]
