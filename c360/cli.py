@@ -25,6 +25,10 @@ federation_cli = typer.Typer(
     help="Federation: compose the subgraphs into a supergraph.", no_args_is_help=True
 )
 cli.add_typer(federation_cli, name="federation")
+matching_cli = typer.Typer(
+    help="The probabilistic matching model: train it with Splink, show the one in use.", no_args_is_help=True
+)
+cli.add_typer(matching_cli, name="matching")
 
 Host = Annotated[str, typer.Option(help="Interface to bind.")]
 Port = Annotated[int, typer.Option(help="TCP port.")]
@@ -95,7 +99,8 @@ def demo(
     from c360.seed.loader import customer_count
 
     # The demo is for exploring: GraphiQL, introspection and open subgraph endpoints (the development profile).
-    settings = _ready_settings().model_copy(update={"profile": "development"})
+    # It runs the erasure worker in its process too: it holds the owner's credentials (local services) anyway.
+    settings = _ready_settings().model_copy(update={"profile": "development", "erasure_in_process": True})
     _migrate(settings)
     if reseed or asyncio.run(customer_count(settings)) != customers:
         _seed(settings, customers, seed)
@@ -137,7 +142,9 @@ def migrate() -> None:
 def _seed(settings: Settings, customers: int, seed_value: int) -> None:
     from c360.seed.loader import seed as run_seed
 
-    report = asyncio.run(run_seed(settings, customers, seed_value))
+    # The demo's customers come with their source records, ingested through the identity stream (provenance and
+    # history); the benchmark's data sets (bench/data.py) load in bulk only.
+    report = asyncio.run(run_seed(settings, customers, seed_value, source_records=True))
     typer.echo(
         f"seeded {report.customers} customers, {report.rows} rows, {report.links} identity links "
         f"and {report.relationships} relationships "
@@ -193,6 +200,21 @@ def relay(
     applied = asyncio.run(run(settings, drain))
     if drain:
         typer.echo(f"applied {applied} events", err=True)
+
+
+@cli.command()
+def erase(
+    drain: Annotated[
+        bool, typer.Option(help="Run the pending erasure steps, then exit (instead of running on).")
+    ] = False,
+) -> None:
+    """Run the erasure worker: the steps of erasure jobs (``eraseCustomer``), as the schemas' owner."""
+    from c360.erase import run
+
+    settings = _ready_settings()
+    steps = asyncio.run(run(settings, drain))
+    if drain:
+        typer.echo(f"ran {steps} erasure steps", err=True)
 
 
 @cli.command()
@@ -362,6 +384,64 @@ def federation_compose(
     typer.echo(f"composed {out / 'supergraph.graphql'}; API schema equals /graphql: {same}", err=True)
     if not same:
         raise typer.Exit(1)
+
+
+@matching_cli.command("train")
+def matching_train(
+    input: Annotated[
+        list[Path],
+        typer.Option(
+            help="JSON lines of records (attribute and identifier names as the model reads them); "
+            "one file to deduplicate, two to link the first to the second"
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="the artefact to write, e.g. config/matching/model-v2.json")],
+    version: Annotated[int, typer.Option(help="the artefact's version number")],
+    seed: Annotated[int, typer.Option(help="seed of Splink's random pairs")] = 1,
+    description: Annotated[str, typer.Option(help="what the sample is, kept in the artefact")] = "",
+) -> None:
+    """Train the model with Splink (needs the ``train`` dependency group) and write a versioned artefact."""
+    import orjson
+
+    from c360.matching.train import train
+
+    if len(input) not in (1, 2):
+        raise typer.BadParameter("give one file to deduplicate or two to link", param_hint="--input")
+    datasets = [
+        [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()] for path in input
+    ]
+    model = train(
+        datasets,
+        version=version,
+        link_type="dedupe_only" if len(datasets) == 1 else "link_only",
+        seed=seed,
+        description=description,
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(model.to_json() + b"\n")
+    typer.echo(f"model v{version} from {sum(len(d) for d in datasets):,} records written to {out}", err=True)
+
+
+@matching_cli.command("show")
+def matching_show(
+    config: Annotated[Path, typer.Option(help="matching configuration")] = PROJECT_ROOT
+    / "config"
+    / "matching"
+    / "matching.toml",
+) -> None:
+    """The model in use, its thresholds and every level's match weight."""
+    from graph_store.resolution.matching import COMPARISONS, load_config
+
+    loaded = load_config(config)
+    model = loaded.model
+    typer.echo(f"model v{model.version} ({loaded.model_path}), trained {model.trained.get('at', '?')}")
+    typer.echo(
+        f"merge at match weight {loaded.thresholds.merge_at}, review from {loaded.thresholds.review_at}; "
+        f"prior weight {model.prior_weight:.2f}"
+    )
+    for comparison, levels in zip(COMPARISONS, model.levels, strict=True):
+        weights = ", ".join(f"{level.label} {level.weight:+.2f}" for level in levels[1:])
+        typer.echo(f"  {comparison.name}: {weights}")
 
 
 def main() -> None:

@@ -28,6 +28,8 @@ class InvalidIdentifier(BadUserInput):
         super().__init__(
             f"Invalid {identifier_type} identifier {value!r}: {reason}", identifierType=identifier_type
         )
+        self.reason = reason
+        """Why, without the value (which may be personal data)."""
 
 
 class SourceUnavailable(ClientError):
@@ -38,6 +40,12 @@ class SourceUnavailable(ClientError):
     def __init__(self, source: str, cause: BaseException | None = None) -> None:
         reason = f": {type(cause).__name__}" if cause is not None else ""
         super().__init__(f"Data source {source!r} is unavailable{reason}", source=source)
+
+
+class AlreadyDecided(BadUserInput):
+    """A review candidate a steward has decided already: a pair is asked once, and its decision stands."""
+
+    code = "ALREADY_DECIDED"
 
 
 class NotFound(BadUserInput):
@@ -80,6 +88,12 @@ class Forbidden(ClientError):
     """The caller is known but may not do or see this."""
 
     code = "FORBIDDEN"
+
+
+class Restricted(BadUserInput):
+    """A row kept only for accounting after its customer's erasure (``restricted``): it takes no more changes."""
+
+    code = "RESTRICTED"
 
 
 class AuditUnavailable(ClientError):

@@ -167,6 +167,8 @@ class Relay:
     async def _step(self, stream: _Stream) -> StepResult:
         handler = stream.handler
         if stream.out and not await handler.reachable():
+            if self.outcomes is not None:
+                self.outcomes.stalled = True
             return StepResult(failed=True)
         try:
             pool = await self._connections()
@@ -241,8 +243,10 @@ class Relay:
             log.warning("relay of %s paused: %s", stream.handler.stream, outbox.error_label(exc))
         stream.out = True
         stream.pause = min(self.max_pause, max(0.2, stream.pause * 2))
-        if self.outcomes is not None:
-            self.outcomes.stalled = True
+        if self.outcomes is not None and not self.outcomes.stalled:
+            # Writers stop waiting only while the store is really out: an unknown commit outcome on a store that
+            # answers (``IncompleteCommit``) is retried at once, and its writers get the outcome.
+            self.outcomes.stalled = not await stream.handler.reachable()
         await self._count_attempt(stream, exc, give_up=False)
         return StepResult(failed=True)
 

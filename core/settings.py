@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     query_cost_list_size: int = 10
     """Items the cost estimate counts for a list without a ``first`` argument."""
     max_body_bytes: int = 256 * 1024
+    """Largest request body, except the bulk writes below."""
+    max_bulk_body_bytes: int = 2 * 1024 * 1024
+    """Largest body of a request whose every root field is a bulk write (``ingestSourceRecords``,
+    ``ingestOrders``): 1,000 realistic source records take about 400 KB, and the API documents batches of 1,000."""
     max_input_depth: int = 32
     """Deepest nesting of lists and objects accepted in a request's variables and extensions."""
     max_string_length: int = 20_000
@@ -175,13 +179,34 @@ class Settings(BaseSettings):
     relay_poll_interval: float = 1.0
     """Seconds between the relay's looks at the outbox when no ``NOTIFY`` woke it (a safety net)."""
     relay_batch_records: int = 2000
-    """Source records one claim of the relay applies in one Neo4j transaction (at least one whole event)."""
+    """Source records the relay applies in one Neo4j transaction (at least one whole event)."""
+    relay_pipeline: int = 4
+    """Neo4j transactions one claim of the relay pipelines: the PostgreSQL write-back of one overlaps the graph
+    transaction of the next, and the claim commits them together (``relay_batch_records`` × this per claim)."""
     relay_max_attempts: int = 10
     """Attempts after which an event that fails alone, other than by an outage, is set aside."""
     relay_transaction_timeout: float = 60.0
     """Neo4j transaction timeout (seconds) of the relay's writes."""
     outbox_degraded_after: float = 30.0
     """Age (seconds) of the oldest pending event past which ``/readyz`` says ``degraded``."""
+    outbox_retention_days: float = 7.0
+    """Days an applied outbox event (its payload and result) is kept before it is deleted; events set aside after
+    repeated failures are kept ``outbox_failed_retention_days``. 0 turns the retention off."""
+    outbox_failed_retention_days: float = 30.0
+    rejected_retention_days: float = 30.0
+    """Days a rejected source record is kept for review before it is deleted; 0 turns the retention off."""
+    retention_interval: float = 3600.0
+    """Seconds between two runs of the retention (in every process that runs a relay)."""
+
+    # Erasure of data subjects (jobs/erasure.py, subgraphs/*/erasure.py).
+    erasure_secret: SecretStr | None = None
+    """Key of the keyed hashes (HMAC-SHA256) an erasure keeps of the identifiers it erased (its tombstones) and of
+    rejected records' identifiers. Required in production; in development generated into the state directory.
+    Changing it makes earlier tombstones unrecognisable."""
+    erasure_in_process: bool = False
+    """Run the erasure worker inside each API process. Off by default: its audit step rewrites the append-only
+    audit, which only the schemas' owner may do, and the API connects as a role that may not; run
+    ``c360 erase`` with the owner's credentials instead (``c360 demo`` turns it on: it holds them anyway)."""
 
     # Subscriptions (graphql-transport-ws on the GraphQL endpoints), fed by change notices (core/listener.py).
     subscription_buffer: int = 100

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -35,12 +36,33 @@ class Identifier:
         return f"{self.type.value}:{self.value}"
 
 
+CN_MOBILE = re.compile(r"1(?:3\d|4[5-9]|[5-9]\d)\d{8}")
+"""Mainland China's mobile numbers under the MIIT's Telecommunications Network Numbering Plan (电信网编号计划,
+2017 edition, and the network codes allocated since): eleven digits, ``1`` then a network code from 130 to 199,
+each allocated to a carrier (China Mobile, China Unicom, China Telecom, China Broadnet, virtual operators, satellite
+and data services); 140 to 144 carry 13-digit IoT numbers, not subscribers' phones. Carriers hand out numbers in
+newly allocated network codes (14x data, 16x, 17x, 19x) before libphonenumber's metadata lists them, so its
+``is_valid_number`` refuses numbers people really use: a number it refuses is kept when it fits this plan."""
+
+
+def _fits_numbering_plan(number: phonenumbers.PhoneNumber) -> bool:
+    return number.country_code == 86 and CN_MOBILE.fullmatch(str(number.national_number)) is not None
+
+
+SEPARATORS = re.compile(r"[\s\-().]")
+
+
 def normalize_phone(raw: str, region: str) -> str:
+    digits = SEPARATORS.sub("", raw)
+    if region == "CN" and CN_MOBILE.fullmatch(digits):
+        # Eleven digits of a mobile number: never an international prefix (libphonenumber reads 17910… as the
+        # 17910 IP-call prefix followed by a foreign number).
+        raw = f"+86{digits}"
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidIdentifier("phone", raw, "not a phone number") from exc
-    if not phonenumbers.is_valid_number(number):
+    if not phonenumbers.is_valid_number(number) and not _fits_numbering_plan(number):
         raise InvalidIdentifier("phone", raw, f"not a valid number (default region {region})")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -17,6 +17,7 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.deadlines import REQUEST_DEADLINE
 from web.metrics import DEADLINE_EXCEEDED
 from web.responses import error_messages, is_graphql
 
@@ -52,7 +53,13 @@ class Deadline:
                 state["started"] = True
             await send(message)
 
-        task = asyncio.ensure_future(self.app(scope, receive, watched_send))
+        token = REQUEST_DEADLINE.set(asyncio.get_running_loop().time() + self.seconds)
+        try:
+            task = asyncio.ensure_future(
+                self.app(scope, receive, watched_send)
+            )  # copies the context: the deadline
+        finally:
+            REQUEST_DEADLINE.reset(token)
         try:
             done, _ = await asyncio.wait((task,), timeout=self.seconds)
         except asyncio.CancelledError:

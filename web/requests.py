@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
 from starlette.responses import Response
 
 from web.responses import error_body
@@ -22,10 +23,42 @@ MAX_INT_DIGITS = 20
 class BadRequest(Exception):
     """A request body that is not a GraphQL-over-HTTP request; ``status`` is the HTTP status to answer with."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, code: str = "BAD_REQUEST") -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.code = code
+
+
+BULK_FIELDS = frozenset({"ingestSourceRecords", "ingestOrders"})
+"""Mutations that take documented batches (up to 1,000 records): their requests may use the bulk body limit."""
+
+
+def only_bulk_writes(query: Any) -> bool:
+    """Whether every operation of ``query`` is a mutation whose root fields are all bulk writes."""
+    if not isinstance(query, str):
+        return False
+    try:
+        document = parse(query, no_location=True)
+    except GraphQLError:
+        return False
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    return bool(operations) and all(
+        op.operation is OperationType.MUTATION
+        and all(isinstance(s, FieldNode) and s.name.value in BULK_FIELDS for s in op.selection_set.selections)
+        for op in operations
+    )
+
+
+def check_size(body: bytes | str, data: dict[str, Any], max_bytes: int) -> None:
+    """Bodies over the general limit (and within the bulk limit the HTTP layer enforced) carry bulk writes only."""
+    size = len(body.encode() if isinstance(body, str) else body)
+    if size > max_bytes and not only_bulk_writes(data.get("query")):
+        raise BadRequest(
+            f"Request body exceeds {max_bytes} bytes (only bulk writes such as ingestSourceRecords may be larger)",
+            413,
+            "REQUEST_TOO_LARGE",
+        )
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import asyncpg
 from tqdm import tqdm
 
 from c360.seed import generator as gen
+from c360.seed import records as sent_records
 from core import audit, registry
 from core.postgres import Postgres
 from core.settings import Settings
@@ -21,6 +22,7 @@ from graph_store import identity
 from graph_store.constraints import ensure_constraints
 from graph_store.driver import GraphStore
 from graph_store.relationships import bulk
+from graph_store.resolution.records import SourceRecord
 
 TABLES = (
     # (subgraph, table, chunk attribute, columns)
@@ -100,8 +102,13 @@ async def seed(
     seed_value: int = 360,
     progress: bool = True,
     volumes: gen.Volumes = gen.DEMO,
+    source_records: bool = False,
 ) -> SeedReport:
-    """Replace all data with a generated data set of ``customers`` customers."""
+    """Replace all data with a generated data set of ``customers`` customers.
+
+    With ``source_records``, each customer's systems then send their records through the identity stream
+    (``c360.seed.records``): the customers get source records, provenance and history, as ingested ones do.
+    """
     if not 1 <= customers <= 1_000_000:
         raise ValueError("customers must be between 1 and 1,000,000")
     started = time.perf_counter()
@@ -109,6 +116,7 @@ async def seed(
     await postgres.start()
     graph = GraphStore(settings)
     report = SeedReport()
+    sent: list[SourceRecord] = []
     try:
         await ensure_constraints(graph)
         await reset(postgres, graph)
@@ -135,6 +143,8 @@ async def seed(
                 if pending is not None:
                     await pending
                 pending = asyncio.create_task(_load_graph(graph, chunk))
+                if source_records:
+                    sent += sent_records.source_records(chunk.customers, chunk.links)
                 report.links += len(chunk.links)
                 report.relationships += len(chunk.relationships)
                 report.customers += len(chunk.customers)
@@ -146,6 +156,8 @@ async def seed(
                 f"SELECT setval(pg_get_serial_sequence('{subgraph}.{table}', 'id'), "
                 f"coalesce((SELECT max(id) FROM {subgraph}.{table}), 0) + 1, false)"
             )
+        if sent:
+            await sent_records.ingest_all(settings, sent)
         for subgraph, table, _, _ in TABLES:
             await postgres.db(subgraph).fetch(f"ANALYZE {subgraph}.{table}")
     finally:

@@ -8,11 +8,14 @@ their own CRM id into one blob, while the record still joins the customer its st
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from graph_store.identifiers import Identifier
+from graph_store.identifiers import Identifier, IdentifierType
+from graph_store.resolution.evidence import FIELDS, Comparison, Profile, clearly_disagree, compare
 from graph_store.resolution.rules import MatchingRules
 
 
@@ -26,12 +29,19 @@ class Decision:
     """Identifiers that yielded to a limit, with the reason."""
     customers: list[str] = field(default_factory=list)
     """Existing customers the record belongs to, in id order: none (a new customer), one, or several to merge."""
+    pulled: dict[str, list[Identifier]] = field(default_factory=dict)
+    """Each customer of ``customers`` and the identifiers that joined it: what a link or merge event names."""
+    reviews: list[tuple[Identifier, str, list[Comparison]]] = field(default_factory=list)
+    """Identifiers that would have joined a customer whose records' attributes clearly disagree with this
+    record's: each with that customer and the comparisons, for the stewards' review queue (they yield)."""
 
 
-def _counts(identifiers: Iterable[Identifier]) -> Counter[str]:
-    counts: Counter[str] = Counter()  # filled by hand: Counter(iterable) costs an ABC check per call
+def _counts(identifiers: Iterable[Identifier]) -> Counter[IdentifierType]:
+    counts: Counter[IdentifierType] = (
+        Counter()
+    )  # filled by hand: Counter(iterable) costs an ABC check per call
     for identifier in set(identifiers):
-        counts[identifier.type.value] += 1
+        counts[identifier.type] += 1
     return counts
 
 
@@ -41,12 +51,17 @@ def decide(
     holdings: Mapping[str, Collection[Identifier]],
     rules: MatchingRules,
     separated: Collection[frozenset[str]] = (),
+    attributes: Mapping[str, Any] | None = None,
+    profiles: Mapping[str, Profile] | None = None,
 ) -> Decision:
     """Decide how a record with ``identifiers`` joins the graph.
 
     ``owners`` maps identifier keys to the customers currently linked to them; ``holdings`` maps those customers to
-    the identifiers they hold; ``separated`` holds pairs of customers a split has parted, which never merge again. A limit already exceeded before this record (legacy data) is never made worse, but
-    does not block the record either.
+    the identifiers they hold; ``separated`` holds pairs of customers a split or a steward has parted, which never
+    merge again. A limit already exceeded before this record (legacy data) is never made worse, but does not block
+    the record either. With the record's ``attributes`` and the customers' ``profiles``, an identifier that would
+    join a customer whose records clearly disagree with this one (birth date and given name both differ) yields and
+    raises a review instead; among identifiers of one priority, those whose customers do not disagree come first.
     """
     decision = Decision()
     unique = {i.key: i for i in identifiers}.values()
@@ -61,22 +76,74 @@ def decide(
 
     joined: set[str] = set()
     pool: set[Identifier] = set()
-    for identifier in candidates:
-        found = set(owners.get(identifier.key, ())) if identifier.type in rules.matching else set()
-        trial = joined | found
+    pool_counts: Counter[IdentifierType] = Counter()
+    limits = rules.limits
+
+    comparisons: dict[str, list[Comparison]] = {}
+
+    def disagreeing(customer: str) -> list[Comparison] | None:
+        """The comparisons with ``customer`` when its records clearly disagree with this record."""
+        if attributes is None or profiles is None or customer not in profiles:
+            return None
+        if customer not in comparisons:
+            comparisons[customer] = compare(attributes, profiles[customer])
+        found = comparisons[customer]
+        return found if clearly_disagree(found) else None
+
+    def held_already(identifier: Identifier) -> bool:
+        held_by = owners.get(identifier.key, ())
+        return bool(held_by) and all(c in joined for c in held_by)
+
+    def contradicted(identifier: Identifier) -> bool:
+        return identifier.type in rules.matching and any(
+            disagreeing(c) is not None for c in owners.get(identifier.key, ()) if c not in joined
+        )
+
+    def in_order() -> Iterator[Identifier]:
+        """Priority order; among identifiers of one priority, those the customers joined so far already hold come
+        first, then those whose customers the record's attributes do not contradict, so a record's own phone is
+        not the one that yields to a shared family phone (alphabetical order only breaks the remaining ties)."""
+        for _, same in itertools.groupby(candidates, key=lambda i: rules.rank(i.type)):
+            yield from sorted(same, key=lambda i: (not held_already(i), contradicted(i), i.key))
+
+    for identifier in in_order():
+        found = owners.get(identifier.key, ()) if identifier.type in rules.matching else ()
+        new = [c for c in found if c not in joined]
+        if not new:
+            # Nothing joins: only this identifier is added to what the record already gathered, and no split
+            # pair can appear (the customers joined so far passed that check).
+            if identifier in pool:
+                decision.linked.append(identifier)
+                continue
+            kind = identifier.type
+            limit = limits.get(kind)
+            if limit is not None and pool_counts[kind] >= limit:
+                decision.conflicts.append(
+                    (
+                        identifier,
+                        f"linking it would give one customer {pool_counts[kind] + 1} {kind.value}"
+                        f" identifiers (limit {limit})",
+                    )
+                )
+                continue
+            decision.linked.append(identifier)
+            pool.add(identifier)
+            pool_counts[kind] += 1
+            continue
+        trial = joined | set(new)
         trial_pool = pool | {identifier}
         # What each part already holds on its own: a limit exceeded before this record is not this record's doing.
-        baseline = _counts(pool)
-        for customer in found - joined:
+        baseline = Counter(pool_counts)
+        for customer in new:
             held = set(holdings.get(customer, ()))
             trial_pool |= held
             baseline |= _counts(held)  # Counter union keeps the larger count of each type
         after = _counts(trial_pool)
         breach = next(
             (
-                (kind, after[kind.value], limit)
-                for kind, limit in rules.limits.items()
-                if after[kind.value] > max(limit, baseline[kind.value])
+                (kind, after[kind], limit)
+                for kind, limit in limits.items()
+                if after[kind] > max(limit, baseline[kind])
             ),
             None,
         )
@@ -85,9 +152,21 @@ def decide(
             decision.conflicts.append(
                 (
                     identifier,
-                    f"linking it would merge customers {' and '.join(sorted(parted))}, which were split",
+                    f"linking it would merge customers {' and '.join(sorted(parted))}, which were split or kept apart",
                 )
             )
+            continue
+        disagree = [(c, against) for c in new if (against := disagreeing(c)) is not None]
+        if disagree:
+            decision.conflicts.append(
+                (
+                    identifier,
+                    f"the records of customer{'s' if len(disagree) > 1 else ''} "
+                    f"{' and '.join(sorted(c for c, _ in disagree))} disagree with this record on "
+                    f"{' and '.join(FIELDS)}: held for review",
+                )
+            )
+            decision.reviews += [(identifier, c, against) for c, against in disagree]
             continue
         if breach is not None:
             kind, count, limit = breach
@@ -100,6 +179,9 @@ def decide(
             )
             continue
         decision.linked.append(identifier)
-        joined, pool = trial, trial_pool
+        for customer in new:
+            decision.pulled.setdefault(customer, []).append(identifier)
+        joined.update(new)
+        pool, pool_counts = trial_pool, after
     decision.customers = sorted(joined)
     return decision

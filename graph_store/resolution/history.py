@@ -32,6 +32,8 @@ class EventView:
     rule: str
     other: str
     customer_id: str
+    identifiers: tuple[str, ...] = ()
+    """The identifier keys that decided it."""
 
 
 async def records_by_customer(store: GraphStore, customer_ids: Sequence[str]) -> dict[str, list[RecordView]]:
@@ -71,14 +73,22 @@ async def events_by_customer(store: GraphStore, customer_ids: Sequence[str]) -> 
         UNWIND $ids AS id
         MATCH (:Customer {id: id})<-[:MERGED_INTO]-{0,20}(x:Customer)<-[:ABOUT]-(e:IdentityEvent)
         WITH id, e, x ORDER BY e.at, e.kind, e.record
-        RETURN id, collect({kind: e.kind, at: e.at, record: e.record, rule: e.rule, other: e.other, customer: x.id})
-               AS events
+        RETURN id, collect({kind: e.kind, at: e.at, record: e.record, rule: e.rule, other: e.other, customer: x.id,
+                            identifiers: coalesce(e.identifiers, [])}) AS events
         """,
         ids=list(customer_ids),
     )
     return {
         rec["id"]: [
-            EventView(e["kind"], e["at"].to_native(), e["record"], e["rule"], e["other"], e["customer"])
+            EventView(
+                e["kind"],
+                e["at"].to_native(),
+                e["record"],
+                e["rule"],
+                e["other"],
+                e["customer"],
+                tuple(e["identifiers"]),
+            )
             for e in rec["events"]
         ]
         for rec in records
@@ -88,8 +98,10 @@ async def events_by_customer(store: GraphStore, customer_ids: Sequence[str]) -> 
 @dataclass(frozen=True, slots=True)
 class Quality:
     customers: int
+    """Customers source records resolve to."""
     source_records: int
     merges: int
+    """Merges in force: a split that revives a merged customer undoes its merge."""
     splits: int
     conflicts: int
     largest_cluster: int
@@ -103,8 +115,9 @@ async def quality(store: GraphStore) -> Quality:
         CALL () { MATCH (:SourceRecord)-[:RESOLVES_TO]->(c:Customer) RETURN count(DISTINCT c) AS customers }
         CALL () { MATCH ()-[m:MERGED_INTO]->() RETURN count(m) AS merges }
         CALL () {
+          // A split leaves an event on each customer it produced (same source customer, same instant): one split.
           MATCH (e:IdentityEvent)
-          RETURN count(CASE e.kind WHEN 'split' THEN 1 END) AS splits,
+          RETURN count(DISTINCT CASE e.kind WHEN 'split' THEN [e.other, toString(e.at)] END) AS splits,
                  count(CASE e.kind WHEN 'conflict' THEN 1 END) AS conflicts
         }
         CALL () {

@@ -1,7 +1,9 @@
 """Source records as they arrive, and their validation: identifiers normalised, attributes checked.
 
-A record that fails validation is rejected whole, with one error per offending field naming the field and the
-value; it is kept for review, never silently dropped.
+An identifier that cannot be normalised is dropped from matching and reported with the record (field, value,
+reason); the record is ingested with the rest, as Segment and Adobe do: one junk phone must not lose a valid email,
+device or WeChat id. A record whose own fields are wrong (system, id, attributes, NUL characters) is rejected whole,
+with one error per offending field naming the field and the value; it is kept for review, never silently dropped.
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ class ValidRecord:
     """Each normalised identifier with the raw value it came from."""
     attributes: dict[str, Any]
     content_hash: str
+    dropped: tuple[FieldError, ...] = ()
+    """Identifiers that could not be normalised: not matched, reported with the record's outcome."""
 
     def to_event(self) -> dict[str, Any]:
         """The record as an outbox event carries it: already validated and normalised, so the relay need not
@@ -93,6 +97,7 @@ class ValidRecord:
             "hash": self.content_hash,
             "attributes": graph_attributes(self.attributes),
             "identifiers": [[i.type.value, i.value, raw] for i, raw in self.identifiers],
+            **({"dropped": [[d.field, d.value, d.message] for d in self.dropped]} if self.dropped else {}),
         }
 
     @staticmethod
@@ -102,6 +107,7 @@ class ValidRecord:
             tuple((Identifier(IdentifierType(t), v), raw) for t, v, raw in data["identifiers"]),
             data["attributes"],
             data["hash"],
+            tuple(FieldError(f, v, m) for f, v, m in data.get("dropped", ())),
         )
 
 
@@ -180,11 +186,12 @@ def validate(record: SourceRecord, region: str) -> ValidRecord | Rejection:
     if not record.external_id.strip():
         errors.append(FieldError("externalId", record.external_id, "must be the record's id in its system"))
     identifiers: list[tuple[Identifier, str]] = []
+    dropped: list[FieldError] = []
     for n, raw in enumerate(record.identifiers):
         try:
             identifiers.append((normalize(raw.type, raw.value, region=region, app_id=raw.app_id), raw.value))
         except InvalidIdentifier as exc:
-            errors.append(FieldError(f"identifiers[{n}].{raw.type.value}", raw.value, str(exc)))
+            dropped.append(FieldError(f"identifiers[{n}].{raw.type.value}", raw.value, exc.reason))
     attributes, attribute_errors = _attribute_errors(record.attributes)
     errors += attribute_errors
     if errors:
@@ -203,4 +210,5 @@ def validate(record: SourceRecord, region: str) -> ValidRecord | Rejection:
         tuple(identifiers),
         attributes,
         digest,
+        tuple(dropped),
     )

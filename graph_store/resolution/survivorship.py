@@ -126,13 +126,17 @@ def _value(name: str, value: Any) -> Any:
 def golden_record(
     customer_id: str, evidence: Sequence[Evidence], profiles: Sequence[StoredProfile], rules: MatchingRules
 ) -> GoldenRecord:
-    """The golden record of one customer from its source records and the stored ``profiles`` it absorbs.
+    """The golden record of one customer from its source records, and the stored ``profiles`` it absorbs.
 
-    ``profiles`` are the stored golden records of the customer and of the customers merged into it: they take part
-    as evidence of the lowest priority, so a seeded customer keeps its fields until a source record says otherwise.
+    Only source observations compete (observed time, source priority, frequency, non-empty): never the golden
+    record's own earlier values, nor its defaults (gender unknown, tier bronze, 0 points). ``profiles`` are stored
+    golden records no source record ever produced (seeded or migrated customers, this one or customers merged into
+    it): a field none of the source records has falls back to them, so a seeded customer keeps what no source says.
     """
+    chosen = golden(list(evidence), rules)
+    fallback = golden([p.evidence() for p in profiles], rules)
+    chosen |= {name: c for name, c in fallback.items() if name not in chosen}
     observations = [*evidence, *(p.evidence() for p in profiles)]
-    chosen = golden(observations, rules)
     values = {name: _value(name, c.value) for name, c in chosen.items()}
     given, family = str(values.get("given_name", "")), str(values.get("family_name", ""))
     return GoldenRecord(

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 
 def _stored(row: Record) -> StoredProfile:
+    """A stored golden record as evidence, for customers no source record ever produced (seeded or migrated): a
+    value a record supplied is that record's to keep or take back, so once the record says otherwise, or nothing,
+    the golden record follows it and does not fall back on its own stored copy."""
     attributes = {name: row[name] for name in FIELDS if row[name] is not None}
     return StoredProfile(str(row["id"]), attributes, row["created_at"], row["updated_at"])
 
@@ -66,8 +69,15 @@ async def rewrite(
             [uuid.UUID(c) for c in revived],
         )
     involved = [uuid.UUID(c) for c in {*customers, *merges}]
-    rows = await conn.fetch("SELECT * FROM profiles.customers WHERE id = ANY($1::uuid[])", involved)
+    # Stored golden records count only when no source record produced them (seeded or migrated customers): a
+    # golden record's own earlier values never compete with its sources (they may come from a record that left).
+    rows = await conn.fetch(
+        "SELECT * FROM profiles.customers c WHERE id = ANY($1::uuid[])"
+        " AND NOT EXISTS (SELECT 1 FROM profiles.field_provenance p WHERE p.customer_id = c.id)",
+        involved,
+    )
     profiles = {str(row["id"]): _stored(row) for row in rows}
+
     found = await evidence(conn, customers)
     # A customer with neither source records nor a stored profile has nothing to choose from (none should reach
     # here); it is left out rather than failing the whole claim.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -10,7 +11,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from graph_store.resolution.plan import Outcome
-from graph_store.resolution.records import RawIdentifier, Rejection, SourceRecord
+from graph_store.resolution.records import FieldError, RawIdentifier, Rejection, SourceRecord
 from subgraphs.kit.batch import batched, each, load
 from subgraphs.kit.classes import classified, classify, owned_by
 from subgraphs.kit.context import Info, RequestContext
@@ -139,6 +140,26 @@ _RESULT_CUSTOMER = each("profiles.SourceRecordResult.customer", _result_customer
 
 
 @classified("public")
+@owned_by("customer_id")
+@strawberry.type(
+    description="An identifier that could not be normalised: left out of matching, the record ingested without it."
+)
+class DroppedIdentifier:
+    field: str = strawberry.field(description="Where it was in the record, e.g. `identifiers[1].phone`.")
+    value: str = strawberry.field(metadata=classify("contact_pii"), description="The value as received.")
+    reason: str = strawberry.field(description="Why it is not a valid identifier of its type.")
+    customer_id: strawberry.Private[str | None] = None
+    """The customer of the record that carried it."""
+
+    @staticmethod
+    def of(errors: Iterable[FieldError], customer_id: str | None) -> list[DroppedIdentifier]:
+        return [
+            DroppedIdentifier(field=e.field, value=e.value, reason=e.message, customer_id=customer_id)
+            for e in errors
+        ]
+
+
+@classified("public")
 @strawberry.type(description="The outcome of ingesting one source record.")
 class SourceRecordResult:
     system: str = strawberry.field(description="Source system of the record.")
@@ -150,6 +171,12 @@ class SourceRecordResult:
     errors: list[RecordError] = strawberry.field(description="Why the record was rejected (empty otherwise).")
     conflicts: list[SkippedIdentifier] = strawberry.field(description="Identifiers that yielded to a limit.")
     blocked: list[SkippedIdentifier] = strawberry.field(description="Junk identifiers that were ignored.")
+    dropped: list[DroppedIdentifier] = strawberry.field(
+        description=(
+            "Identifiers that could not be normalised (an invalid phone, a malformed email): left out of matching; "
+            "the record was ingested with its other identifiers."
+        )
+    )
     customer_id: strawberry.Private[str | None]
 
     @strawberry.field(
@@ -171,6 +198,7 @@ class SourceRecordResult:
                 errors=[],
                 conflicts=[],
                 blocked=[],
+                dropped=DroppedIdentifier.of(result.dropped, None),
                 customer_id=None,
             )
         if isinstance(result, Rejection):
@@ -182,6 +210,7 @@ class SourceRecordResult:
                 errors=[RecordError(field=e.field, value=e.value, message=e.message) for e in result.errors],
                 conflicts=[],
                 blocked=[],
+                dropped=[],
                 customer_id=None,
             )
         system, external_id = result.key.split(":", 1)
@@ -199,6 +228,7 @@ class SourceRecordResult:
                 SkippedIdentifier(type=i.type, value=i.value, reason=p, customer_id=result.customer_id)
                 for i, p in result.blocked
             ],
+            dropped=DroppedIdentifier.of(result.dropped, result.customer_id),
             customer_id=result.customer_id,
         )
 
@@ -271,9 +301,22 @@ class SourceRecordView:
 class IdentityEventKind(Enum):
     _value_: str
 
-    MERGE = strawberry.enum_value("merge", description="Another customer was merged into this one.")
+    MERGE = strawberry.enum_value(
+        "merge",
+        description="Another customer was merged into this one (by shared identifiers, or by a steward).",
+    )
+    LINK = strawberry.enum_value(
+        "link", description="A source record joined this existing customer through the identifiers named."
+    )
     CONFLICT = strawberry.enum_value(
-        "conflict", description="An identifier was not linked because linking it would break a limit."
+        "conflict",
+        description=(
+            "An identifier was not linked: linking it would break a limit, merge customers a split or a steward "
+            "parted, or join a customer whose records' attributes clearly disagree (then a review candidate)."
+        ),
+    )
+    REVIEW = strawberry.enum_value(
+        "review", description="A steward decided a review candidate about this customer (`rule` says how)."
     )
     SPLIT = strawberry.enum_value(
         "split", description="A customer was split off this one (`unmergeCustomer`)."
@@ -281,7 +324,10 @@ class IdentityEventKind(Enum):
 
 
 @classified("internal")
-@strawberry.type(description="A merge, conflict or split in a customer's identity, with what triggered it.")
+@owned_by("customer_id")
+@strawberry.type(
+    description="A merge, link, conflict, review decision or split in a customer's identity, with what decided it."
+)
 class IdentityEvent:
     kind: IdentityEventKind = strawberry.field(description="What happened.")
     at: datetime = strawberry.field(description="When.")
@@ -293,6 +339,10 @@ class IdentityEvent:
     customer_id: strawberry.ID = strawberry.field(
         description="The customer the event happened to at the time."
     )
+    identifiers: list[str] = strawberry.field(
+        metadata=classify("contact_pii"),
+        description="The identifiers that decided it, as `type:value` (for a merge: those the records shared).",
+    )
 
 
 @classified("public")
@@ -302,11 +352,15 @@ class IdentityEvent:
 class IdentityQuality:
     customers: int = strawberry.field(description="Customers that source records resolve to.")
     source_records: int = strawberry.field(description="Source records ingested.")
-    merges: int = strawberry.field(description="Merges performed.")
-    splits: int = strawberry.field(description="Splits performed.")
+    merges: int = strawberry.field(description="Merges in force: merges performed, less those a split undid.")
+    splits: int = strawberry.field(description="Splits performed (each counted once, whatever it produced).")
     conflicts: int = strawberry.field(description="Identifiers that yielded to a limit.")
     rejected_records: int = strawberry.field(description="Records rejected on ingestion.")
     largest_cluster_size: int = strawberry.field(description="Most source records behind one customer.")
+    review_queue: int = strawberry.field(description="Open candidates in the stewards' review queue.")
+    probabilistic_share: float = strawberry.field(
+        description="Share of source records resolved by probabilistic matching (0 while no model is in use)."
+    )
 
     @strawberry.field(description="1 − customers / source records: the share of records folded into another.")
     def consolidation_rate(self) -> float:

@@ -28,8 +28,9 @@ from subgraphs.kit.pagination import (
     first_description,
     page_of,
 )
-from subgraphs.profiles import loaders, repository
+from subgraphs.profiles import erasure_jobs, loaders, repository, review
 from subgraphs.profiles.audit_types import AuditRecord
+from subgraphs.profiles.erasure_types import ErasureJob
 from subgraphs.profiles.ingest_types import (
     IdentityQuality,
     RecordError,
@@ -39,6 +40,7 @@ from subgraphs.profiles.ingest_types import (
 )
 from subgraphs.profiles.ingestion import MAX_BATCH, outcomes_of
 from subgraphs.profiles.loaders import ProfilesLoaders
+from subgraphs.profiles.review_types import MatchCandidate
 from subgraphs.profiles.types import CustomerConnection, CustomerFilter
 
 
@@ -191,13 +193,46 @@ class ProfilesQuery:
         return [SourceRecordResult.of(f.result) if f is not None else None for f in found]
 
     @strawberry.field(
+        description=(
+            "The stewards' review queue: open pairs of customers the evidence does not settle (a shared identifier "
+            "whose records' attributes clearly disagree; pairs a probabilistic matcher scores between its "
+            "thresholds), oldest first, each with the comparisons that explain it. A decided pair leaves the queue "
+            "for good."
+        )
+    )
+    async def match_candidates(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description=first_description("candidates", 20))] = 20,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        min_score: Annotated[
+            float | None,
+            strawberry.argument(
+                description=(
+                    "Only candidates a model scored at least this (total match weight); every candidate, scored or "
+                    "not, when omitted."
+                )
+            ),
+        ] = None,
+    ) -> Connection[MatchCandidate]:
+        check_first(first, info.context.settings.max_page_size)
+        after_id = parse_int_id(str(decode_cursor(after, 1)[0]), "cursor") if after else None
+        rows = await review.page(info.context.sources.postgres.db("profiles"), first + 1, after_id, min_score)
+        return build_connection(
+            rows, first, after is not None, MatchCandidate.of, lambda r: encode_cursor(r["id"])
+        )
+
+    @strawberry.field(
         description="Consolidation figures of identity resolution: customers, records, merges, conflicts."
     )
     async def identity_quality(self, info: Info) -> IdentityQuality:
         sources = info.context.sources
         graph = await history.quality(sources.graph)
-        rejected = await sources.postgres.db("profiles").fetchval(
-            "SELECT count(*) FROM profiles.rejected_records"
+        db = sources.postgres.db("profiles")
+        rejected = await db.fetchval("SELECT count(*) FROM profiles.rejected_records")
+        probabilistic = await db.fetchval(
+            "SELECT coalesce(avg((outcome->>'method' = 'probabilistic')::int), 0)::float8"
+            " FROM profiles.source_records WHERE status IS NOT NULL"
         )
         return IdentityQuality(
             customers=graph.customers,
@@ -207,6 +242,8 @@ class ProfilesQuery:
             conflicts=graph.conflicts,
             rejected_records=rejected,
             largest_cluster_size=graph.largest_cluster,
+            review_queue=await review.open_count(db),
+            probabilistic_share=probabilistic,
         )
 
     @strawberry.field(
@@ -256,6 +293,21 @@ class ProfilesQuery:
         return build_connection(
             rows, first, after is not None, AuditRecord.of, lambda r: encode_cursor(r["id"])
         )
+
+    @strawberry.field(
+        description=(
+            "An erasure job (`eraseCustomer`): its state, each step with what it changed in which store, its times "
+            "and error codes; null when there is no such job."
+        )
+    )
+    async def erasure_job(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The job's id (a UUID).")],
+    ) -> ErasureJob | None:
+        job_id = parse_uuid(id, "job id")
+        found = await erasure_jobs.views(info.context.sources.postgres.db("profiles"), [job_id])
+        return ErasureJob.of(found[job_id]) if job_id in found else None
 
 
 def _aware(moment: datetime | None) -> datetime | None:

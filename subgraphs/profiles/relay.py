@@ -18,28 +18,38 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import orjson
 
+from core.erasure import Keyring, keyring_or_none
 from core.errors import ClientError, SourceUnavailable
 from core.outbox import Event, Outcomes
 from core.relay import Relay
 from core.settings import Settings
 from graph_store.driver import GraphStore
+from graph_store.resolution.evidence import DISAGREE_RULE
 from graph_store.resolution.ingest import Applied, apply_ingest, touched
+from graph_store.resolution.manual import Decided, decide_pair
 from graph_store.resolution.records import ValidRecord
 from graph_store.resolution.rules import MatchingRules, rules_at
 from graph_store.resolution.split import SplitResult, split
-from subgraphs.profiles import consent, golden, notices, projection
-from subgraphs.profiles.events import CONSENT, INGEST, MARKERS, SCHEMA, SPLIT, STREAM
+from subgraphs.profiles import consent, erasure, golden, notices, projection, record_locks, review, tombstones
+from subgraphs.profiles.events import CONSENT, DECISION, ERASE, INGEST, MARKERS, SCHEMA, SPLIT, STREAM
 
 
 class IdentityHandler:
     schema = SCHEMA
     stream = STREAM
-    kinds: tuple[str, ...] = (INGEST, SPLIT, CONSENT)
+    kinds: tuple[str, ...] = (INGEST, SPLIT, CONSENT, DECISION, ERASE)
 
-    def __init__(self, graph: GraphStore, rules: MatchingRules) -> None:
+    def __init__(
+        self, graph: GraphStore, rules: MatchingRules, graph_batch: int = 2000, keyring: Keyring | None = None
+    ) -> None:
         self.graph = graph
         self.rules = rules
+        self.graph_batch = graph_batch
+        """Records per Neo4j transaction: a claim's ingest events are applied in pipelined chunks of this size."""
+        self.keyring = keyring
+        """Keyed hashes of erased identifiers (``None``: no erasure secret, so no tombstone can exist)."""
 
     async def reachable(self) -> bool:
         try:
@@ -56,37 +66,97 @@ class IdentityHandler:
         decisions = [e.id for e in events if e.kind == CONSENT]
         for run in _runs([e for e in events if e.kind != CONSENT]):
             if run[0].kind == INGEST:
-                batch = [(e.id, [ValidRecord.from_event(r) for r in e.payload["records"]]) for e in run]
-                done = await apply_ingest(self.graph, MARKERS, batch, self.rules, oldest)
-                await write_back_ingest(conn, run, done, self.rules)
-                results |= done.results
+                results |= await self._ingest(conn, run, oldest)
+            elif run[0].kind == ERASE:
+                results[run[0].id] = await erasure.erase_identity(
+                    conn, self.graph, run[0], oldest, self.keyring
+                )
             else:
-                event = run[0]
-                try:
-                    result = await split(
-                        self.graph,
-                        event.payload["customer"],
-                        event.payload["records"],
-                        self.rules,
-                        event.payload["identifiers"],
-                        event=(MARKERS, event.id, oldest),
-                    )
-                except SourceUnavailable:
-                    raise
-                except ClientError as exc:
-                    # Refused (an unknown record, nothing left to split from): the graph is unchanged; the
-                    # mutation answers the same error.
-                    results[event.id] = {"error": {"message": str(exc), "extensions": exc.extensions}}
-                    continue
-                await write_back_split(conn, result, self.rules)
-                results[event.id] = result.result
+                results[run[0].id] = await self._alone(conn, run[0], oldest)
         if decisions:
             results |= await consent.resolve(conn, decisions)
         return results
 
+    async def _alone(self, conn: asyncpg.Connection, event: Event, oldest: int) -> Any:
+        """A split or a steward's decision, in a graph transaction of its own: refused (an unknown record, nothing
+        left to split from, a pair already one customer), the graph is unchanged and the mutation answers the
+        error."""
+        marker = (MARKERS, event.id, oldest)
+        payload = event.payload
+        try:
+            if event.kind == DECISION:
+                customers = (payload["customers"][0], payload["customers"][1])
+                merge, record, identifiers = payload["merge"], payload["record"], payload["identifiers"]
+                decided = await decide_pair(
+                    self.graph, customers, merge, self.rules, record, marker, identifiers
+                )
+            else:
+                result = await split(
+                    self.graph, payload["customer"], payload["records"], self.rules, payload["identifiers"],
+                    event=marker,
+                )  # fmt: skip
+        except SourceUnavailable:
+            raise
+        except ClientError as exc:
+            return {"error": {"message": str(exc), "extensions": exc.extensions}}
+        if event.kind == DECISION:
+            await write_back_decision(conn, decided, self.rules)
+            return decided.result
+        await write_back_split(conn, result, self.rules)
+        return result.result
+
+    async def _ingest(self, conn: asyncpg.Connection, run: list[Event], oldest: int) -> dict[int, Any]:
+        """Apply consecutive ingest events in chunks of ``graph_batch`` records, one Neo4j transaction each, the
+        PostgreSQL write-back of a chunk running while the graph applies the next.
+
+        The graph applies the chunks in order, each after the previous one committed, so each sees what the
+        previous one left; the write-backs run in order on the claim's connection, and commit with the claim or
+        not at all. A chunk's graph commit is therefore acknowledged only with every chunk before it; if the claim
+        fails after a graph commit, its markers make the redelivery harmless (``oldest`` is the claim's first
+        event, so no marker of an event PostgreSQL has not marked done is pruned).
+        """
+        results: dict[int, Any] = {}
+        behind: tuple[list[Event], Applied] | None = None
+        for chunk in _chunks(run, self.graph_batch):
+            batch = [(e.id, [ValidRecord.from_event(r) for r in e.payload["records"]]) for e in chunk]
+            # Erased identifiers are screened before planning (on the claim's connection, which no write-back is
+            # using at this point): a record carrying one starts a new customer instead of reviving the old one.
+            rules = await tombstones.screen(
+                conn, self.keyring, [r for _, rs in batch for r in rs], self.rules
+            )
+            graph = asyncio.create_task(apply_ingest(self.graph, MARKERS, batch, rules, oldest))
+            if behind is not None:
+                try:
+                    await write_back_ingest(conn, behind[0], behind[1], self.rules)
+                except BaseException:
+                    # The claim fails: let the graph transaction end (committed or not, its markers keep a
+                    # redelivery harmless) before the claim's transaction rolls back.
+                    await asyncio.gather(graph, return_exceptions=True)
+                    raise
+            done = await graph
+            results |= done.results
+            behind = (chunk, done)
+        if behind is not None:
+            await write_back_ingest(conn, behind[0], behind[1], self.rules)
+        return results
+
+
+def _chunks(events: Sequence[Event], records: int) -> Iterator[list[Event]]:
+    """Consecutive events of about ``records`` records each (an event is never cut)."""
+    chunk: list[Event] = []
+    size = 0
+    for event in events:
+        if chunk and size + len(event.payload["records"]) > records:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(event)
+        size += len(event.payload["records"])
+    if chunk:
+        yield chunk
+
 
 def _runs(events: Sequence[Event]) -> Iterator[list[Event]]:
-    """Consecutive ingest events together; each split alone."""
+    """Consecutive ingest events together; each split and each erasure alone."""
     run: list[Event] = []
     for event in events:
         if event.kind == INGEST:
@@ -146,6 +216,7 @@ async def write_back_ingest(
                 conflict = f"{kind}:{value}"
                 claims.append((system, external_id, "conflict", conflict, kind, value, raw[conflict], reason))
     into = _final(merges)
+    await record_locks.lock(conn, latest, into)
 
     def customer(id: str) -> uuid.UUID:
         return uuid.UUID(into.get(id, id))
@@ -154,8 +225,8 @@ async def write_back_ingest(
         rows = list(changed.items())
         await conn.execute(
             "UPDATE profiles.source_records s SET applied_hash = r.hash, observed_at = r.observed_at,"
-            " attributes = r.attributes, blocked = r.blocked, origin = coalesce(s.origin, r.origin)"
-            " FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::jsonb[],"
+            " attributes = r.attributes, blocked = r.blocked::jsonb, origin = coalesce(s.origin, r.origin)"
+            " FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::text[],"
             " $7::uuid[]) AS r(system, external_id, hash, observed_at, attributes, blocked, origin)"
             " WHERE s.system = r.system AND s.external_id = r.external_id",
             [_split_key(k)[0] for k, _ in rows],
@@ -163,7 +234,11 @@ async def write_back_ingest(
             [record["hash"] for _, (_, record, _) in rows],
             [datetime.fromisoformat(record["observedAt"]) for _, (_, record, _) in rows],
             [record["attributes"] for _, (_, record, _) in rows],
-            [[f"{t}:{v} ({p})" for t, v, p in outcome["blocked"]] for _, (_, _, outcome) in rows],
+            # JSON lists travel as text: a list of lists would be read as a two-dimensional array.
+            [
+                orjson.dumps([f"{t}:{v} ({p})" for t, v, p in outcome["blocked"]]).decode()
+                for _, (_, _, outcome) in rows
+            ],
             [uuid.UUID(outcome["origin"]) if outcome["origin"] else None for _, (_, _, outcome) in rows],
         )
     if latest:
@@ -180,10 +255,23 @@ async def write_back_ingest(
             [customer(o["customer"]) for _, (_, o) in rows2],
             [o["status"] for _, (_, o) in rows2],
             [
-                {"merged": o["merged"], "conflicts": o["conflicts"], "blocked": o["blocked"]}
+                {
+                    "merged": o["merged"],
+                    "conflicts": o["conflicts"],
+                    "blocked": o["blocked"],
+                    "dropped": o.get("dropped", []),
+                }
                 for _, (_, o) in rows2
             ],
             now,
+        )
+    if changed:
+        # A new version's claims replace the old ones: what it no longer carries, it no longer claims.
+        await conn.execute(
+            "DELETE FROM profiles.source_record_claims c USING unnest($1::text[], $2::text[]) AS k(s, e)"
+            " WHERE c.system = k.s AND c.external_id = k.e",
+            [_split_key(k)[0] for k in changed],
+            [_split_key(k)[1] for k in changed],
         )
     if claims:
         await conn.execute(
@@ -199,6 +287,23 @@ async def write_back_ingest(
             [uuid.UUID(loser) for loser in into],
             [uuid.UUID(survivor) for survivor in into.values()],
         )
+    await review.raise_candidates(
+        conn,
+        (
+            review.Raised(
+                o["customer"],
+                r["other"],
+                o["key"],
+                DISAGREE_RULE,
+                tuple(r["identifiers"]),
+                tuple(r["comparisons"]),
+            )
+            for e in events
+            for o in done.results[e.id]["outcomes"]
+            for r in o.get("reviews", ())
+        ),
+        into,
+    )
     customers = {into.get(c, c) for c in touched(done.results[e.id] for e in events)} - set(into)
     await golden.rewrite(conn, sorted(customers), rules, merges=into)
     await projection.replace(conn, sorted(customers | set(into)), done.links)
@@ -224,6 +329,23 @@ async def write_back_split(conn: asyncpg.Connection, result: SplitResult, rules:
     await notices.split(conn, customers, datetime.now(UTC))
 
 
+async def write_back_decision(conn: asyncpg.Connection, decided: Decided, rules: MatchingRules) -> None:
+    """PostgreSQL's side of a steward's decision: a merge retires the loser like any merge; keeping apart changes
+    no customer."""
+    into: dict[str, str] = decided.result["merged"]
+    customers: list[str] = decided.result["customers"]
+    if into:
+        await conn.execute(
+            "UPDATE profiles.source_records s SET customer_id = m.survivor"
+            " FROM unnest($1::uuid[], $2::uuid[]) AS m(loser, survivor) WHERE s.customer_id = m.loser",
+            [uuid.UUID(loser) for loser in into],
+            [uuid.UUID(survivor) for survivor in into.values()],
+        )
+        await golden.rewrite(conn, customers, rules, merges=into)
+        await projection.replace(conn, sorted({*customers, *into}), decided.links)
+    await notices.changed(conn, customers, into, datetime.now(UTC))
+
+
 def identity_relay(settings: Settings, outcomes: Outcomes | None = None) -> tuple[Relay, GraphStore]:
     """A relay of the identity stream with a Neo4j driver of its own (close both when done).
 
@@ -235,8 +357,15 @@ def identity_relay(settings: Settings, outcomes: Outcomes | None = None) -> tupl
     )
     relay = Relay(
         settings.dsn_for(SCHEMA),
-        [IdentityHandler(graph, rules_at(settings.identity_rules))],
-        budget=settings.relay_batch_records,
+        [
+            IdentityHandler(
+                graph,
+                rules_at(settings.identity_rules),
+                settings.relay_batch_records,
+                keyring_or_none(settings),
+            )
+        ],
+        budget=settings.relay_batch_records * max(1, settings.relay_pipeline),
         poll=settings.relay_poll_interval,
         max_attempts=settings.relay_max_attempts,
         outcomes=outcomes,

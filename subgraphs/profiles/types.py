@@ -191,6 +191,7 @@ def _identity_history(events: list[Any], _: Any) -> list[IdentityEvent]:
             rule=e.rule,
             other=e.other,
             customer_id=strawberry.ID(e.customer_id),
+            identifiers=list(e.identifiers),
         )
         for e in events
     ]
@@ -299,7 +300,10 @@ class ProfileCustomerFields:
 
     @strawberry.field(
         metadata=batched(IDENTITY_HISTORY, **classify("internal")),
-        description="Every merge, conflict and split of this customer's identity, oldest first.",
+        description=(
+            "Every merge, link, conflict, review decision and split of this customer's identity (and of the "
+            "customers merged into it), oldest first, each with the rule and the identifiers that decided it."
+        ),
     )
     async def identity_history(self, info: Info) -> list[IdentityEvent] | None:
         return await load(info, IDENTITY_HISTORY, self)

@@ -555,7 +555,7 @@ async def test_mutations_name_the_customers_they_change(
         INGEST,
         roles=("integration",),
         subject="audit-integration",
-        r=[{**_record(run, 9003), "identifiers": [{"type": "PHONE", "value": "not a phone"}]}],
+        r=[{**_record(run, 9003), "attributes": {"gender": "robot"}}],
     )
     assert body["data"]["ingestSourceRecords"]["results"][0]["status"] == "REJECTED"
 

@@ -4,6 +4,7 @@ that never equals the raw one (mask), or null with a FORBIDDEN error on that pat
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from graphql import GraphQLObjectType, GraphQLSchema, get_named_type, is_leaf_ty
 from core import masking
 from core.policy import Decision, Policy
 from core.settings import PROJECT_ROOT, Settings
+from jobs import erasure
 from schema import unified_schema
 from schema.policies import field_class, guard_fields
 from subgraphs.kit.classes import identifier_class
@@ -41,8 +43,10 @@ ROOTS = {
     "orders": ("(first: 2)", "OrderListConnection"),
     "interaction": ('(id: "700001")', "Interaction"),
     "identityQuality": ("", "IdentityQuality"),
+    "matchCandidates": ("(first: 2)", "MatchCandidateConnection"),
     # the records of one reader only, so later requests of the matrix do not change the page
     "auditRecords": (f'(first: 2, principal: "{AUDITED_READER}")', "AuditRecordConnection"),
+    "erasureJob": ("", "ErasureJob"),  # the erasure of a customer of its own, done
 }
 
 
@@ -56,6 +60,8 @@ def _document(root: str) -> str:
         field, args = "subject: customer", f'(id: "{SUBJECT["id"]}")'
     if root == "account":
         args = f'(id: "{SUBJECT["account"]}")'
+    if root == "erasureJob":
+        args = f'(id: "{SUBJECT["erasure"]}")'
     return f"{{ {field}{args} {{ {every_field(SCHEMA, type_name, 3)} }} }}"
 
 
@@ -93,9 +99,10 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="module")
-async def subject(client: httpx.AsyncClient) -> str:
+async def subject(client: httpx.AsyncClient, owner_settings: Settings) -> str:
     """A customer with every kind of data: two source records merged (provenance, history), a household, a
-    referral, an account, an identifier shared with another customer; a rejected record; and audit records."""
+    referral, an account, an identifier shared with another customer; a rejected record; and audit records. And
+    another customer, erased (every step of its job done)."""
 
     def record(
         external: str, email: str, phone: str, national: str = "51010719850304002X", **attributes: Any
@@ -142,7 +149,13 @@ async def subject(client: httpx.AsyncClient) -> str:
         a=account["createAccount"]["id"],
     )
     await _admin(client, INGEST, r=[{"system": "policy-matrix", "externalId": "pm-bad", "observedAt":
-        "2026-10-02T08:00:00Z", "identifiers": [{"type": "PHONE", "value": "not a phone"}]}])  # fmt: skip
+        "2026-10-02T08:00:00Z", "attributes": {"gender": "robot"},
+        "identifiers": [{"type": "PHONE", "value": "not a phone"}]}])  # fmt: skip
+    # A mother and her son behind one phone: their records disagree, so the pair waits in the review queue.
+    await _admin(client, INGEST, r=[record("pm-5", "guilan.pm@example.cn", "13912340005", "510107196001010021",
+                                           givenName="桂兰", birthDate="1960-01-01")])  # fmt: skip
+    await _admin(client, INGEST, r=[record("pm-6", "qiang.pm@example.cn", "13912340005", "510107199002020035",
+                                           givenName="强", birthDate="1990-02-02")])  # fmt: skip
     for roles in (("agent",), ("steward",)):  # reads that leave audit records for `auditRecords`
         response = await client.post(
             "/graphql",
@@ -152,7 +165,25 @@ async def subject(client: httpx.AsyncClient) -> str:
         assert response.status_code == 200
     SUBJECT["id"] = str(customer)
     SUBJECT["account"] = str(account["createAccount"]["id"])
+    SUBJECT["erasure"] = await _erased_customer_job(client, owner_settings)
     return SUBJECT["id"]
+
+
+async def _erased_customer_job(client: httpx.AsyncClient, owner_settings: Settings) -> str:
+    leaving = await _admin(client, INGEST, r=[{"system": "policy-matrix", "externalId": "pm-erased",
+        "observedAt": "2026-10-02T08:00:00Z", "identifiers": [{"type": "EMAIL", "value": "leaving@erasure.cn"}]}])  # fmt: skip
+    customer = leaving["ingestSourceRecords"]["results"][0]["customer"]["id"]
+    started = await _admin(
+        client, "mutation($c: ID!) { eraseCustomer(input: {customerId: $c}) { job { id } } }", c=customer
+    )
+    job: str = started["eraseCustomer"]["job"]["id"]
+    for _ in range(600):  # the relay of the module's API applies the identity step
+        state = await _admin(client, "query($j: ID!) { erasureJob(id: $j) { state } }", j=job)
+        if state["erasureJob"]["state"] == "RUNNING":
+            break
+        await asyncio.sleep(0.1)
+    await erasure.run(owner_settings, drain=True)
+    return job
 
 
 def _forbidden_paths(body: dict[str, Any]) -> set[tuple[Any, ...]]:
@@ -272,7 +303,8 @@ OUTPUT_FIELDS = {
 MUTATION_PAYLOADS = {"IngestSourceRecordsPayload", "SourceRecordResult", "RecordError", "SkippedIdentifier",
                      "RelationshipChange", "UnmergeCustomerPayload", "TicketChangePayload",
                      "LogInteractionPayload", "IngestOrdersPayload", "IngestOrderResult", "OrderIntakeError",
-                     "UpdateOrderStatusPayload", "SetConsentPayload",
+                     "UpdateOrderStatusPayload", "SetConsentPayload", "DroppedIdentifier", "IdentityDecisionPayload",
+                     "EraseCustomerPayload",
                      "CustomerEvent"}  # subscription events: tests/subscriptions checks their policies  # fmt: skip
 
 

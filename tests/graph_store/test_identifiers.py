@@ -15,6 +15,21 @@ def test_phone_formats_normalise_to_e164(raw: str) -> None:
     assert normalize(IdentifierType.PHONE, raw).value == "+8613800138000"
 
 
+@pytest.mark.parametrize(
+    "raw", ["14912345678", "16012345678", "17412345678", "179 1000 1010", "19412345678", "+86 194 1234 5678"]
+)
+def test_mobile_numbers_of_the_current_numbering_plan_are_valid(raw: str) -> None:
+    """Network codes libphonenumber's metadata refuses (or reads as the 17910 IP-call prefix) are phones."""
+    digits = "".join(c for c in raw if c.isdigit())[-11:]
+    assert normalize(IdentifierType.PHONE, raw).value == f"+86{digits}"
+
+
+@pytest.mark.parametrize("raw", ["14012345678", "12345678901", "00000000000", "1391234567", "-1"])
+def test_numbers_outside_the_plan_are_invalid(raw: str) -> None:
+    with pytest.raises(InvalidIdentifier):
+        normalize(IdentifierType.PHONE, raw)
+
+
 def test_phone_region_is_configurable() -> None:
     assert normalize(IdentifierType.PHONE, "(415) 555-2671", region="US").value == "+14155552671"
     # With an explicit country code the default region does not matter.

@@ -90,7 +90,8 @@ def test_a_record_naming_two_customers_merges_them_into_the_oldest() -> None:
     [outcome] = result.outcomes
     assert (outcome.status, outcome.customer_id, outcome.merged) == ("merged", "b", ["a"])
     assert result.merges == {"a": "b"}
-    assert result.events == [Event("merge", "b", "a", "pos:P1", "shared identifier")]
+    # The merge names the identifier that brought the merged customer in.
+    assert result.events == [Event("merge", "b", "a", "pos:P1", "shared identifier", (phone.key,))]
     assert result.records[0].customer == "b"
 
 
@@ -130,7 +131,7 @@ def test_an_identifier_past_a_limit_yields_and_is_recorded_as_a_conflict() -> No
     assert "2 crm_id identifiers" in reason
     assert [i.key for i in result.records[0].linked] == ["crm_id:CRM2"]
     assert result.records[0].conflicts == outcome.conflicts
-    assert result.events == [Event("conflict", "new-1", phone.key, "crm:C2", reason)]
+    assert result.events == [Event("conflict", "new-1", phone.key, "crm:C2", reason, (phone.key,))]
     assert result.merges == {}
 
 
@@ -238,7 +239,8 @@ def test_a_later_record_merging_two_batch_customers_repoints_the_earlier_ones() 
         ("new-2", "new-2"),
     ]
     assert result.merges == {"new-1": "new-2"}
-    assert result.events == [Event("merge", "new-2", "new-1", "pos:P1", "shared identifier")]
+    phone = ident(T.PHONE, MOBILE)
+    assert result.events == [Event("merge", "new-2", "new-1", "pos:P1", "shared identifier", (phone.key,))]
 
 
 def test_a_merge_later_in_the_batch_repoints_an_unchanged_record() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from graph_store.identifiers import Identifier, IdentifierType, normalize
@@ -52,7 +54,7 @@ def test_junk_values_are_blocked(kind: IdentifierType, raw: str) -> None:
 
 
 def test_a_new_record_starts_a_new_customer() -> None:
-    phone = ident(T.PHONE, "13800138000")
+    phone = ident(T.PHONE, "13812340567")
     decision = decide([phone, ident(T.CRM_ID, "CRM1")], {}, {}, RULES)
     assert decision.customers == []
     assert {i.key for i in decision.linked} == {phone.key, "crm_id:CRM1"}
@@ -60,7 +62,7 @@ def test_a_new_record_starts_a_new_customer() -> None:
 
 
 def test_a_shared_identifier_joins_and_two_owners_merge() -> None:
-    email, phone = ident(T.EMAIL, "a@shop.cn"), ident(T.PHONE, "13800138000")
+    email, phone = ident(T.EMAIL, "a@shop.cn"), ident(T.PHONE, "13812340567")
     decision = decide(
         [email, phone],
         {email.key: ["b"], phone.key: ["a"]},
@@ -72,7 +74,7 @@ def test_a_shared_identifier_joins_and_two_owners_merge() -> None:
 
 
 def test_a_family_phone_yields_instead_of_merging_two_crm_customers() -> None:
-    phone = ident(T.PHONE, "13800138000")
+    phone = ident(T.PHONE, "13812340567")
     mine, theirs = ident(T.CRM_ID, "CRM2"), ident(T.CRM_ID, "CRM1")
     decision = decide([mine, phone], {phone.key: ["mum"]}, {"mum": [phone, theirs]}, RULES)
     assert decision.customers == []  # a new customer with CRM2, not a blob with mum
@@ -98,7 +100,7 @@ def test_the_lowest_priority_identifier_yields_first() -> None:
 
 
 def test_a_limit_exceeded_before_is_not_made_worse_but_does_not_block() -> None:
-    phones = [ident(T.PHONE, f"1380013800{n}") for n in range(5)]
+    phones = [ident(T.PHONE, f"1381234000{n}") for n in range(5)]
     decision = decide([phones[0]], {phones[0].key: ["legacy"]}, {"legacy": phones}, RULES)
     assert decision.customers == ["legacy"]
     extra = ident(T.PHONE, "13900139000")
@@ -130,7 +132,7 @@ def test_malformed_rules_name_the_key(document: dict[str, object], message: str)
 
 
 def test_customers_parted_by_a_split_never_merge_again() -> None:
-    phone, email = ident(T.PHONE, "13800138000"), ident(T.EMAIL, "a@shop.cn")
+    phone, email = ident(T.PHONE, "13812340567"), ident(T.EMAIL, "a@shop.cn")
     decision = decide(
         [phone, email],
         {phone.key: ["a"], email.key: ["c"]},
@@ -141,3 +143,17 @@ def test_customers_parted_by_a_split_never_merge_again() -> None:
     assert decision.customers == ["c"]  # email outranks phone; the phone would re-merge a and c, so it yields
     assert [i for i, _ in decision.conflicts] == [phone]
     assert "were split" in decision.conflicts[0][1]
+
+
+def test_an_erased_identifier_matches_nothing_and_links_nothing() -> None:
+    """Rules for one batch carry the identifiers an erasure tombstoned: they are blocked as ``erased``, so a record
+    holding only those starts a customer of its own, and one holding another identifier still matches by it."""
+    phone, email = ident(T.PHONE, "13912345678"), ident(T.EMAIL, "still.here@shop.cn")
+    owners = {phone.key: ["old"], email.key: ["kept"]}
+    holdings = {"old": [phone], "kept": [email]}
+    erased = dataclasses.replace(RULES, erased=frozenset({phone.key}))
+    alone = decide([phone], owners, holdings, erased)
+    assert (alone.customers, alone.linked, alone.blocked) == ([], [], [(phone, "erased")])
+    both = decide([phone, email], owners, holdings, erased)
+    assert (both.customers, both.linked) == (["kept"], [email])
+    assert decide([phone], owners, holdings, RULES).customers == ["old"]  # without the tombstone: the old one

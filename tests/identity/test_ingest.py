@@ -130,21 +130,21 @@ async def test_reingesting_the_same_record_changes_nothing(gql: GraphQL) -> None
 
 async def test_a_mixed_batch_keeps_the_valid_records_and_the_rejected_ones(gql: GraphQL) -> None:
     good = record("crm", unique("G"), [("PHONE", phone())])
-    bad_phone = record("crm", unique("X"), [("PHONE", "12345")])
+    bad_date = record("crm", unique("X"), [("PHONE", phone())], birth_date="1990-13-45")
     bad_attr = record("crm", unique("Y"), [("EMAIL", f"{unique('y')}@shop.cn")], gender="robot")
-    out = await ingest(gql, good, bad_phone, bad_attr)
+    out = await ingest(gql, good, bad_date, bad_attr)
     assert (out["created"], out["rejected"]) == (1, 2)
     statuses = [r["status"] for r in out["results"]]
     assert statuses == ["CREATED", "REJECTED", "REJECTED"]
     [error] = out["results"][1]["errors"]
-    assert error["field"] == "identifiers[0].phone"
-    assert error["value"] == "12345"
+    assert error["field"] == "attributes.birth_date"
+    assert error["value"] == "1990-13-45"
     assert out["results"][2]["errors"][0]["field"] == "attributes.gender"
     review = await gql.data(
         """{ rejectedRecords(first: 10, system: "crm") { nodes { externalId errors { field } payload } } }"""
     )
     kept = {n["externalId"]: n for n in review["rejectedRecords"]["nodes"]}
-    assert kept[bad_phone["externalId"]]["payload"]["identifiers"] == [{"type": "phone", "value": "12345"}]
+    assert kept[bad_date["externalId"]]["payload"]["attributes"] == {"birth_date": "1990-13-45"}
     assert kept[bad_attr["externalId"]]["errors"] == [{"field": "attributes.gender"}]
 
 
@@ -222,7 +222,7 @@ async def test_quality_figures_follow_what_was_ingested(gql: GraphQL) -> None:
         record("crm", unique("Q"), [("PHONE", p)]),
         record("pos", unique("Q"), [("PHONE", q)]),
         record("ecommerce", unique("Q"), [("PHONE", p), ("PHONE", q)]),  # merges the two
-        record("crm", unique("Q"), [("PHONE", "1")]),  # rejected
+        record("crm", unique("Q"), [("PHONE", phone())], gender="robot"),  # rejected
     )
     after = (await gql.data(query))["identityQuality"]
     assert after["sourceRecords"] - before["sourceRecords"] == 3

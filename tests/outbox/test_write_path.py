@@ -69,14 +69,14 @@ async def test_outcomes_of_the_latest_version_can_be_asked_later(gql: GraphQL) -
     second = record("wechat", unique("OQ"), [("PHONE", p)])
     created = (await ingest(gql, first, second))["results"]
     assert [r["status"] for r in created] == ["CREATED", "LINKED"]
-    again = dict(first, identifiers=[{"type": "PHONE", "value": "12"}])  # the same record, now invalid
+    again = dict(first, attributes={"gender": "robot"})  # the same record, now invalid
     assert (await ingest(gql, again))["results"][0]["status"] == "REJECTED"
     refs = [{"system": r["system"], "externalId": r["externalId"]} for r in (first, second)]
     found = (await gql.data(OUTCOMES, records=[*refs, {"system": "pos", "externalId": "never-sent"}]))[
         "ingestOutcomes"
     ]
     assert found[0]["status"] == "REJECTED"
-    assert found[0]["errors"] == [{"field": "identifiers[0].phone"}]
+    assert found[0]["errors"] == [{"field": "attributes.gender"}]
     assert (found[1]["status"], found[1]["customer"]["id"]) == ("LINKED", created[1]["customer"]["id"])
     assert found[2] is None
 

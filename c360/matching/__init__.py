@@ -1,0 +1,1 @@
+"""Offline work on the matching model: training it with Splink (``train``)."""
