@@ -126,6 +126,45 @@ def goals(rows: list[dict[str, Any]], ratio_rows: list[dict[str, Any]]) -> list[
     return found
 
 
+EXECUTORS = (API, "api-graphql-core")
+"""The planned executor (the production API) and graphql-core's (a step of ``--steps``), held to the same goals."""
+THROUGHPUT_GOALS = {"q1": 1.0, "q2": 1.5, "q3": 1.0, "q4": 2.0}
+"""Each query's throughput goal, over PostGraphile's; p50 within 1.5x the floor's; CPU per request within
+PostGraphile's."""
+
+
+def executor_goals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each executor measured against the goals, per query: throughput over PostGraphile's, p50 over the floor's,
+    CPU per request over PostGraphile's."""
+    by = {(r["query"], r["system"]): r for r in rows}
+    found = []
+    for query, bound in THROUGHPUT_GOALS.items():
+        peer, floor = by.get((query, POSTGRAPHILE)), by.get((query, FLOOR))
+        for system in EXECUTORS:
+            row = by.get((query, system))
+            if row is None or peer is None or floor is None:
+                continue
+            throughput = ratio(row["rps"], peer["rps"])
+            p50 = ratio(row["p50_ms"], floor["p50_ms"])
+            cpu = ratio(row["cpu_ms_per_request"], peer["cpu_ms_per_request"])
+            found.append(
+                {
+                    "query": query,
+                    "system": system,
+                    "throughput": throughput,
+                    "throughput_goal": bound,
+                    "p50": p50,
+                    "cpu": cpu,
+                    "met": [
+                        None if isinstance(throughput, str) else throughput >= bound,
+                        None if isinstance(p50, str) else p50 <= 1.5,
+                        None if isinstance(cpu, str) else cpu <= 1.0,
+                    ],
+                }
+            )
+    return found
+
+
 def versions() -> dict[str, str]:
     found = {
         "python": platform.python_version(),
@@ -225,6 +264,23 @@ def markdown(outcome: Outcome, rows: list[dict[str, Any]], ratio_rows: list[dict
         measured = g["measured"] if isinstance(g["measured"], str) else _fmt(g["measured"])
         met = "n/a" if g["met"] is None else ("yes" if g["met"] else "no")
         lines.append(f"| {g['goal']} | {measured} | {met} |")
+    executors = executor_goals(rows)
+    if executors:
+        lines += [
+            "",
+            "## Executors against the goals (planned: `api`; graphql-core: `api-graphql-core`)",
+            "",
+            "| query | executor | throughput / PostGraphile (goal) | p50 / floor (goal <= 1.5x) | "
+            "CPU per request / PostGraphile (goal <= 1.0x) |",
+            "|---|---|---|---|---|",
+        ]
+        for e in executors:
+            marks = ["" if m is None else (" met" if m else " missed") for m in e["met"]]
+            lines.append(
+                f"| {e['query'].upper()} | {e['system']} | {_times(e['throughput'])} "
+                f"(>= {e['throughput_goal']:g}x){marks[0]} | {_times(e['p50'])}{marks[1]} | "
+                f"{_times(e['cpu'])}{marks[2]} |"
+            )
     steps = [r for r in rows if r["system"] in STEPS]
     if steps:
         base = {r["query"]: r for r in rows if r["system"] == API}
@@ -266,6 +322,7 @@ def write(outcome: Outcome, directory: Path = RESULTS) -> tuple[Path, Path]:
                 "summary": rows,
                 "ratios": ratio_rows,
                 "goals": goals(rows, ratio_rows),
+                "executors": executor_goals(rows),
                 "runs": [asdict(r) for r in outcome.runs],
                 "versions": versions(),
             },

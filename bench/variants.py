@@ -144,6 +144,17 @@ def default_gc_app() -> FastAPI:
     return create_app(Settings(gc_gen0_threshold=0))
 
 
+def graphql_core_app() -> FastAPI:
+    """Steps undone: the planned executor and the lean HTTP path; graphql-core runs every operation behind
+    strawberry's view (the executor the planned one is measured against)."""
+    return create_app(Settings(planned_execution=False, lean_http=False))
+
+
+def no_lean_app() -> FastAPI:
+    """Step undone: the lean HTTP path; every request goes through strawberry's view (queries still planned)."""
+    return create_app(Settings(lean_http=False))
+
+
 def no_policies_app() -> FastAPI:
     """Step undone: the access policies (roles on root fields, data classes on fields) are not applied to the
     schema; the bearer token is still verified, so the difference is what the policies cost per request."""
