@@ -8,8 +8,9 @@ from typing import Any
 
 import strawberry
 
+from subgraphs.kit.batch import batched, each, load
 from subgraphs.kit.classes import classified, classify, owned_by
-from subgraphs.kit.context import Info
+from subgraphs.kit.context import Info, RequestContext
 from subgraphs.kit.entities import CustomerRef
 from subgraphs.profiles import loaders
 
@@ -56,6 +57,18 @@ class MatchDecision(Enum):
     )
 
 
+async def _pair_customer(candidate: Any, context: RequestContext) -> CustomerRef | None:
+    return await loaders.customer(context, candidate.customer_ids[0])
+
+
+async def _pair_other(candidate: Any, context: RequestContext) -> CustomerRef | None:
+    return await loaders.customer(context, candidate.customer_ids[1])
+
+
+_PAIR_CUSTOMER = each("profiles.MatchCandidate.customer", _pair_customer)
+_PAIR_OTHER = each("profiles.MatchCandidate.other", _pair_other)
+
+
 @classified("internal")
 @owned_by("customer_ids")
 @strawberry.type(
@@ -80,13 +93,16 @@ class MatchCandidate:
     created_at: datetime = strawberry.field(description="When it was raised.")
     customer_ids: strawberry.Private[list[str]]
 
-    @strawberry.field(description="One customer of the pair (as it is now: merges since are followed).")
+    @strawberry.field(
+        description="One customer of the pair (as it is now: merges since are followed).",
+        metadata=batched(_PAIR_CUSTOMER),
+    )
     async def customer(self, info: Info) -> CustomerRef | None:
-        return await loaders.customer(info.context, self.customer_ids[0])
+        return await load(info, _PAIR_CUSTOMER, self)
 
-    @strawberry.field(description="The other customer of the pair.")
+    @strawberry.field(description="The other customer of the pair.", metadata=batched(_PAIR_OTHER))
     async def other(self, info: Info) -> CustomerRef | None:
-        return await loaders.customer(info.context, self.customer_ids[1])
+        return await load(info, _PAIR_OTHER, self)
 
     @staticmethod
     def of(row: Any) -> MatchCandidate:
