@@ -1,5 +1,5 @@
 """What the executor did, for ``/metrics`` and the tests: queries planned or handed to graphql-core (with the
-reason), root fields answered by a compiled statement or, when it could not answer, by their resolvers."""
+reason)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections import Counter
 from core.metrics import QUERY_EXECUTIONS
 
 EXECUTIONS: Counter[str] = Counter()
-"""``planned``, ``graphql-core: <reason>``, ``compiled``, ``compiled: answered by the resolver`` (read by tests)."""
+"""``planned`` or ``graphql-core: <reason>`` (read by the tests)."""
 
 
 def count(executor: str, reason: str = "") -> None:
