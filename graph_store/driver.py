@@ -10,7 +10,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any, LiteralString, TypeVar
 
 import neo4j
-from neo4j import AsyncGraphDatabase, AsyncManagedTransaction, RoutingControl
+from neo4j import (
+    AsyncGraphDatabase,
+    AsyncManagedTransaction,
+    NotificationDisabledClassification,
+    RoutingControl,
+)
 from neo4j.exceptions import DriverError, ServiceUnavailable, SessionExpired, TransientError
 
 from core.errors import SourceUnavailable
@@ -42,6 +47,9 @@ class GraphStore:
             connection_timeout=settings.neo4j_acquisition_timeout,
             max_transaction_retry_time=settings.neo4j_max_retry_time,
             max_connection_pool_size=50,
+            # A label, type or property no node has yet is what a fresh or partly filled graph looks like, not a
+            # fault: without this every query on it logs a warning (performance and deprecation warnings stay).
+            notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
         )
 
     async def read(self, query: LiteralString, **params: Any) -> list[neo4j.Record]:
