@@ -29,7 +29,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types.unset import UNSET
 
-from core import logs, outbox, registry
+from core import logs, outbox, registry, retention
 from core.auth import TokenVerifier
 from core.clock import Clock, system_clock
 from core.errors import SourceUnavailable, Unauthenticated
@@ -41,6 +41,7 @@ from core.postgres import Postgres
 from core.settings import Settings
 from graph_store.constraints import ensure_constraints, ensure_when_reachable
 from graph_store.driver import GraphStore
+from jobs import erasure
 from resolvers.edges import UNIFIED, Edges
 from schema import PARTS, subgraph_schema, unified_schema
 from schema.audit import audited
@@ -321,10 +322,16 @@ def create_app(
         if settings.relay_in_process and (subgraph is None or registry.get(subgraph).name == "profiles"):
             relay, relay_graph = identity_relay(settings, outcomes)
             relaying = asyncio.create_task(relay.run())
+        workers = contextlib.AsyncExitStack()
+        if settings.relay_in_process and subgraph is None:
+            await workers.enter_async_context(retention.running(settings))
+        if settings.erasure_in_process and (subgraph is None or subgraph == "profiles"):
+            await workers.enter_async_context(erasure.running(settings))
         tune_gc(settings.gc_gen0_threshold)
         try:
             yield
         finally:
+            await workers.aclose()
             for task in (healing, keys, relaying):
                 if task is not None:
                     task.cancel()

@@ -1,18 +1,18 @@
 """Identity-resolution quality and speed, on data with known truth. Run on demand, not in tests:
 
     uv run --group bench python -m bench.identity_eval --mode offline [--sets synthetic,febrl1,febrl2,febrl3,febrl4]
-        [--people 3000] [--model train|config]
+        [--people 3000] [--model train|config] [--batch 1000]
     uv run --group bench python -m bench.identity_eval --mode ingest [--sets synthetic,febrl1,febrl2] [--batch 500]
     uv run --group bench python -m bench.identity_eval --write-sample var/matching/sample.jsonl [--people 3000]
 
 Two modes:
 
-- *offline*: the matching model alone, no server: blocking keys, the in-process scorer, the thresholds of
-  ``config/matching/matching.toml`` and clustering, run directly (``bench/identity_offline.py``), so the model's
-  quality is known before ingestion uses it. ``--model train`` (the default) trains a model on each set first,
-  unsupervised, as Splink is used on a new data set; ``--model config`` scores with the repository's artefact.
-  ``--identifier-links`` adds deterministic links as the planner makes them: a pair sharing an identifier merges
-  unless its attributes weigh against it.
+- *offline*: the matching model alone, no server: the records arrive in stream order in batches (``--batch``,
+  1,000), and each batch is resolved as the relay resolves it: blocking keys, the in-process scorer and the
+  decision policy (``graph_store.resolution.matching.decide``) with the thresholds of
+  ``config/matching/matching.toml`` (``bench/identity_offline.py``), so the model's quality is known before
+  ingestion uses it. ``--model train`` (the default) trains a model on each set first, unsupervised, as Splink is
+  used on a new data set; ``--model config`` scores with the repository's artefact.
 - *ingest*: every record through the same path as ``ingestSourceRecords`` (PostgreSQL, the outbox, the relay,
   Neo4j), on servers of its own under ``var/eval`` (ports 54349 and 17707, or ``C360_EVAL_PG_PORT`` and
   ``C360_EVAL_NEO4J_PORT``), so nothing else is touched.
@@ -38,7 +38,7 @@ from pathlib import Path
 import asyncpg
 import orjson
 
-from bench.identity_offline import HEADER, Quality
+from bench.identity_offline import BATCH, HEADER, Quality
 from bench.identity_offline import evaluate as evaluate_offline
 from bench.identity_sets import DataSet, Labelled, evidence_ceiling, febrl, matching_record, synthetic
 from c360 import services
@@ -81,12 +81,13 @@ def trained_model(data: DataSet, rules: MatchingRules) -> Model:
     return train([records], version=1, description=data.name)
 
 
-def offline(names: list[str], people: int, model_source: str, identifier_links: bool) -> None:
+def offline(names: list[str], people: int, model_source: str, batch: int) -> None:
     config = load_config()
     rules = load_rules()
     print(
-        f"offline: thresholds merge_at {config.thresholds.merge_at}, review_at {config.thresholds.review_at} "
-        f"(config/matching/matching.toml); model: "
+        f"offline: thresholds merge_at {config.thresholds.merge_at}, review_at {config.thresholds.review_at}, "
+        f"conflict_below {config.thresholds.conflict_below} (config/matching/matching.toml); batches of {batch} "
+        "in stream order; model: "
         + ("trained on each set (unsupervised)" if model_source == "train" else str(config.model_path))
     )
     results: list[Quality] = []
@@ -95,7 +96,7 @@ def offline(names: list[str], people: int, model_source: str, identifier_links: 
         started = time.perf_counter()
         model = trained_model(data, rules) if model_source == "train" else config.model
         trained = time.perf_counter() - started
-        results.append(evaluate_offline(data, model, config.thresholds, rules, identifier_links))
+        results.append(evaluate_offline(data, model, config.thresholds, rules, batch))
         print(f"  {data.name}: {len(data.records):,} records, model in {trained:.1f} s", file=sys.stderr)
     print(HEADER)
     for quality in results:
@@ -258,13 +259,13 @@ def main() -> None:
     parser.add_argument(
         "--people", type=int, default=3000, help="people in the synthetic set (at most 50,000)"
     )
-    parser.add_argument("--batch", type=int, default=500, help="records per ingestion batch (at most 1,000)")
-    parser.add_argument("--model", choices=("train", "config"), default="train", help="offline: which model")
     parser.add_argument(
-        "--identifier-links",
-        action="store_true",
-        help="offline: also merge pairs sharing an identifier unless their attributes weigh against it",
+        "--batch",
+        type=int,
+        default=None,
+        help="records per batch (ingest: 500, at most 1,000; offline: 1,000)",
     )
+    parser.add_argument("--model", choices=("train", "config"), default="train", help="offline: which model")
     parser.add_argument("--write-sample", type=Path, default=None, help="write a training sample and stop")
     args = parser.parse_args()
     people = min(args.people, 50_000)
@@ -277,9 +278,9 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown data sets: {', '.join(sorted(unknown))}")
     if args.mode == "offline":
-        offline(names, people, args.model, args.identifier_links)
+        offline(names, people, args.model, args.batch or BATCH)
     else:
-        asyncio.run(ingest_mode(prepare_servers(), names, people, min(args.batch, 1000)))
+        asyncio.run(ingest_mode(prepare_servers(), names, people, min(args.batch or 500, 1000)))
 
 
 if __name__ == "__main__":

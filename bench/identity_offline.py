@@ -1,72 +1,39 @@
-"""The matching model's quality without any server: blocking, the in-process scorer, the thresholds and
-clustering, run directly on a labelled data set, so the model is known before it is wired into ingestion.
-
-Clustering joins the records of every pair at or above the merge threshold (connected components); pairs in the
-review band whose records were not joined anyway are the review queue, left unresolved (automatic decisions only).
+"""The matching model's quality without any server, as the relay would decide it: the records arrive in stream
+order (by observation time, then as listed; a linkage's second file after its first) in batches, and each batch
+is resolved against everything before it by the same steps the relay takes: blocking keys find candidates (a key
+held by more than :data:`MAX_BLOCK` records finds none), the in-process scorer scores them, and the decision
+policy (``graph_store.resolution.matching.decide``) merges, queues for review or leaves apart. The review queue is
+left unresolved (automatic decisions only).
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from bench.identity_sets import DataSet, UnionFind, matching_record
-from graph_store.resolution.matching import (
-    COMPARISONS,
-    Decision,
-    Model,
-    Prepared,
-    Scorer,
-    Scores,
-    Thresholds,
-    blocking_keys,
-    prepare,
-)
+from graph_store.resolution.matching import Model, Prepared, Scorer, Thresholds, blocking_keys, prepare
+from graph_store.resolution.matching.decide import Clusters, Pair, decide
 from graph_store.resolution.rules import MatchingRules
 
-CONFLICT_BELOW = -5.0
-"""A scored pair below this match weight is evidence of two people: clustering never joins their clusters."""
 MAX_BLOCK = 200
 """A key shared by more records than this finds no candidates (a shop tablet, a placeholder value): the online
 planner caps its candidates per key the same way."""
+BATCH = 1000
+"""Records per batch, as the relay claims them."""
 
 
 @dataclass
 class Blocking:
-    pairs: np.ndarray
-    """(n, 2) record indices, left < right (left from file A and right from file B for a linkage)."""
     recall: float
+    """Share of true pairs that were ever scored (found by a shared key)."""
     candidates_per_record: float
     skipped_keys: int
-
-
-def block(data: DataSet, rows: list[dict[str, object]]) -> Blocking:
-    index: dict[str, list[int]] = defaultdict(list)
-    for n, row in enumerate(rows):
-        for key in blocking_keys(row):
-            index[key].append(n)
-    found: set[tuple[int, int]] = set()
-    skipped = 0
-    sides = [item.side for item in data.records]
-    for members in index.values():
-        if len(members) > MAX_BLOCK:
-            skipped += 1
-            continue
-        for a_at, a in enumerate(members):
-            for b in members[a_at + 1 :]:
-                if data.link:
-                    if sides[a] == sides[b]:
-                        continue
-                    found.add((a, b) if sides[a] == 0 else (b, a))
-                else:
-                    found.add((a, b) if a < b else (b, a))
-    persons = [item.person for item in data.records]
-    true_found = sum(1 for a, b in found if persons[a] == persons[b])
-    pairs = np.array(sorted(found), dtype=np.intp).reshape(-1, 2)
-    return Blocking(pairs, true_found / max(1, _true_pairs(data)), 2 * len(found) / len(rows), skipped)
 
 
 def _true_pairs(data: DataSet) -> int:
@@ -118,79 +85,114 @@ def f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def cluster_pairs(
-    size: int, pairs: np.ndarray, weights: np.ndarray, decisions: np.ndarray, thresholds: Thresholds
-) -> list[int]:
-    """Join the records of merge-level pairs, strongest first, unless two records already in the clusters to be
-    joined were scored below :data:`CONFLICT_BELOW` (evidence that they are different people): then the pair is
-    left for review. Plain connected components would chain namesakes through one ambiguous record."""
-    groups = UnionFind(size)
-    members: dict[int, list[int]] = {n: [n] for n in range(size)}
-    against: dict[int, set[int]] = defaultdict(set)
-    for (a, b), weight in zip(pairs.tolist(), weights.tolist(), strict=True):
-        if weight < CONFLICT_BELOW:
-            against[a].add(b)
-            against[b].add(a)
-    merge = np.flatnonzero(decisions == Decision.MERGE)
-    for k in merge[np.argsort(-weights[merge], kind="stable")].tolist():
-        a, b = (groups.find(int(n)) for n in pairs[k])
-        if a == b:
-            continue
-        small, large = (a, b) if len(members[a]) <= len(members[b]) else (b, a)
-        large_set = set(members[large])
-        if any(not against[n].isdisjoint(large_set) for n in members[small]):
-            continue
-        groups.union(a, b)
-        root = groups.find(a)
-        members[root] = members.pop(small) + members.pop(large)
-    return [groups.find(n) for n in range(size)]
+def _stream(data: DataSet) -> list[int]:
+    """Record indices in arrival order: observation time, then as listed; a linkage's second file after its first."""
+    return sorted(range(len(data.records)), key=lambda n: (data.records[n].side, data.records[n].observed_at))
 
 
-IDENTIFIER_COMPARISONS = ("national_id", "phone", "email", "wechat", "system_id")
-ATTRIBUTE_COMPARISONS = (
-    "family_name",
-    "given_name",
-    "birth_date",
-    "gender",
-    "address",
-    "address_2",
-    "city",
-    "postcode",
-    "region",
-)
+def _identifiers(record: Mapping[str, Any], rules: MatchingRules) -> frozenset[str]:
+    """Keys of the identifiers of merging types a matching record carries (``type:value``)."""
+    return frozenset(
+        f"{kind.value}:{value}" for kind in rules.matching for value in record.get(kind.value, ()) or ()
+    )
 
 
-def with_identifier_links(scores: Scores, decisions: np.ndarray) -> np.ndarray:
-    """Decisions as the planner takes them with deterministic links: a pair sharing a personal identifier is
-    merged unless its attributes weigh against it (their weights sum below 0: different birth dates and given
-    names, say), in which case it goes to review."""
-    names = [c.name for c in COMPARISONS]
-    identifier = [names.index(n) for n in IDENTIFIER_COMPARISONS]
-    attribute = [names.index(n) for n in ATTRIBUTE_COMPARISONS]
-    shared = (scores.levels[:, identifier] == 1).any(axis=1)
-    against = scores.weights[:, attribute].sum(axis=1) < 0
-    out = decisions.copy()
-    out[shared & ~against] = Decision.MERGE
-    out[shared & against & (decisions == Decision.NONE)] = Decision.REVIEW
-    return out
+@dataclass
+class Run:
+    """The clusters at the end of a stream, and what the decisions left open."""
+
+    cluster: list[int]
+    reviews: set[tuple[int, int]]
+    blocking: Blocking
+
+
+def resolve(
+    data: DataSet,
+    records: Sequence[Mapping[str, Any]],
+    model: Model,
+    thresholds: Thresholds,
+    rules: MatchingRules,
+    batch: int = BATCH,
+) -> Run:
+    """Resolve the records batch by batch in stream order with the decision policy, as the relay does."""
+    rows = [prepare(r) for r in records]
+    prepared = Prepared.of(rows)
+    keys = [blocking_keys(row) for row in rows]
+    carried = [_identifiers(r, rules) for r in records]
+    sides = [item.side for item in data.records]
+    scorer = Scorer(model)
+    index: dict[str, list[int]] = defaultdict(list)
+    customers = UnionFind(len(rows))
+    placed = np.zeros(len(rows), dtype=bool)
+    reviews: set[tuple[int, int]] = set()
+    found: set[tuple[int, int]] = set()
+    skipped: set[str] = set()
+    order = _stream(data)
+    for start in range(0, len(order), batch):
+        new = order[start : start + batch]
+        for n in new:
+            for key in keys[n]:
+                index[key].append(n)
+        candidates: dict[int, set[int]] = defaultdict(set)
+        for n in new:
+            for key in keys[n]:
+                members = index[key]
+                if len(members) > MAX_BLOCK:
+                    skipped.add(key)
+                    continue
+                for m in members:
+                    if m != n and (not data.link or sides[m] != sides[n]):
+                        candidates[n].add(m)
+        scored: set[tuple[int, int]] = set()
+        for n, others in candidates.items():
+            scored.update((min(n, m), max(n, m)) for m in others)
+        found |= scored
+        # Pairs between earlier records of different customers that a new record may join: what lets the policy
+        # see that two customers disagree.
+        for others in candidates.values():
+            earlier = sorted(m for m in others if placed[m])
+            for i, a in enumerate(earlier):
+                for b in earlier[i + 1 :]:
+                    if customers.find(a) != customers.find(b) and (not data.link or sides[a] != sides[b]):
+                        scored.add((min(a, b), max(a, b)))
+        pairs = np.array(sorted(scored), dtype=np.intp).reshape(-1, 2)
+        scores = scorer.score(prepared, prepared, pairs[:, 0], pairs[:, 1])
+        evidence = [
+            Pair(
+                str(a),
+                str(b),
+                float(scores.match_weight[k]),
+                tuple(scores.explain(k)),
+                tuple(sorted(carried[a] & carried[b])),
+            )
+            for k, (a, b) in enumerate(pairs.tolist())
+        ]
+        involved = {n for pair in pairs.tolist() for n in pair if placed[n]}
+        clusters = Clusters({str(n): str(customers.find(n)) for n in involved})
+        decisions = decide([str(n) for n in new], evidence, clusters, thresholds)
+        for group in decisions.groups:
+            members = [int(c) for c in group.customers] + [int(r) for r in group.records]
+            for other in members[1:]:
+                customers.union(members[0], other)
+        for decision in decisions.records:
+            n = int(decision.record)
+            reviews.update((min(n, int(r.other)), max(n, int(r.other))) for r in decision.reviews)
+        placed[new] = True
+    persons = [item.person for item in data.records]
+    true_found = sum(1 for a, b in found if persons[a] == persons[b])
+    blocking = Blocking(true_found / max(1, _true_pairs(data)), 2 * len(found) / len(rows), len(skipped))
+    cluster = [customers.find(n) for n in range(len(rows))]
+    return Run(cluster, {(a, b) for a, b in reviews if cluster[a] != cluster[b]}, blocking)
 
 
 def evaluate(
-    data: DataSet, model: Model, thresholds: Thresholds, rules: MatchingRules, identifier_links: bool = False
+    data: DataSet, model: Model, thresholds: Thresholds, rules: MatchingRules, batch: int = BATCH
 ) -> Quality:
     records = [matching_record(item, rules) for item in data.records]
     started = time.perf_counter()
-    rows = [prepare(r) for r in records]
-    prepared = Prepared.of(rows)
-    blocking = block(data, rows)
-    scores = Scorer(model).score(prepared, prepared, blocking.pairs[:, 0], blocking.pairs[:, 1])
-    decisions = thresholds.decide(scores.match_weight)
-    if identifier_links:
-        decisions = with_identifier_links(scores, decisions)
-    cluster = cluster_pairs(len(rows), blocking.pairs, scores.match_weight, decisions, thresholds)
-    undecided = decisions != Decision.NONE  # the review band, and merges clustering refused
-    review = [(a, b) for a, b in blocking.pairs[undecided].tolist() if cluster[a] != cluster[b]]
+    run = resolve(data, records, model, thresholds, rules, batch)
     seconds = time.perf_counter() - started
+    cluster = run.cluster
     persons = [item.person for item in data.records]
 
     def pairs(counts: Counter[object]) -> int:
@@ -204,14 +206,15 @@ def evaluate(
     cluster_size = Counter(cluster)
     person_size = Counter(persons)
     cell = Counter(zip(cluster, persons, strict=True))
-    bp = sum(cell[(c, p)] / cluster_size[c] for c, p in zip(cluster, persons, strict=True)) / len(rows)
-    br = sum(cell[(c, p)] / person_size[p] for c, p in zip(cluster, persons, strict=True)) / len(rows)
+    size = len(records)
+    bp = sum(cell[(c, p)] / cluster_size[c] for c, p in zip(cluster, persons, strict=True)) / size
+    br = sum(cell[(c, p)] / person_size[p] for c, p in zip(cluster, persons, strict=True)) / size
     people_in: dict[int, set[str]] = defaultdict(set)
     for c, p in zip(cluster, persons, strict=True):
         people_in[c].add(p)
     return Quality(
         data.name,
-        len(rows),
+        size,
         precision,
         recall,
         f1(precision, recall),
@@ -222,9 +225,9 @@ def evaluate(
         len(person_size),
         sum(1 for people in people_in.values() if len(people) > 1),
         max(cluster_size.values()),
-        len(review),
-        len({n for pair in review for n in pair}),
+        len(run.reviews),
+        len({n for pair in run.reviews for n in pair}),
         seconds,
-        blocking,
+        run.blocking,
         data.ceiling,
     )

@@ -99,7 +99,8 @@ def demo(
     from c360.seed.loader import customer_count
 
     # The demo is for exploring: GraphiQL, introspection and open subgraph endpoints (the development profile).
-    settings = _ready_settings().model_copy(update={"profile": "development"})
+    # It runs the erasure worker in its process too: it holds the owner's credentials (local services) anyway.
+    settings = _ready_settings().model_copy(update={"profile": "development", "erasure_in_process": True})
     _migrate(settings)
     if reseed or asyncio.run(customer_count(settings)) != customers:
         _seed(settings, customers, seed)
@@ -199,6 +200,21 @@ def relay(
     applied = asyncio.run(run(settings, drain))
     if drain:
         typer.echo(f"applied {applied} events", err=True)
+
+
+@cli.command()
+def erase(
+    drain: Annotated[
+        bool, typer.Option(help="Run the pending erasure steps, then exit (instead of running on).")
+    ] = False,
+) -> None:
+    """Run the erasure worker: the steps of erasure jobs (``eraseCustomer``), as the schemas' owner."""
+    from c360.erase import run
+
+    settings = _ready_settings()
+    steps = asyncio.run(run(settings, drain))
+    if drain:
+        typer.echo(f"ran {steps} erasure steps", err=True)
 
 
 @cli.command()

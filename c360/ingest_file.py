@@ -61,7 +61,7 @@ async def ingest_file(
                     unreadable: list[Rejection] = [
                         item.rejection for item in chunk if isinstance(item, Unreadable)
                     ]
-                    await keep_unreadable(postgres.db("profiles"), unreadable)
+                    await keep_unreadable(postgres.db("profiles"), unreadable, settings)
                     summary.counts["rejected"] += len(unreadable)
                     if records:
                         result = await ingest(sources, records, wait)

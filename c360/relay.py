@@ -1,6 +1,7 @@
 """``c360 relay``: the outbox relay as a worker process of its own (API processes run one each by default).
 
-Several may run: one applies the identity stream at a time and the others stand by (``core.relay``). SIGTERM or
+Several may run: one applies the identity stream at a time and the others stand by (``core.relay``); each also runs
+the retention of outbox events and rejected records (``core.retention``). SIGTERM or
 SIGINT stops it between claims or inside one, whose transaction then rolls back: the events stay pending and the
 next relay applies them, harmlessly if the graph already had them.
 """
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 import signal
 
+from core import retention
 from core.errors import SourceUnavailable
 from core.settings import Settings
 from graph_store.constraints import ensure_constraints
@@ -29,8 +31,9 @@ async def run(settings: Settings, drain: bool = False) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, task.cancel)
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        async with retention.running(settings):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         return 0
     finally:
         await relay.close()

@@ -90,6 +90,12 @@ class Forbidden(ClientError):
     code = "FORBIDDEN"
 
 
+class Restricted(BadUserInput):
+    """A row kept only for accounting after its customer's erasure (``restricted``): it takes no more changes."""
+
+    code = "RESTRICTED"
+
+
 class AuditUnavailable(ClientError):
     """The audit record a response needs could not be written: the personal data it would show is withheld."""
 

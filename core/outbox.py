@@ -38,6 +38,9 @@ APPLIED_CHANNEL = "c360_outbox_applied"
 """``NOTIFY`` sent when events are applied, with their ids (comma-separated): wakes the writers waiting."""
 NOTIFY_IDS = 800
 """Ids per ``NOTIFY`` payload (PostgreSQL accepts 8,000 bytes)."""
+ERASED = "customer.erased"
+"""What an erasure step tells downstream consumers, in the outbox of the subgraph it erased (``{"job", "step",
+"pseudonym", "counts"}``, no personal data); it commits with the step's changes, so it is also the step's receipt."""
 
 
 def table(metadata: sa.MetaData) -> sa.Table:
@@ -60,6 +63,11 @@ def table(metadata: sa.MetaData) -> sa.Table:
             "ix_outbox_pending",
             "id",
             postgresql_where=sa.text("applied_at IS NULL AND failed_at IS NULL"),
+        ),
+        sa.Index(
+            "ix_outbox_erasures",
+            sa.text("(payload->>'job')"),
+            postgresql_where=sa.text(f"kind = '{ERASED}'"),
         ),
     )
 

@@ -33,6 +33,9 @@ class Policy:
     audited: frozenset[str] = frozenset()
     """Data classes whose unmasked values are audited (``[audit] classes``): one record per request that shows
     any of them (``core/audit.py``)."""
+    restricted: frozenset[str] = frozenset()
+    """Roles that see rows an erasure kept for accounting (``[restricted] roles``); to every other role they do
+    not exist (``core/visibility.py``)."""
     _decisions: dict[tuple[frozenset[str], str], Decision] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -58,11 +61,19 @@ class Policy:
             raise ValueError(f"{path}: data classes used but not defined: {', '.join(sorted(stray))}")
         if PUBLIC in audited:
             raise ValueError(f"{path}: public fields cannot be audited (every response holds some)")
-        return cls(roles, operations, classes, decisions, audited)
+        restricted = frozenset(document.get("restricted", {}).get("roles", ()))
+        if restricted - set(roles):
+            raise ValueError(
+                f"{path}: roles used but not defined: {', '.join(sorted(restricted - set(roles)))}"
+            )
+        return cls(roles, operations, classes, decisions, audited, restricted)
 
     def allows(self, operation: str, roles: frozenset[str]) -> bool:
         allowed = self.operations.get(operation, frozenset())
         return ANY in allowed or not allowed.isdisjoint(roles)
+
+    def sees_restricted(self, roles: frozenset[str]) -> bool:
+        return not self.restricted.isdisjoint(roles)
 
     def decide(self, roles: frozenset[str], data_class: str) -> Decision:
         """What callers with ``roles`` see of a field of ``data_class``: the most open of their roles' decisions.

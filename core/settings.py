@@ -183,6 +183,24 @@ class Settings(BaseSettings):
     """Neo4j transaction timeout (seconds) of the relay's writes."""
     outbox_degraded_after: float = 30.0
     """Age (seconds) of the oldest pending event past which ``/readyz`` says ``degraded``."""
+    outbox_retention_days: float = 7.0
+    """Days an applied outbox event (its payload and result) is kept before it is deleted; events set aside after
+    repeated failures are kept ``outbox_failed_retention_days``. 0 turns the retention off."""
+    outbox_failed_retention_days: float = 30.0
+    rejected_retention_days: float = 30.0
+    """Days a rejected source record is kept for review before it is deleted; 0 turns the retention off."""
+    retention_interval: float = 3600.0
+    """Seconds between two runs of the retention (in every process that runs a relay)."""
+
+    # Erasure of data subjects (jobs/erasure.py, subgraphs/*/erasure.py).
+    erasure_secret: SecretStr | None = None
+    """Key of the keyed hashes (HMAC-SHA256) an erasure keeps of the identifiers it erased (its tombstones) and of
+    rejected records' identifiers. Required in production; in development generated into the state directory.
+    Changing it makes earlier tombstones unrecognisable."""
+    erasure_in_process: bool = False
+    """Run the erasure worker inside each API process. Off by default: its audit step rewrites the append-only
+    audit, which only the schemas' owner may do, and the API connects as a role that may not; run
+    ``c360 erase`` with the owner's credentials instead (``c360 demo`` turns it on: it holds them anyway)."""
 
     # Subscriptions (graphql-transport-ws on the GraphQL endpoints), fed by change notices (core/listener.py).
     subscription_buffer: int = 100

@@ -3,7 +3,11 @@ units of one limited to units.
 
 Repositories apply it in their own SQL or Cypher (``id = ANY($n)``, ``x.id IN $customers``), so a root field, a
 nested edge, a federation entity, a filter and a count all see the same rows, and a row out of scope is exactly a
-row that does not exist. :data:`EVERYTHING` adds nothing to any statement.
+row that does not exist. :data:`EVERYTHING` limits no customer, account or unit.
+
+Rows an erasure kept for accounting (orders and tickets marked ``restricted``, under a pseudonym) are out of scope
+for every caller but those whose roles the policy lets see them (``[restricted]`` of the policy file): for the
+others they are rows that do not exist, in lists, counts and writes alike.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ class Visible:
     """Accounts the caller may see; ``None``: every account."""
     business_units: frozenset[str] | None = None
     """Business units whose orders, tickets and interactions the caller may see; ``None``: every unit."""
+    restricted: bool = False
+    """Whether the caller sees rows an erasure restricted (``restricted`` orders and tickets)."""
     customer_list: list[str] | None = field(init=False, repr=False, compare=False)
     """The same as sorted lists, the form statement parameters take (built once)."""
     account_list: list[str] | None = field(init=False, repr=False, compare=False)
@@ -35,7 +41,13 @@ class Visible:
 
     @property
     def everything(self) -> bool:
-        return self.customers is None and self.accounts is None and self.business_units is None
+        """Whether this is :data:`EVERYTHING` (a statement then runs with its default scope)."""
+        return (
+            self.customers is None
+            and self.accounts is None
+            and self.business_units is None
+            and not self.restricted
+        )
 
     def sees_customer(self, customer_id: str) -> bool:
         return self.customers is None or customer_id in self.customers
@@ -51,25 +63,42 @@ class Visible:
         return list(ids) if self.accounts is None else [i for i in ids if i in self.accounts]
 
     def clauses(
-        self, param: Callable[[object], str], *, customer: str | None = None, unit: str | None = None
+        self,
+        param: Callable[[object], str],
+        *,
+        customer: str | None = None,
+        unit: str | None = None,
+        restricted: str | None = None,
     ) -> list[str]:
-        """SQL conditions on the ``customer`` (uuid) and ``unit`` (text) columns named; none when not limited.
-        ``param`` binds a value and returns its placeholder."""
+        """SQL conditions on the ``customer`` (uuid), ``unit`` (text) and ``restricted`` (boolean) columns named;
+        none when not limited. ``param`` binds a value and returns its placeholder."""
         found = []
         if customer is not None and self.customer_list is not None:
             found.append(f"{customer} = ANY({param(self.customer_list)}::uuid[])")
         if unit is not None and self.unit_list is not None:
             found.append(f"{unit} = ANY({param(self.unit_list)}::text[])")
+        if restricted is not None and not self.restricted:
+            found.append(f"NOT {restricted}")
         return found
 
-    def sql(self, args: list[object], *, customer: str | None = None, unit: str | None = None) -> str:
+    def sql(
+        self,
+        args: list[object],
+        *,
+        customer: str | None = None,
+        unit: str | None = None,
+        restricted: str | None = None,
+    ) -> str:
         """The same as ``AND …`` to append to a statement whose parameters are ``args`` (extended here)."""
 
         def param(value: object) -> str:
             args.append(value)
             return f"${len(args)}"
 
-        return "".join(f" AND {c}" for c in self.clauses(param, customer=customer, unit=unit))
+        return "".join(
+            f" AND {c}" for c in self.clauses(param, customer=customer, unit=unit, restricted=restricted)
+        )
 
 
 EVERYTHING = Visible()
+"""Every customer, account and unit; rows an erasure restricted stay out of sight."""

@@ -20,6 +20,9 @@ STATEMENTS: tuple[LiteralString, ...] = (
     "CREATE CONSTRAINT graph_lock_name IF NOT EXISTS FOR (l:GraphLock) REQUIRE l.name IS UNIQUE",
     "CREATE CONSTRAINT applied_event_key IF NOT EXISTS FOR (a:AppliedEvent) REQUIRE a.key IS UNIQUE",
     "CREATE INDEX applied_event_stream IF NOT EXISTS FOR (a:AppliedEvent) ON (a.stream, a.event)",
+    # An erasure finds what other customers' records and history say of the subject's ids (graph_store/erasure.py).
+    "CREATE INDEX source_record_origin IF NOT EXISTS FOR (s:SourceRecord) ON (s.origin)",
+    "CREATE INDEX identity_event_other IF NOT EXISTS FOR (e:IdentityEvent) ON (e.other)",
 )
 
 

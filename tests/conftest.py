@@ -6,12 +6,13 @@ import asyncio
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from app import create_app
 from c360.seed.loader import seed
@@ -32,6 +33,7 @@ LOG_CANARIES = (
 )
 """Personal data of the fixture customers: none of it may reach a log line during the whole session."""
 GENERATED_CUSTOMERS = 120
+ERASURE_SECRET = SecretStr("c360-test-erasure-secret-0123456789")
 
 
 def _base_settings() -> Settings:
@@ -52,6 +54,7 @@ def _base_settings() -> Settings:
         local_neo4j_bolt_port=int(os.environ.get("C360_TEST_NEO4J_PORT", "17697")),
         profile="development",  # GraphiQL, introspection and open subgraph endpoints, as the tests exercise them
         auth_dev_secret=auth.SECRET,
+        erasure_secret=ERASURE_SECRET,
         # Tests that read an ingest's outcome wait for the relay however busy the machine is; the wait ends as soon
         # as it has applied the records (tests of `ACCEPTED` take Neo4j away or set their own wait).
         ingest_wait=60.0,
@@ -74,29 +77,40 @@ def _in_database(dsn: str, name: str) -> str:
     return dsn.rsplit("/", 1)[0] + f"/{name}"
 
 
-class _LogLines(logging.Handler):
+class LogLines(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.lines: list[str] = []
+        self.canaries: list[str] = list(LOG_CANARIES)
+        """What no line may hold; tests add the personal data they create (``watch``)."""
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(f"{record.name} {record.getMessage()} {record.exc_text or ''}")
 
+    def watch(self, values: Iterable[str]) -> None:
+        self.canaries.extend(values)
+
+    def holding(self, values: Iterable[str]) -> list[str]:
+        found = list(values)
+        return [line[:200] for line in self.lines if any(value in line for value in found)]
+
+
+SESSION_LOG = LogLines()
+"""Every log record of the session (the project's at debug level, libraries' at warning)."""
+
 
 @pytest.fixture(scope="session", autouse=True)
 def no_personal_data_in_logs() -> Iterator[None]:
-    """Every record of the session (the project's at debug level, libraries' at warning) is checked for canaries."""
+    """Every record of the session is checked for canaries, and for the personal data tests watch."""
     logs.install_scrubbing()
-    handler = _LogLines()
     root, ours = logging.getLogger(), logging.getLogger("c360")
     previous = ours.level
-    root.addHandler(handler)
+    root.addHandler(SESSION_LOG)
     ours.setLevel(logging.DEBUG)
     yield
-    root.removeHandler(handler)
+    root.removeHandler(SESSION_LOG)
     ours.setLevel(previous)
-    leaked = [line[:200] for line in handler.lines if any(canary in line for canary in LOG_CANARIES)]
-    assert leaked == [], "personal data reached the logs"
+    assert SESSION_LOG.holding(SESSION_LOG.canaries) == [], "personal data reached the logs"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -56,7 +56,7 @@ EXAMPLES = (
     }
   }
 }""",
-    """query CustomerByPhone { customerByIdentifier(type: PHONE, value: "138 0013 8000") { fullName } }""",
+    """query CustomerByPhone { customerByIdentifier(type: PHONE, value: "181 5146 5010") { fullName } }""",
     """query GroupAccounts {
   accounts(first: 5, search: "group") {
     nodes {

@@ -6,13 +6,15 @@ plan every record in memory (``plan.plan_batch``, pure), then write the plan wit
 a marker per event (``applied``). Writes to the identity graph are serialised by one lock node, so no two writers
 interleave a read and a write of the same cluster, and every transaction sees the graph the previous one left.
 
-The graph keeps the evidence append-only: each source record, what it claimed (``CLAIMS``), what yielded to a limit
-(``CONFLICTS``), each merge (``MERGED_INTO``) and an ``IdentityEvent`` for every merge and conflict. The
-``HAS_IDENTIFIER`` links and ``RESOLVES_TO`` assignments are the current clustering derived from it.
+The graph keeps the evidence: each source record, what it claimed (``CLAIMS``), what yielded to a limit
+(``CONFLICTS``), each merge (``MERGED_INTO``) and an ``IdentityEvent`` for every merge and conflict; a record's new
+version replaces what its old one claimed (``retract``). The ``HAS_IDENTIFIER`` links and ``RESOLVES_TO``
+assignments are the current clustering derived from it.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +40,7 @@ from graph_store.resolution.plan import (
     plan_batch,
 )
 from graph_store.resolution.records import FieldError, ValidRecord, graph_attributes
+from graph_store.resolution.retract import dropped_claims
 from graph_store.resolution.rules import MatchingRules
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -196,6 +199,26 @@ def _parameters(plan: Plan, known: Mapping[str, KnownRecord], at: datetime) -> d
             for e in plan.events
         ],
     }
+
+
+def _retracting(parameters: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``dropped_claims``' rows: each record stored before, with the identifiers its new version claims and
+    conflicts on (whatever else it claimed, it takes back)."""
+    claims: dict[str, list[dict[str, str]]] = defaultdict(list)
+    conflicts: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for claim in parameters["claimsAgain"]:
+        claims[claim["record"]].append({"key": claim["key"]})
+    for conflict in parameters["conflicts"]:
+        conflicts[conflict["record"]].append({"key": conflict["key"]})
+    return [
+        {
+            "key": r["key"],
+            "customer": r["customer"],
+            "claims": claims[r["key"]],
+            "conflicts": conflicts[r["key"]],
+        }
+        for r in parameters["changed"]
+    ]
 
 
 async def move_into(tx: AsyncManagedTransaction, merges: list[dict[str, str]], at: datetime) -> None:
@@ -451,7 +474,9 @@ async def apply_ingest(
             batch = [record for _, records in todo for record in records]
             known, customers = await _read(tx, batch)
             plan = plan_batch(batch, known, customers, rules)
-            await _write(tx, _parameters(plan, known, at))
+            parameters = _parameters(plan, known, at)
+            await _write(tx, parameters)
+            await dropped_claims(tx, _retracting(parameters))
             plans = iter(plan.records)
             encoded = [_encode(o, next(plans) if o.status != "unchanged" else None) for o in plan.outcomes]
             _attach_reviews(encoded, plan.reviews)

@@ -36,6 +36,10 @@ class RulesError(ValueError):
     pass
 
 
+ERASED = re.compile("erased")
+"""What blocks an identifier an erasure tombstoned (its ``pattern`` is the reason reported)."""
+
+
 @dataclass(frozen=True)
 class MatchingRules:
     matching: frozenset[IdentifierType]
@@ -48,6 +52,9 @@ class MatchingRules:
     source_priority: tuple[str, ...] = ()
     survivorship: dict[str, FieldRule] = field(default_factory=dict)
     default_field_rule: FieldRule = FieldRule.MOST_RECENT
+    erased: frozenset[str] = frozenset()
+    """Identifier keys an erasure tombstoned, for the one batch these rules plan (set per batch by
+    ``subgraphs/profiles/tombstones.py``): blocked like junk values, with the reason ``erased``."""
 
     def rank(self, kind: IdentifierType) -> int:
         """Smaller is higher priority."""
@@ -62,6 +69,8 @@ class MatchingRules:
 
     def is_blocked(self, identifier: Identifier) -> re.Pattern[str] | None:
         """The pattern that blocks this value, if any."""
+        if identifier.key in self.erased:
+            return ERASED
         for pattern in (*self.blocked.get(None, ()), *self.blocked.get(identifier.type, ())):
             if pattern.search(identifier.value):
                 return pattern

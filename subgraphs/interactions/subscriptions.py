@@ -1,5 +1,5 @@
 """``customerEvents``: what happens to one customer as it commits, in any API process, for an open console: a
-ticket change, an order, an interaction, a profile change, a merge or a split. Each event is read afresh for its
+ticket change, an order, an interaction, a profile change, a merge, a split, or the erasure that ends it. Each event is read afresh for its
 subscriber (``customer`` and ``entry`` as a query would show them now), and nothing is cached between events."""
 
 from __future__ import annotations
@@ -40,6 +40,10 @@ class CustomerEventKind(Enum):
         "merge", description="Another customer was merged into them, or they into one."
     )
     SPLIT = strawberry.enum_value("split", description="They were split (`unmergeCustomer`).")
+    ERASED = strawberry.enum_value(
+        "erased",
+        description="They were erased (`eraseCustomer`): `customer` is null and the subscription ends.",
+    )
 
 
 SOURCES = {
@@ -68,6 +72,8 @@ class CustomerEvent:
 
 def _identity_kind(notice: Notice, owner: Owner) -> CustomerEventKind | None:
     ids = set(owner.ids)
+    if notice.kind == "identity.erased":
+        return CustomerEventKind.ERASED if ids & set(notice.keys.get("customers", ())) else None
     if notice.kind == "identity.split":
         return CustomerEventKind.SPLIT if ids & set(notice.keys.get("customers", ())) else None
     if any(ids & set(pair) for pair in notice.keys.get("merged", ())):
@@ -133,6 +139,17 @@ class InteractionsSubscription:
                 identity = _identity_kind(notice, watched["owner"])
                 if identity is None:
                     continue
+                if identity is CustomerEventKind.ERASED:
+                    yield CustomerEvent(
+                        kind=identity,
+                        at=notice.at,
+                        customer=None,
+                        entry=None,
+                        ticket_id=None,
+                        order_id=None,
+                        interaction_id=None,
+                    )
+                    return
                 # A merge or a split changes which ids are this customer's: follow them.
                 try:
                     customer, watched["owner"] = await _owner(context, watched["owner"].id)

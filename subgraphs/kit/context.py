@@ -99,9 +99,14 @@ class RequestContext:
         self.sources = sources
         self.settings = sources.settings
         self.cross = cross
-        self._own = _State({}, RowScope(principal, sources.graph), AuditNotes())
+        self._own = _State({}, self._row_scope(), AuditNotes())
         self.connection_params: dict[str, Any] | None = None
         """A WebSocket's ``connection_init`` payload (strawberry sets it; ``app.py`` reads the token from it)."""
+
+    def _row_scope(self) -> RowScope:
+        principal, policy = self.principal, self.policy
+        restricted = principal is not None and policy is not None and policy.sees_restricted(principal.roles)
+        return RowScope(principal, self.sources.graph, restricted)
 
     @property
     def _state(self) -> _State:
@@ -139,12 +144,15 @@ class RequestContext:
         principal = self.principal
         loaders: dict[type[Any], Any]
         if notice is None:
-            loaders, scope = {}, RowScope(principal, self.sources.graph)
+            loaders, scope = {}, self._row_scope()
         else:
-            rows = (principal.accounts, principal.business_units) if principal is not None else (None, None)
-            loaders, scope = notice.shared(
-                ("event-state", rows), lambda: ({}, RowScope(principal, self.sources.graph))
+            scope = self._row_scope()
+            rows = (
+                (principal.accounts, principal.business_units, scope.units.restricted)
+                if principal is not None
+                else (None, None, False)
             )
+            loaders, scope = notice.shared(("event-state", rows), lambda: ({}, scope))
         _EVENT.set((id(self), _State(loaders, scope, AuditNotes())))
 
     @property

@@ -23,11 +23,16 @@ F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
 
 class RowScope:
-    def __init__(self, principal: Principal | None, graph: GraphStore) -> None:
+    def __init__(self, principal: Principal | None, graph: GraphStore, restricted: bool = False) -> None:
+        """``restricted``: whether the principal's roles may see rows an erasure restricted (the policy says)."""
         self._graph = graph
         self._assigned = principal.accounts if principal is not None else None
         units = principal.business_units if principal is not None else None
-        self._static = EVERYTHING if units is None else Visible(business_units=units)
+        self._static = (
+            EVERYTHING
+            if units is None and not restricted
+            else Visible(business_units=units, restricted=restricted)
+        )
         self._computed: asyncio.Future[Visible] | None = None
 
     @property
@@ -67,7 +72,8 @@ class RowScope:
 
     async def _compute(self, assigned: frozenset[str]) -> Visible:
         found = await account_scope(self._graph, assigned)
-        return Visible(found.customers, found.accounts, self._static.business_units)
+        static = self._static
+        return Visible(found.customers, found.accounts, static.business_units, static.restricted)
 
     def apply(self, fetch: F) -> F:
         """``fetch`` (a batch function taking ``rows=``) limited to this scope: unchanged for an unlimited principal,

@@ -19,7 +19,7 @@ from enum import Enum
 import asyncpg
 import orjson
 
-from core.errors import BadUserInput
+from core.errors import BadUserInput, Restricted
 from core.postgres import Database
 from subgraphs.orders import events
 from subgraphs.orders.repository import ORDER_COLUMNS
@@ -106,6 +106,27 @@ def check(order: ReceivedOrder) -> None:
         raise BadUserInput("Discount and shipping are 0 or more, and the total may not be negative")
 
 
+async def restricted_among(db: Database, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (system, external id) name orders kept only for accounting after an erasure (never replaced)."""
+    if not keys:
+        return set()
+    rows = await db.fetch(
+        "SELECT o.source_system, o.external_id FROM orders.orders o"
+        " JOIN unnest($1::text[], $2::text[]) AS k(s, e) ON o.source_system = k.s AND o.external_id = k.e"
+        " WHERE o.restricted",
+        [s for s, _ in keys],
+        [e for _, e in keys],
+    )
+    return {(r["source_system"], r["external_id"]) for r in rows}
+
+
+def refuse_restricted(system: str, external_id: str) -> Restricted:
+    return Restricted(
+        f"Order {external_id!r} of {system!r} is kept only for accounting after an erasure: it cannot be replaced "
+        "(its status still moves)"
+    )
+
+
 @dataclass(frozen=True)
 class Received:
     order: int
@@ -130,20 +151,23 @@ async def ingest(db: Database, orders: Sequence[ReceivedOrder], now: datetime) -
                     discount = EXCLUDED.discount, shipping = EXCLUDED.shipping, total = EXCLUDED.total,
                     placed_at = EXCLUDED.placed_at, business_unit = EXCLUDED.business_unit,
                     fingerprint = EXCLUDED.fingerprint, updated_at = EXCLUDED.updated_at
-                WHERE o.fingerprint IS DISTINCT FROM EXCLUDED.fingerprint
+                WHERE o.fingerprint IS DISTINCT FROM EXCLUDED.fingerprint AND NOT o.restricted
                 """
                 + f" RETURNING (xmax = 0) AS inserted, {ORDER_COLUMNS}",
                 order.customer_id, order.channel, order.store_code, order.status, order.currency, order.subtotal,
                 order.discount, order.shipping, order.total, order.placed_at, order.business_unit, order.system,
                 order.external_id, digest, now,
             )  # fmt: skip
-            if row is None:  # the same content again
-                found = await conn.fetchval(
-                    "SELECT id FROM orders.orders WHERE source_system = $1 AND external_id = $2",
+            if row is None:  # the same content again, or an order kept only for accounting
+                found = await conn.fetchrow(
+                    "SELECT id, restricted FROM orders.orders WHERE source_system = $1 AND external_id = $2",
                     order.system,
                     order.external_id,
                 )
-                results.append(Received(found, Outcome.UNCHANGED))
+                assert found is not None
+                if found["restricted"]:  # restricted since the caller checked (``restricted_among``)
+                    raise refuse_restricted(order.system, order.external_id)
+                results.append(Received(found["id"], Outcome.UNCHANGED))
                 continue
             if not row["inserted"]:
                 await conn.execute("DELETE FROM orders.order_items WHERE order_id = $1", row["id"])

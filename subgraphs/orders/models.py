@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, MetaData, Numeric
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, ForeignKey, Index, MetaData, Numeric, text
 from sqlmodel import Field, SQLModel
 
 from core import outbox
@@ -60,6 +60,11 @@ class Order(OrdersBase, table=True):
         default=None,
         sa_column=Column(DateTime(timezone=True), nullable=True),
         description="Last change received",
+    )
+    restricted: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, server_default=text("false")),
+        description="Kept for accounting after its customer's erasure, under a pseudonym (docs/access.md)",
     )
 
 

@@ -148,8 +148,12 @@ class OrdersMutation:
         accepted: list[tuple[int, ReceivedOrder]] = []
         errors: dict[int, ClientError] = {}
         seen: set[tuple[str, str]] = set()
+        db = context.sources.postgres.db("orders")
+        restricted = await intake.restricted_among(db, [(o.system, o.external_id) for o in orders])
         for n, (given, customer) in enumerate(zip(orders, found, strict=True)):
             try:
+                if (given.system, given.external_id) in restricted:
+                    raise intake.refuse_restricted(given.system, given.external_id)
                 if isinstance(customer, BaseException):
                     raise customer
                 order = given.received(customer)
@@ -162,9 +166,7 @@ class OrdersMutation:
                 accepted.append((n, order))
             except ClientError as exc:
                 errors[n] = exc
-        done = await intake.ingest(
-            context.sources.postgres.db("orders"), [o for _, o in accepted], context.now()
-        )
+        done = await intake.ingest(db, [o for _, o in accepted], context.now())
         by_position = {n: result for (n, _), result in zip(accepted, done, strict=True)}
         loader = context.loaders(OrdersLoaders).order_by_id
         for result in done:

@@ -43,7 +43,11 @@ class OrderQueue:
             clauses.append(f"o.placed_at >= {param(self.placed_after)}::timestamptz")
         if self.placed_before is not None:
             clauses.append(f"o.placed_at < {param(self.placed_before)}::timestamptz")
-        clauses.extend(self.rows.clauses(param, customer="o.customer_id", unit="o.business_unit"))
+        clauses.extend(
+            self.rows.clauses(
+                param, customer="o.customer_id", unit="o.business_unit", restricted="o.restricted"
+            )
+        )
         return clauses
 
 

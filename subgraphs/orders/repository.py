@@ -20,7 +20,8 @@ from subgraphs.kit.pagination import binder
 
 ORDER_COLUMNS = (
     "o.id, o.customer_id::text AS customer_id, o.channel, o.store_code, o.status, o.currency, o.subtotal, "
-    "o.discount, o.shipping, o.total, o.placed_at, o.business_unit, o.source_system, o.external_id, o.updated_at"
+    "o.discount, o.shipping, o.total, o.placed_at, o.business_unit, o.source_system, o.external_id, o.updated_at, "
+    "o.restricted"
 )
 # Orders that never turned into revenue.
 NON_REVENUE = ("cancelled", "refunded")
@@ -39,7 +40,7 @@ async def orders_by_id(
     db: Database, ids: Sequence[int], rows: Visible = EVERYTHING
 ) -> dict[int, asyncpg.Record]:
     args: list[object] = [list(ids)]
-    scope = rows.sql(args, customer="o.customer_id", unit="o.business_unit")
+    scope = rows.sql(args, customer="o.customer_id", unit="o.business_unit", restricted="o.restricted")
     found = await db.fetch(
         f"SELECT {ORDER_COLUMNS} FROM orders.orders o WHERE o.id = ANY($1::bigint[]){scope}", *args
     )

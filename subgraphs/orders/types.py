@@ -94,6 +94,12 @@ class Order:
         metadata=classify("internal"), description="The order's id in that system."
     )
     updated_at: datetime | None = strawberry.field(description="When a source system last changed the order.")
+    restricted: bool = strawberry.field(
+        description=(
+            "Kept only for accounting after its customer's erasure: it belongs to no customer any more (`customer` "
+            "is null) and only the roles the access policy names see it."
+        )
+    )
     customer_id: strawberry.Private[str]
 
     @staticmethod

@@ -19,3 +19,13 @@ stream so that the relay applies a record's consents after the record itself, fi
 DECISION = "identity.decision"
 """``{"customers": [a, b], "merge": bool, "record": what asked, "identifiers": [keys]}``: a steward merged two
 customers (by hand or on a review candidate) or kept a candidate pair apart."""
+ERASE = "identity.erase"
+"""``{"job": id, "customer": id}``: ``eraseCustomer``'s first step, in the identity stream so that the relay erases
+what every earlier event made of the subject, and every later event meets its tombstones."""
+ERASURE_STREAM = "erasure"
+"""The later steps of erasure jobs (``jobs/erasure.py``), one stream: one worker runs them at a time."""
+ERASURE_AGGREGATE = "erasure"
+ERASURE_STEP = "erasure.step"
+"""``{"job": id, "step": name}``: run one step of a job; the step emits the next one's event when done."""
+ERASED_NOTICE = "identity.erased"
+"""The change notice of an erasure: its customers are gone (subscribers of ``customerEvents`` hear it)."""

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 
 def _stored(row: Record) -> StoredProfile:
+    """A stored golden record as evidence, for customers no source record ever produced (seeded or migrated): a
+    value a record supplied is that record's to keep or take back, so once the record says otherwise, or nothing,
+    the golden record follows it and does not fall back on its own stored copy."""
     attributes = {name: row[name] for name in FIELDS if row[name] is not None}
     return StoredProfile(str(row["id"]), attributes, row["created_at"], row["updated_at"])
 

@@ -10,17 +10,21 @@ identities in the graph and writes the clustering and golden records back; the c
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
-from core import outbox
+from core import masking, outbox
 from core.deadlines import seconds_left
-from core.errors import BadUserInput, ClientError, NotFound
+from core.erasure import Keyring, keyring_or_none
+from core.errors import BadUserInput, ClientError, InvalidIdentifier, NotFound
 from core.postgres import Database
+from core.settings import Settings
 from core.visibility import EVERYTHING, Visible
+from graph_store.identifiers import normalize
 from graph_store.resolution.ingest import decode_outcome
 from graph_store.resolution.plan import Outcome
 from graph_store.resolution.records import FieldError, Rejection, SourceRecord, ValidRecord, validate
@@ -58,35 +62,72 @@ def _storable(value: Any) -> Any:
     return value
 
 
-async def keep_rejected(conn: asyncpg.Connection, rejected: Sequence[Rejection]) -> None:
-    """Store rejected records whole, with their errors, for review (``rejectedRecords``)."""
+IDENTIFIER_MASKS = {"phone": masking.phone, "email": masking.email, "national_id": masking.national_id}
+NAMES = frozenset({"given_name", "family_name"})
+
+
+def _minimised(rejection: Rejection) -> dict[str, Any]:
+    """The record as received, with every value masked but the ones its errors name (which they quote anyway): a
+    reviewer sees what was wrong and the shape of the rest, not a national id that was valid."""
+    offending = {e.field for e in rejection.errors}
+    payload = rejection.record.payload()
+
+    def attribute(name: str, value: Any) -> Any:
+        if not isinstance(value, str) or f"attributes.{name}" in offending:
+            return value
+        return masking.name(value) if name in NAMES else masking.text(value)
+
+    payload["attributes"] = {k: attribute(k, v) for k, v in payload["attributes"].items()}
+    for n, identifier in enumerate(payload["identifiers"]):
+        if f"identifiers[{n}].{identifier['type']}" not in offending:
+            identifier["value"] = IDENTIFIER_MASKS.get(identifier["type"], masking.text)(identifier["value"])
+    return payload
+
+
+def _identifier_hashes(rejection: Rejection, keyring: Keyring | None, region: str) -> list[str]:
+    """Keyed hashes of the identifiers of a rejected record that are valid: an erasure finds it by them."""
+    if keyring is None:
+        return []
+    keys = set()
+    for raw in rejection.record.identifiers:
+        with contextlib.suppress(InvalidIdentifier):
+            keys.add(normalize(raw.type, raw.value, region=region, app_id=raw.app_id).key)
+    return sorted(keyring.identifiers(keys).values())
+
+
+async def keep_rejected(
+    conn: asyncpg.Connection, rejected: Sequence[Rejection], keyring: Keyring | None, region: str
+) -> None:
+    """Store rejected records for review (``rejectedRecords``): their errors, and their payload minimised."""
     if not rejected:
         return
     await conn.executemany(
-        "INSERT INTO profiles.rejected_records (system, external_id, errors, payload) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO profiles.rejected_records (system, external_id, errors, payload, identifier_hashes)"
+        " VALUES ($1, $2, $3, $4, $5)",
         [
             (
                 _storable(r.record.system),
                 _storable(r.record.external_id),
                 [_storable(e.as_dict()) for e in r.errors],
-                _storable(r.record.payload()),
+                _storable(_minimised(r)),
+                _identifier_hashes(r, keyring, region),
             )
             for r in rejected
         ],
     )
 
 
-async def keep_unreadable(db: Database, rejected: Sequence[Rejection]) -> None:
+async def keep_unreadable(db: Database, rejected: Sequence[Rejection], settings: Settings) -> None:
     """Rejections found before any record could be read (a file's unreadable lines), in a transaction of their own."""
     if rejected:
         async with db.transaction() as conn:
-            await keep_rejected(conn, rejected)
+            await keep_rejected(conn, rejected, keyring_or_none(settings), settings.default_phone_region)
 
 
 async def _store_received(conn: asyncpg.Connection, valid: Sequence[ValidRecord], event_id: int) -> None:
     """Each accepted record's row as received; the relay fills in what it applied."""
     latest = {v.record.key: v for v in valid}  # a record twice in one batch: its last version is the row
-    rows = [latest[k] for k in sorted(latest)]  # one lock order for every writer
+    rows = [latest[k] for k in sorted(latest)]  # one lock order for every writer (``record_locks``)
     await conn.execute(
         "INSERT INTO profiles.source_records (system, external_id, payload, content_hash, event_id)"
         " SELECT r.system, r.external_id, r.payload, r.hash, $5"
@@ -120,7 +161,9 @@ async def ingest(
     db = sources.postgres.db(SCHEMA)
     event_id: int | None = None
     async with db.transaction() as conn:
-        await keep_rejected(conn, rejected)
+        await keep_rejected(
+            conn, rejected, keyring_or_none(sources.settings), sources.settings.default_phone_region
+        )
         if valid:
             event_id = await outbox.emit(
                 conn,

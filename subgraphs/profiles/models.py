@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Identity,
     Index,
+    Integer,
     MetaData,
     Text,
     UniqueConstraint,
@@ -21,11 +22,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
-from core import outbox
+from core import idempotency, outbox
 
 SCHEMA = "profiles"
 metadata = MetaData(schema=SCHEMA)
 OUTBOX = outbox.table(metadata)
+IDEMPOTENCY_KEYS = idempotency.table(metadata)
 
 
 class ProfilesBase(SQLModel):
@@ -93,10 +95,15 @@ class FieldProvenance(ProfilesBase, table=True):
 
 
 class RejectedRecord(ProfilesBase, table=True):
-    """A source record that could not be ingested, kept whole for review."""
+    """A source record that could not be ingested, kept for review with its values masked (the errors name the
+    offending values), for ``rejected_retention_days``."""
 
     __tablename__ = "rejected_records"
-    __table_args__ = (Index("ix_rejected_records_system", "system", "id"),)
+    __table_args__ = (
+        Index("ix_rejected_records_system", "system", "id"),
+        Index("ix_rejected_records_identifier_hashes", "identifier_hashes", postgresql_using="gin"),
+        Index("ix_rejected_records_received", "received_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     system: str
@@ -106,6 +113,11 @@ class RejectedRecord(ProfilesBase, table=True):
     )
     errors: list[dict[str, str]] = Field(sa_column=Column(JSONB, nullable=False))
     payload: dict[str, object] = Field(sa_column=Column(JSONB, nullable=False))
+    identifier_hashes: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(Text), nullable=False, server_default=text("'{}'")),
+        description="Keyed hashes of the identifiers it carried (``core.erasure``): an erasure finds it by them.",
+    )
 
 
 class SourceRecordRow(ProfilesBase, table=True):
@@ -113,7 +125,11 @@ class SourceRecordRow(ProfilesBase, table=True):
     relay last applied it to the identity graph: PostgreSQL's copy of the graph's ``SourceRecord``."""
 
     __tablename__ = "source_records"
-    __table_args__ = (Index("ix_source_records_customer_id", "customer_id"),)
+    __table_args__ = (
+        Index("ix_source_records_customer_id", "customer_id"),
+        # An erasure forgets the subject's ids in other records' origin (subgraphs/profiles/erasure.py).
+        Index("ix_source_records_origin", "origin"),
+    )
 
     system: str = Field(primary_key=True)
     external_id: str = Field(primary_key=True)
@@ -148,8 +164,8 @@ class SourceRecordRow(ProfilesBase, table=True):
 
 
 class SourceRecordClaim(ProfilesBase, table=True):
-    """What a source record claimed (``claim``: linked) or had to yield (``conflict``), append-only like the
-    graph's ``CLAIMS`` and ``CONFLICTS`` evidence."""
+    """What the latest version of a source record claimed (``claim``: linked) or had to yield (``conflict``), like
+    the graph's ``CLAIMS`` and ``CONFLICTS`` evidence."""
 
     __tablename__ = "source_record_claims"
 
@@ -297,3 +313,68 @@ class MatchCandidate(ProfilesBase, table=True):
     decided_by: str | None = Field(
         default=None, description="The steward who decided (their token's subject)."
     )
+
+
+class ErasureJob(ProfilesBase, table=True):
+    """An erasure of one data subject (``eraseCustomer``): its steps run in order, each once (``erasure_steps``).
+
+    While it runs, ``plan`` holds what the later steps need (the subject's customer ids and source-record keys,
+    and the keyed hashes of its identifiers); the last step clears it, so a finished job keeps no trace of whom it
+    erased but the keyed hash of the id it was asked for."""
+
+    __tablename__ = "erasure_jobs"
+    __table_args__ = (
+        Index("ix_erasure_jobs_customer_hash", "customer_hash"),
+        CheckConstraint("state IN ('pending', 'running', 'done', 'failed')", name="ck_erasure_jobs_state"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    customer_hash: str = Field(description="Keyed hash of the customer id the request named.")
+    pseudonym: uuid.UUID = Field(description="The id retained rows (orders, tickets) carry instead.")
+    state: str = Field(description="pending, running, done or failed")
+    plan: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    requested_by: str = Field(description="Subject of the principal who asked.")
+    requested_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    )
+    started_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    event_id: int = Field(
+        sa_column=Column(BigInteger, nullable=False), description="The identity stream's erase event."
+    )
+
+
+class ErasureStep(ProfilesBase, table=True):
+    """One step of an erasure job, in one store; done once, with what it changed (``counts``)."""
+
+    __tablename__ = "erasure_steps"
+    __table_args__ = (CheckConstraint("state IN ('pending', 'done')", name="ck_erasure_steps_state"),)
+
+    job_id: uuid.UUID = Field(primary_key=True)
+    step: str = Field(primary_key=True)
+    position: int = Field(sa_column=Column(Integer, nullable=False))
+    store: str = Field(description="postgres:<subgraph>, neo4j, or both")
+    state: str
+    counts: dict[str, int] = Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )
+    event_id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, nullable=True),
+        description="The outbox event that runs it (its attempts and last error).",
+    )
+    started_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class ErasureTombstone(ProfilesBase, table=True):
+    """A keyed hash of an identifier or customer id an erasure removed (``core.erasure``), never the value: later
+    records carrying the identifier start a new customer instead of resurrecting the erased one."""
+
+    __tablename__ = "erasure_tombstones"
+
+    hash: str = Field(primary_key=True)
+    kind: str = Field(description="identifier or customer")
+    job_id: uuid.UUID
+    erased_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -6,13 +6,15 @@ from typing import Annotated
 
 import strawberry
 
+from core.erasure import keyring_or_none
 from core.ids import parse_int_id, parse_uuid
 from graph_store.identifiers import normalize
 from graph_store.resolution.plan import Outcome
 from subgraphs.kit.context import Info
-from subgraphs.profiles import review
+from subgraphs.profiles import erasure_jobs, review
 from subgraphs.profiles.consent import set_consent
 from subgraphs.profiles.consent_types import SetConsentInput, SetConsentPayload
+from subgraphs.profiles.erasure_types import EraseCustomerInput, EraseCustomerPayload, ErasureJob
 from subgraphs.profiles.ingest_types import (
     IngestSourceRecordsPayload,
     SourceRecordInput,
@@ -165,3 +167,33 @@ class ProfilesMutation:
         )
         context.audit.changed(info.path, [customer])
         return SetConsentPayload(customer_id=strawberry.ID(customer), event_id=strawberry.ID(str(event_id)))
+
+    @strawberry.mutation(
+        description=(
+            "Erase a data subject: start a job that removes or pseudonymises their personal data in every store "
+            "(golden record, source and rejected records, identifiers, aliases, consents, relationships, the "
+            "identity graph, outboxes, audit records, tickets' text, interactions); orders and tickets kept for "
+            "accounting stay under a pseudonym, restricted. Later records carrying the erased identifiers start a "
+            "new customer (see `erasureJob` for its progress). Refused with `NOT_FOUND` for an unknown id and "
+            "`ALREADY_ERASED` for an erased one."
+        )
+    )
+    async def erase_customer(
+        self,
+        info: Info,
+        input: Annotated[EraseCustomerInput, strawberry.argument(description="Whom to erase.")],
+    ) -> EraseCustomerPayload:
+        context = info.context
+        db = context.sources.postgres.db("profiles")
+        requested = await erasure_jobs.request(
+            db,
+            keyring_or_none(context.settings),
+            context.actor,
+            parse_uuid(input.customer_id),
+            input.idempotency_key,
+            await context.scope.visible(),
+        )
+        # The audit names the job's pseudonym: a record naming the customer would be one more trace to erase.
+        context.audit.changed(info.path, [requested.pseudonym])
+        views = await erasure_jobs.views(db, [requested.job])
+        return EraseCustomerPayload(job=ErasureJob.of(views[requested.job]), started=requested.started)

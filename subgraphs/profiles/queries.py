@@ -28,8 +28,9 @@ from subgraphs.kit.pagination import (
     first_description,
     page_of,
 )
-from subgraphs.profiles import loaders, repository, review
+from subgraphs.profiles import erasure_jobs, loaders, repository, review
 from subgraphs.profiles.audit_types import AuditRecord
+from subgraphs.profiles.erasure_types import ErasureJob
 from subgraphs.profiles.ingest_types import (
     IdentityQuality,
     RecordError,
@@ -292,6 +293,21 @@ class ProfilesQuery:
         return build_connection(
             rows, first, after is not None, AuditRecord.of, lambda r: encode_cursor(r["id"])
         )
+
+    @strawberry.field(
+        description=(
+            "An erasure job (`eraseCustomer`): its state, each step with what it changed in which store, its times "
+            "and error codes; null when there is no such job."
+        )
+    )
+    async def erasure_job(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The job's id (a UUID).")],
+    ) -> ErasureJob | None:
+        job_id = parse_uuid(id, "job id")
+        found = await erasure_jobs.views(info.context.sources.postgres.db("profiles"), [job_id])
+        return ErasureJob.of(found[job_id]) if job_id in found else None
 
 
 def _aware(moment: datetime | None) -> datetime | None:

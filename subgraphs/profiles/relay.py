@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from core.erasure import Keyring, keyring_or_none
 from core.errors import ClientError, SourceUnavailable
 from core.outbox import Event, Outcomes
 from core.relay import Relay
@@ -31,20 +32,24 @@ from graph_store.resolution.manual import Decided, decide_pair
 from graph_store.resolution.records import ValidRecord
 from graph_store.resolution.rules import MatchingRules, rules_at
 from graph_store.resolution.split import SplitResult, split
-from subgraphs.profiles import consent, golden, notices, projection, review
-from subgraphs.profiles.events import CONSENT, DECISION, INGEST, MARKERS, SCHEMA, SPLIT, STREAM
+from subgraphs.profiles import consent, erasure, golden, notices, projection, record_locks, review, tombstones
+from subgraphs.profiles.events import CONSENT, DECISION, ERASE, INGEST, MARKERS, SCHEMA, SPLIT, STREAM
 
 
 class IdentityHandler:
     schema = SCHEMA
     stream = STREAM
-    kinds: tuple[str, ...] = (INGEST, SPLIT, CONSENT, DECISION)
+    kinds: tuple[str, ...] = (INGEST, SPLIT, CONSENT, DECISION, ERASE)
 
-    def __init__(self, graph: GraphStore, rules: MatchingRules, graph_batch: int = 2000) -> None:
+    def __init__(
+        self, graph: GraphStore, rules: MatchingRules, graph_batch: int = 2000, keyring: Keyring | None = None
+    ) -> None:
         self.graph = graph
         self.rules = rules
         self.graph_batch = graph_batch
         """Records per Neo4j transaction: a claim's ingest events are applied in pipelined chunks of this size."""
+        self.keyring = keyring
+        """Keyed hashes of erased identifiers (``None``: no erasure secret, so no tombstone can exist)."""
 
     async def reachable(self) -> bool:
         try:
@@ -62,6 +67,10 @@ class IdentityHandler:
         for run in _runs([e for e in events if e.kind != CONSENT]):
             if run[0].kind == INGEST:
                 results |= await self._ingest(conn, run, oldest)
+            elif run[0].kind == ERASE:
+                results[run[0].id] = await erasure.erase_identity(
+                    conn, self.graph, run[0], oldest, self.keyring
+                )
             else:
                 results[run[0].id] = await self._alone(conn, run[0], oldest)
         if decisions:
@@ -110,7 +119,12 @@ class IdentityHandler:
         behind: tuple[list[Event], Applied] | None = None
         for chunk in _chunks(run, self.graph_batch):
             batch = [(e.id, [ValidRecord.from_event(r) for r in e.payload["records"]]) for e in chunk]
-            graph = asyncio.create_task(apply_ingest(self.graph, MARKERS, batch, self.rules, oldest))
+            # Erased identifiers are screened before planning (on the claim's connection, which no write-back is
+            # using at this point): a record carrying one starts a new customer instead of reviving the old one.
+            rules = await tombstones.screen(
+                conn, self.keyring, [r for _, rs in batch for r in rs], self.rules
+            )
+            graph = asyncio.create_task(apply_ingest(self.graph, MARKERS, batch, rules, oldest))
             if behind is not None:
                 try:
                     await write_back_ingest(conn, behind[0], behind[1], self.rules)
@@ -142,7 +156,7 @@ def _chunks(events: Sequence[Event], records: int) -> Iterator[list[Event]]:
 
 
 def _runs(events: Sequence[Event]) -> Iterator[list[Event]]:
-    """Consecutive ingest events together; each split alone."""
+    """Consecutive ingest events together; each split and each erasure alone."""
     run: list[Event] = []
     for event in events:
         if event.kind == INGEST:
@@ -202,6 +216,7 @@ async def write_back_ingest(
                 conflict = f"{kind}:{value}"
                 claims.append((system, external_id, "conflict", conflict, kind, value, raw[conflict], reason))
     into = _final(merges)
+    await record_locks.lock(conn, latest, into)
 
     def customer(id: str) -> uuid.UUID:
         return uuid.UUID(into.get(id, id))
@@ -249,6 +264,14 @@ async def write_back_ingest(
                 for _, (_, o) in rows2
             ],
             now,
+        )
+    if changed:
+        # A new version's claims replace the old ones: what it no longer carries, it no longer claims.
+        await conn.execute(
+            "DELETE FROM profiles.source_record_claims c USING unnest($1::text[], $2::text[]) AS k(s, e)"
+            " WHERE c.system = k.s AND c.external_id = k.e",
+            [_split_key(k)[0] for k in changed],
+            [_split_key(k)[1] for k in changed],
         )
     if claims:
         await conn.execute(
@@ -334,7 +357,14 @@ def identity_relay(settings: Settings, outcomes: Outcomes | None = None) -> tupl
     )
     relay = Relay(
         settings.dsn_for(SCHEMA),
-        [IdentityHandler(graph, rules_at(settings.identity_rules), settings.relay_batch_records)],
+        [
+            IdentityHandler(
+                graph,
+                rules_at(settings.identity_rules),
+                settings.relay_batch_records,
+                keyring_or_none(settings),
+            )
+        ],
         budget=settings.relay_batch_records * max(1, settings.relay_pipeline),
         poll=settings.relay_poll_interval,
         max_attempts=settings.relay_max_attempts,

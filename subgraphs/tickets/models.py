@@ -122,6 +122,11 @@ class Ticket(TicketsBase, table=True):
     business_unit: str = Field(
         description="Business unit the ticket belongs to: retail, ecommerce, service, ..."
     )
+    restricted: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, server_default=text("false")),
+        description="Kept for service-level accounting after its customer's erasure, under a pseudonym",
+    )
 
 
 class TicketComment(TicketsBase, table=True):

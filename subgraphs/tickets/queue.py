@@ -66,7 +66,11 @@ class TicketQueue:
             clauses.append(f"t.next_due_at < {param(self.due_before)}::timestamptz")
         if self.business_units:
             clauses.append(f"t.business_unit = ANY({param(list(self.business_units))}::text[])")
-        clauses.extend(self.rows.clauses(param, customer="t.customer_id", unit="t.business_unit"))
+        clauses.extend(
+            self.rows.clauses(
+                param, customer="t.customer_id", unit="t.business_unit", restricted="t.restricted"
+            )
+        )
         return clauses
 
 

@@ -23,7 +23,7 @@ TICKET_COLUMNS = (
     "t.id, t.customer_id::text AS customer_id, t.subject, t.description, t.status, t.priority, t.channel, "
     "t.assignee, t.created_at, t.updated_at, t.resolved_at, t.sla_due_at, t.first_response_due_at, "
     "t.first_responded_at, t.sla_stopped_at, t.sla_remaining_seconds, t.sla_pauses, t.queue, t.business_unit, "
-    "t.next_due_at, t.priority_rank"
+    "t.next_due_at, t.priority_rank, t.restricted"
 )
 EVENT_COLUMNS = "e.id, e.ticket_id, e.customer_id::text AS customer_id, e.kind, e.actor, e.at, e.data"
 OPEN_STATUSES = workflow.OPEN_STATUSES
@@ -38,7 +38,7 @@ async def tickets_by_id(
     db: Database, ids: Sequence[int], rows: Visible = EVERYTHING
 ) -> dict[int, asyncpg.Record]:
     args: list[object] = [list(ids)]
-    scope = rows.sql(args, customer="t.customer_id", unit="t.business_unit")
+    scope = rows.sql(args, customer="t.customer_id", unit="t.business_unit", restricted="t.restricted")
     found = await db.fetch(
         f"SELECT {TICKET_COLUMNS} FROM tickets.tickets t WHERE t.id = ANY($1::bigint[]){scope}", *args
     )
@@ -147,7 +147,7 @@ async def events_by_id(
 ) -> dict[int, asyncpg.Record]:
     """History rows by id (a write's answer, a subscription's event), of tickets the caller may see."""
     args: list[object] = [list(ids)]
-    scope = rows.sql(args, customer="t.customer_id", unit="t.business_unit")
+    scope = rows.sql(args, customer="t.customer_id", unit="t.business_unit", restricted="t.restricted")
     found = await db.fetch(
         f"SELECT {EVENT_COLUMNS} FROM tickets.ticket_events e JOIN tickets.tickets t ON t.id = e.ticket_id"
         f" WHERE e.id = ANY($1::bigint[]){scope}",
@@ -160,7 +160,7 @@ async def comments_by_id(
     db: Database, ids: Sequence[int], rows: Visible = EVERYTHING
 ) -> dict[int, asyncpg.Record]:
     args: list[object] = [list(ids)]
-    scope = rows.sql(args, customer="t.customer_id", unit="t.business_unit")
+    scope = rows.sql(args, customer="t.customer_id", unit="t.business_unit", restricted="t.restricted")
     found = await db.fetch(
         "SELECT c.id, c.ticket_id, c.author, c.body, c.internal, c.created_at FROM tickets.ticket_comments c"
         f" JOIN tickets.tickets t ON t.id = c.ticket_id WHERE c.id = ANY($1::bigint[]){scope}",

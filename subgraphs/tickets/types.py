@@ -183,6 +183,13 @@ class Ticket:
     business_unit: str = strawberry.field(
         description="Business unit the ticket belongs to, e.g. `retail`, `ecommerce` or `service`."
     )
+    restricted: bool = strawberry.field(
+        description=(
+            "Kept only for service-level accounting after its customer's erasure: its text and comments are gone, "
+            "it belongs to no customer any more (`customer` is null), only the roles the access policy names see "
+            "it, and it takes no more changes."
+        )
+    )
     customer_id: strawberry.Private[str]
     sla_state: strawberry.Private[SlaState]
 
@@ -201,6 +208,7 @@ class Ticket:
             resolved_at=row["resolved_at"],
             queue=row["queue"],
             business_unit=row["business_unit"],
+            restricted=row["restricted"],
             customer_id=row["customer_id"],
             sla_state=sla.state_of(row),
         )

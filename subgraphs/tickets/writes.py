@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from core import idempotency
-from core.errors import BadUserInput, Forbidden, NotFound
+from core.errors import BadUserInput, Forbidden, NotFound, Restricted
 from core.postgres import Database
 from core.visibility import EVERYTHING, Visible
 from subgraphs.tickets import events, sla, workflow
@@ -79,7 +79,11 @@ def _check_unit(unit: str, rows: Visible) -> None:
 
 def _sees(rows: Visible, ticket: asyncpg.Record) -> bool:
     units = rows.business_units
-    return rows.sees_customer(ticket["customer_id"]) and (units is None or ticket["business_unit"] in units)
+    return (
+        rows.sees_customer(ticket["customer_id"])
+        and (units is None or ticket["business_unit"] in units)
+        and (rows.restricted or not ticket["restricted"])
+    )
 
 
 async def create(
@@ -169,6 +173,10 @@ async def _change(
         )
         if current is None or not _sees(rows, current):
             raise NotFound("ticket", str(ticket_id))  # out of scope looks exactly like absent
+        if current["restricted"]:
+            raise Restricted(
+                f"Ticket {ticket_id} is kept only for accounting after an erasure: it takes no changes"
+            )
         update = decide(current)
         comment_id = None
         data = update.data

@@ -4,6 +4,7 @@ decision is an outbox event (`consent.changed`) and an audited change."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from typing import Any
@@ -101,13 +102,18 @@ async def test_withdrawal_is_in_force_and_in_the_events(
     )
     assert len(consents) == 2
 
-    # Every decision is an event: the ingested ones (resolved by the relay to the customer), and each setConsent.
-    events = await pg.fetch(
-        "SELECT id, payload, result FROM profiles.outbox WHERE kind = 'consent.changed'"
-        " AND (payload->'decisions' @> $1::jsonb OR payload->'decisions' @> $2::jsonb) ORDER BY id",
-        json.dumps([{"record": f"crm:consent-{tag}"}]),
-        json.dumps([{"customer": customer}]),
-    )
+    # Every decision is an event: the ingested ones (resolved by the relay to the customer), and each setConsent;
+    # the relay applies them in order (a result once applied: a busy machine may still be at it).
+    for _ in range(600):
+        events = await pg.fetch(
+            "SELECT id, payload, result, applied_at FROM profiles.outbox WHERE kind = 'consent.changed'"
+            " AND (payload->'decisions' @> $1::jsonb OR payload->'decisions' @> $2::jsonb) ORDER BY id",
+            json.dumps([{"record": f"crm:consent-{tag}"}]),
+            json.dumps([{"customer": customer}]),
+        )
+        if all(e["applied_at"] is not None for e in events):
+            break
+        await asyncio.sleep(0.1)
     assert [e["id"] for e in events][1] == event_id
     ingested, withdrawal, _ = [
         {"id": e["id"], "payload": json.loads(e["payload"]), "result": json.loads(e["result"])}

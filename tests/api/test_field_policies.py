@@ -4,6 +4,7 @@ that never equals the raw one (mask), or null with a FORBIDDEN error on that pat
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from graphql import GraphQLObjectType, GraphQLSchema, get_named_type, is_leaf_ty
 from core import masking
 from core.policy import Decision, Policy
 from core.settings import PROJECT_ROOT, Settings
+from jobs import erasure
 from schema import unified_schema
 from schema.policies import field_class, guard_fields
 from subgraphs.kit.classes import identifier_class
@@ -44,6 +46,7 @@ ROOTS = {
     "matchCandidates": ("(first: 2)", "MatchCandidateConnection"),
     # the records of one reader only, so later requests of the matrix do not change the page
     "auditRecords": (f'(first: 2, principal: "{AUDITED_READER}")', "AuditRecordConnection"),
+    "erasureJob": ("", "ErasureJob"),  # the erasure of a customer of its own, done
 }
 
 
@@ -57,6 +60,8 @@ def _document(root: str) -> str:
         field, args = "subject: customer", f'(id: "{SUBJECT["id"]}")'
     if root == "account":
         args = f'(id: "{SUBJECT["account"]}")'
+    if root == "erasureJob":
+        args = f'(id: "{SUBJECT["erasure"]}")'
     return f"{{ {field}{args} {{ {every_field(SCHEMA, type_name, 3)} }} }}"
 
 
@@ -94,9 +99,10 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="module")
-async def subject(client: httpx.AsyncClient) -> str:
+async def subject(client: httpx.AsyncClient, owner_settings: Settings) -> str:
     """A customer with every kind of data: two source records merged (provenance, history), a household, a
-    referral, an account, an identifier shared with another customer; a rejected record; and audit records."""
+    referral, an account, an identifier shared with another customer; a rejected record; and audit records. And
+    another customer, erased (every step of its job done)."""
 
     def record(
         external: str, email: str, phone: str, national: str = "51010719850304002X", **attributes: Any
@@ -159,7 +165,25 @@ async def subject(client: httpx.AsyncClient) -> str:
         assert response.status_code == 200
     SUBJECT["id"] = str(customer)
     SUBJECT["account"] = str(account["createAccount"]["id"])
+    SUBJECT["erasure"] = await _erased_customer_job(client, owner_settings)
     return SUBJECT["id"]
+
+
+async def _erased_customer_job(client: httpx.AsyncClient, owner_settings: Settings) -> str:
+    leaving = await _admin(client, INGEST, r=[{"system": "policy-matrix", "externalId": "pm-erased",
+        "observedAt": "2026-10-02T08:00:00Z", "identifiers": [{"type": "EMAIL", "value": "leaving@erasure.cn"}]}])  # fmt: skip
+    customer = leaving["ingestSourceRecords"]["results"][0]["customer"]["id"]
+    started = await _admin(
+        client, "mutation($c: ID!) { eraseCustomer(input: {customerId: $c}) { job { id } } }", c=customer
+    )
+    job: str = started["eraseCustomer"]["job"]["id"]
+    for _ in range(600):  # the relay of the module's API applies the identity step
+        state = await _admin(client, "query($j: ID!) { erasureJob(id: $j) { state } }", j=job)
+        if state["erasureJob"]["state"] == "RUNNING":
+            break
+        await asyncio.sleep(0.1)
+    await erasure.run(owner_settings, drain=True)
+    return job
 
 
 def _forbidden_paths(body: dict[str, Any]) -> set[tuple[Any, ...]]:
@@ -280,6 +304,7 @@ MUTATION_PAYLOADS = {"IngestSourceRecordsPayload", "SourceRecordResult", "Record
                      "RelationshipChange", "UnmergeCustomerPayload", "TicketChangePayload",
                      "LogInteractionPayload", "IngestOrdersPayload", "IngestOrderResult", "OrderIntakeError",
                      "UpdateOrderStatusPayload", "SetConsentPayload", "DroppedIdentifier", "IdentityDecisionPayload",
+                     "EraseCustomerPayload",
                      "CustomerEvent"}  # subscription events: tests/subscriptions checks their policies  # fmt: skip
 
 

@@ -74,6 +74,7 @@ STRING_ARGUMENTS = (
     "rejectedRecords(system: $s) { nodes { id } }",
     "customer(id: $s) { id }",
     "order(id: $s) { id }",
+    "erasureJob(id: $s) { id }",
     "customers(after: $s) { totalCount }",
 )
 
@@ -177,7 +178,7 @@ def corpus() -> list[Case]:
         for j, argument in enumerate(STRING_ARGUMENTS):
             query = (
                 f"query($s: String!) {{ {argument} }}"
-                if "customer(id" not in argument and "order(id" not in argument
+                if not any(f"{root}(id" in argument for root in ("customer", "order", "erasureJob"))
                 else f"query($s: ID!) {{ {argument} }}"
             )
             cases.append(

@@ -121,6 +121,11 @@ def _mutations(a: str, b: str, ticket: str = "1") -> dict[str, tuple[str, dict[s
             "mutation($t: ID!) { changeTicketPriority(input: {ticketId: $t, priority: LOW}) { replayed } }",
             {"t": ticket},
         ),
+        # An id no customer has: the allowed role's call answers NOT_FOUND, so no erasure outlives the test.
+        "eraseCustomer": (
+            "mutation($a: ID!) { eraseCustomer(input: {customerId: $a}) { started } }",
+            {"a": str(uuid.uuid5(uuid.NAMESPACE_URL, a))},
+        ),
     }
 
 
@@ -134,7 +139,8 @@ async def _state(pg: asyncpg.Connection, graph: GraphStore) -> tuple[Any, ...]:
         " (SELECT count(*) FROM tickets.ticket_events) h, (SELECT count(*) FROM tickets.outbox) i,"
         " (SELECT count(*) FROM interactions.interactions) j, (SELECT count(*) FROM interactions.outbox) k,"
         " (SELECT count(*) FROM orders.orders) l, (SELECT count(*) FROM orders.outbox) m,"
-        " (SELECT max(updated_at) FROM orders.orders) n, (SELECT count(*) FROM profiles.consent_records) o"
+        " (SELECT max(updated_at) FROM orders.orders) n, (SELECT count(*) FROM profiles.consent_records) o,"
+        " (SELECT count(*) FROM profiles.erasure_jobs) p, (SELECT count(*) FROM profiles.erasure_tombstones) q"
     )
     nodes = await graph.read("MATCH (n) RETURN count(n) AS n")
     links = await graph.read("MATCH ()-[r]->() RETURN count(r) AS n")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from graph_store.identifiers import Identifier, IdentifierType, normalize
@@ -141,3 +143,17 @@ def test_customers_parted_by_a_split_never_merge_again() -> None:
     assert decision.customers == ["c"]  # email outranks phone; the phone would re-merge a and c, so it yields
     assert [i for i, _ in decision.conflicts] == [phone]
     assert "were split" in decision.conflicts[0][1]
+
+
+def test_an_erased_identifier_matches_nothing_and_links_nothing() -> None:
+    """Rules for one batch carry the identifiers an erasure tombstoned: they are blocked as ``erased``, so a record
+    holding only those starts a customer of its own, and one holding another identifier still matches by it."""
+    phone, email = ident(T.PHONE, "13912345678"), ident(T.EMAIL, "still.here@shop.cn")
+    owners = {phone.key: ["old"], email.key: ["kept"]}
+    holdings = {"old": [phone], "kept": [email]}
+    erased = dataclasses.replace(RULES, erased=frozenset({phone.key}))
+    alone = decide([phone], owners, holdings, erased)
+    assert (alone.customers, alone.linked, alone.blocked) == ([], [], [(phone, "erased")])
+    both = decide([phone, email], owners, holdings, erased)
+    assert (both.customers, both.linked) == (["kept"], [email])
+    assert decide([phone], owners, holdings, RULES).customers == ["old"]  # without the tombstone: the old one

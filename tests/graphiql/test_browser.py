@@ -15,7 +15,8 @@ from playwright.async_api import Page, Request, Route, async_playwright, expect
 
 from app import create_app
 from core.settings import Settings
-from tests import auth, fixtures
+from tests import auth
+from tests.identity.test_ingest import INGEST
 from tests.servers import free_port, serving
 from web.ide import ASSETS, EXAMPLES
 
@@ -69,9 +70,33 @@ async def use_token(page: Page) -> None:
     pytest.fail("GraphiQL never sent the token from its Headers editor")
 
 
+EXAMPLE_PHONE = "+8618151465010"
+"""The README's lookup by phone (a customer of the demo data): the test database gets one of its own."""
+
+
+async def ingest_example_customer(api_url: str) -> None:
+    """A source record carrying the example's phone, as a source system sends it (idempotent on re-runs)."""
+    record = {
+        "system": "crm",
+        "externalId": "graphiql-example",
+        "observedAt": "2026-01-05T10:00:00Z",
+        "attributes": {"givenName": "Xiaoming", "familyName": "Zhou"},
+        "identifiers": [{"type": "PHONE", "value": "181 5146 5010"}],
+    }
+    async with httpx.AsyncClient(
+        base_url=api_url, headers=auth.headers(("integration",)), timeout=120
+    ) as http:
+        body = (
+            await http.post("/graphql", json={"query": INGEST, "variables": {"records": [record]}})
+        ).json()
+    assert body["data"]["ingestSourceRecords"]["results"][0]["status"] in {"CREATED", "UNCHANGED"}, body
+
+
 async def test_graphiql_runs_examples_without_internet(
     api_url: str, chromium: str, pg: asyncpg.Connection
 ) -> None:
+    assert EXAMPLE_PHONE[3:] in "".join(c for c in EXAMPLES[1] if c.isdigit())
+    await ingest_example_customer(api_url)
     local: list[str] = []
     elsewhere: list[str] = []
     errors: list[str] = []
@@ -133,10 +158,13 @@ async def test_graphiql_runs_examples_without_internet(
             await page.keyboard.press("Control+Enter")
             await expect(page.locator(".result-window")).to_contain_text("customerByIdentifier")
             shown = await result_pane(page)
-            li_lei = await pg.fetchval(
-                "SELECT full_name FROM profiles.customers WHERE id = $1", fixtures.LI_LEI
+            owner = await pg.fetchval(
+                "SELECT c.full_name FROM profiles.customer_identifiers i"
+                " JOIN profiles.customers c ON c.id = i.customer_id WHERE i.key = $1",
+                f"phone:{EXAMPLE_PHONE}",
             )
-            assert shown == {"data": {"customerByIdentifier": {"fullName": li_lei}}}
+            assert owner is not None
+            assert shown == {"data": {"customerByIdentifier": {"fullName": owner}}}
 
             # Same origin, other schema: the subgraph's page keeps its own tabs.
             await page.goto(f"{api_url}/subgraphs/orders/graphql")

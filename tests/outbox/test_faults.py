@@ -327,7 +327,9 @@ async def test_a_relay_crashing_after_the_graph_commit_is_harmless(own: Settings
         await original(*args)
 
     records = people_records("CRW", "704", 2)
-    async with in_process(own) as http:
+    # The request waits for the outcome up to a second before its deadline: a deadline far above the relay's first
+    # claims (a busy machine, a graph just started) keeps it from answering ACCEPTED before the crash happens.
+    async with in_process(own.model_copy(update={"request_timeout": 60.0})) as http:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(identity, "write_back_ingest", crash_once)
             body = (

@@ -21,6 +21,7 @@ from app import create_app
 from core.listener import Notices
 from core.metrics import ROUND_TRIPS
 from core.settings import Settings
+from jobs import erasure
 from tests import auth
 from tests.conftest import NewCustomers
 from tests.identity.test_ingest import phone, record, unique
@@ -278,6 +279,25 @@ async def test_a_merge_reaches_the_subscribers_of_the_customer(apis: Apis) -> No
         heard = (await client.next(operation))["payload"]["data"]["customerEvents"]
         # The merged-away customer's subscriber follows it into the survivor.
         assert (heard["kind"], heard["customer"]) == ("MERGE", {"id": survivor})
+
+
+async def test_an_erasure_ends_the_subscriptions_of_the_customer(
+    apis: Apis, owner_settings: Settings
+) -> None:
+    ingest = """mutation($r: [SourceRecordInput!]!) { ingestSourceRecords(records: $r) { results {
+      customer { id } } } }"""
+    made = await apis.write(ingest, r=[record("crm", unique("SE"), [("PHONE", phone())])])
+    customer = made["ingestSourceRecords"]["results"][0]["customer"]["id"]
+    async with socket(apis.a, AGENT) as client:
+        operation = await subscribed(apis, client, CUSTOMER_EVENTS, id=customer)
+        await apis.write(
+            "mutation($c: ID!) { eraseCustomer(input: {customerId: $c}) { started } }", c=customer
+        )
+        heard = await client.next(operation)
+        assert (heard["payload"]["data"]["customerEvents"]["kind"], heard["payload"]["data"]["customerEvents"]
+                ["customer"]) == ("ERASED", None)  # fmt: skip
+        assert (await client.next(operation))["type"] == "complete"
+    await erasure.run(owner_settings, drain=True)  # the job's other steps, so that none is left pending
 
 
 async def test_an_event_is_read_once_for_every_subscriber_with_the_same_rows(

@@ -1,128 +1,330 @@
-"""The matching decision: which clusters a record joins, which pairs a steward decides, which shared identifiers
-yield, given the record's scored pairs and the current clusters. Pure: the planner gathers the pairs (blocking
-candidates and the records of customers sharing an identifier with the record, scored in process) and applies
-the decision; the offline evaluation calls the same function.
+"""The matching decision of one batch, as a pure function of what the model said and what the graph holds.
 
-The policy, in the terms of ``config/matching/matching.toml``:
+Input: the batch's new records in stream order (opaque keys), their scored pairs (each with its match weight, the
+per-comparison weights that explain it, and the identifiers both records carry), and the current clusters (which
+earlier records belong to which customer, which customers a steward or a split kept apart). Output, per record in
+batch order: the clusters it joins and the pair that decided each, the pairs for the stewards' review queue, and
+the shared identifiers that yield (are not linked) because the record did not join their holder.
 
-- a cluster whose best pair with the record reaches ``merge_at`` is joined, unless a pair with one of its records
-  falls below ``conflict_below`` (evidence of two people), or a split or a steward parted it from a cluster
-  already joined (strongest first);
-- a shared identifier links only when the attributes do not weigh against it: the best pair sharing it with a
-  cluster must have its attribute comparisons' weights summing to at least ``identifiers_against_below``, else the
-  identifier yields (a family phone behind a mother and her son) and the pair goes to the stewards;
-- a cluster sharing an identifier that does not yield is the identifier's to link (the planner's limits
-  permitting), not the stewards';
-- the other clusters whose best pair reaches ``review_at`` go to the stewards (never a pair a split or a steward
-  parted: a decided pair is not asked again); below it, nothing happens.
+The rules, in the order they apply to each record, against the clusters as the records before it left them:
+
+1. A pair *supports a merge* when its match weight reaches ``merge_at`` and it is corroborated: some comparison
+   beyond the person's description (names, birth date, gender) agrees with a positive weight. Namesakes born the
+   same day are two people as often as one, so name and birth date alone go to review, never merge.
+2. A cluster contradicts the record when one of its records was scored below ``conflict_below`` against it: the
+   record does not join it, even if another of its records matches (review instead).
+3. The record joins the clusters supported by a merge, strongest pair first, unless a join would put together
+   clusters that disagree (kept apart, or holding two records scored below ``conflict_below``): that join is
+   refused and the pair goes to review. So one record never bridges two people.
+4. Pairs from ``review_at`` up to ``merge_at``, and every merge refused above, go to review: the strongest pair
+   per record and cluster, dropped when the two end up in one cluster anyway.
+5. An identifier the record shares with a cluster it did not join yields, naming the pair that decided against.
+
+Deterministic: the result depends on the batch order only, never on the order or orientation of ``pairs`` (ties
+between clusters break on record keys). No I/O, so the relay and the offline evaluation run the same decisions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
 
+from graph_store.resolution.matching.comparisons import COMPARISONS
+from graph_store.resolution.matching.model import Thresholds
 from graph_store.resolution.matching.scorer import Contribution
 
-IDENTIFIER_COMPARISONS = frozenset({"national_id", "phone", "email", "wechat", "system_id", "device"})
-"""Comparisons of identifiers: what the attributes are weighed without when an identifier is shared."""
+DESCRIPTION = frozenset({"family_name", "given_name", "birth_date", "gender"})
+"""Comparisons that describe a person without identifying one: agreeing on all of them corroborates nothing."""
 
 
 @dataclass(frozen=True)
-class Policy:
-    merge_at: float
-    review_at: float
-    conflict_below: float = -5.0
-    """A pair scored below this is two people: their clusters are never joined by the model."""
-    identifiers_against_below: float = 0.0
-    """A shared identifier yields when its pair's attribute weights sum below this."""
+class Pair:
+    """Two records as the model scored them: the evidence every decision names."""
 
-
-@dataclass(frozen=True)
-class ScoredPair:
-    """The record against one candidate record, as the scorer weighed them."""
-
-    record: str
-    """The deciding record's key."""
-    other: str
-    """The candidate record's key."""
+    left: str
+    right: str
     match_weight: float
-    comparisons: tuple[Contribution, ...]
+    contributions: tuple[Contribution, ...] = ()
+    """Each comparison's level and weight (``Scores.explain``)."""
     shared: tuple[str, ...] = ()
-    """Identifier keys both records carry (the deterministic evidence)."""
+    """Keys of the identifiers (of merging types) both records carry."""
 
-    @property
-    def attribute_weight(self) -> float:
-        """What the attributes say, identifiers aside."""
-        return sum(c.weight for c in self.comparisons if c.comparison not in IDENTIFIER_COMPARISONS)
+    def other(self, record: str) -> str:
+        return self.right if record == self.left else self.left
+
+    def corroborated(self) -> bool:
+        """Some comparison beyond the person's description agrees."""
+        return any(c.weight > 0 and c.comparison not in DESCRIPTION for c in self.contributions)
+
+    def attributes_weight(self) -> float:
+        """The weight of every comparison that is not an identifier's: what a shared identifier is weighed
+        against."""
+        return sum(c.weight for c in self.contributions if c.comparison in ATTRIBUTE_COMPARISONS)
 
 
+IDENTIFIER_COMPARISONS = frozenset({"national_id", "phone", "email", "wechat", "system_id", "device"})
+ATTRIBUTE_COMPARISONS = frozenset(c.name for c in COMPARISONS) - IDENTIFIER_COMPARISONS
+"""What a person's records say about them, as opposed to the identifiers they carry."""
+
+
+@dataclass(frozen=True)
 class Clusters:
-    """The current clusters as the decision sees them: each candidate record's cluster (customer), and which
-    clusters were parted for good (a split, a steward's keep-apart)."""
+    """What the graph holds before the batch."""
 
-    def __init__(
-        self, cluster_of: Callable[[str], str], separated: Callable[[str, str], bool] = lambda a, b: False
-    ) -> None:
-        self.cluster_of = cluster_of
-        self.separated = separated
+    customer_of: Mapping[str, str] = field(default_factory=dict)
+    """Each earlier record (any record of ``pairs`` that is not new) and the customer it resolves to."""
+    kept_apart: Collection[frozenset[str]] = ()
+    """Pairs of customers a steward kept apart or a split parted: never joined again."""
+
+
+class Reason(StrEnum):
+    """Why a pair goes to review (or an identifier yields) instead of merging."""
+
+    BETWEEN_THRESHOLDS = "match weight between the review and merge thresholds"
+    DESCRIPTION_ONLY = "only name, birth date and gender agree"
+    CONTRADICTED = "another record of that customer contradicts this one"
+    CLUSTERS_DISAGREE = "joining would put together customers that disagree"
+    KEPT_APART = "joining would put together customers kept apart"
+    ATTRIBUTES_DISAGREE = "the records' attributes weigh against the shared identifier"
+    BELOW_THRESHOLD = "match weight below the merge threshold"
 
 
 @dataclass(frozen=True)
 class Join:
-    cluster: str
-    evidence: ScoredPair
-    """The strongest pair: what the merge or link event names."""
+    """The record joins the cluster of ``other`` (an earlier record): ``pair`` decided it."""
+
+    other: str
+    pair: Pair
 
 
 @dataclass(frozen=True)
-class MatchDecision:
+class Review:
+    """A pair for the stewards: the record and ``other``, in clusters the policy did not join."""
+
+    other: str
+    pair: Pair
+    reason: Reason
+
+
+@dataclass(frozen=True)
+class Yield:
+    """An identifier the record shares with ``other`` whose cluster it did not join: not linked."""
+
+    identifier: str
+    other: str
+    pair: Pair
+    reason: Reason
+
+
+@dataclass(frozen=True)
+class RecordDecision:
+    record: str
     joins: tuple[Join, ...] = ()
-    """Clusters the model joins the record with, strongest first."""
-    reviews: tuple[Join, ...] = ()
-    """Clusters for the stewards, with the pair that explains each."""
-    yielding: frozenset[str] = frozenset()
-    """Clusters whose shared identifiers must not link (the attributes weigh against, or a conflict)."""
+    """Strongest first; empty when the record starts a cluster of its own (or stays in its customer)."""
+    reviews: tuple[Review, ...] = ()
+    yields: tuple[Yield, ...] = ()
 
 
-def _best(pairs: Iterable[ScoredPair]) -> ScoredPair:
-    return max(pairs, key=lambda p: (p.match_weight, p.other))
+@dataclass(frozen=True, order=True)
+class Group:
+    """A cluster after the batch: the customers it joins (none for a new person) and the batch records in it."""
+
+    customers: tuple[str, ...]
+    records: tuple[str, ...]
 
 
-def decide(pairs: Sequence[ScoredPair], clusters: Clusters, policy: Policy) -> MatchDecision:
-    """The decision for one record from its scored pairs (any order: the result does not depend on it)."""
-    by_cluster: dict[str, list[ScoredPair]] = {}
+@dataclass(frozen=True)
+class Decisions:
+    records: tuple[RecordDecision, ...]
+    """One per batch record, in batch order."""
+    groups: tuple[Group, ...]
+    """Every cluster holding a batch record, after the batch (sorted): which customers merge, which new people
+    start, and which records each holds."""
+
+
+class _Clustering:
+    """Union-find over customers and new records, with what each cluster holds and contradicts."""
+
+    def __init__(self, clusters: Clusters, conflicts: Iterable[tuple[str, str]]) -> None:
+        self.customer_of = clusters.customer_of
+        self.parent: dict[str, str] = {}
+        self.records: dict[str, set[str]] = defaultdict(set)
+        self.customers: dict[str, set[str]] = defaultdict(set)
+        self.against: dict[str, set[str]] = defaultdict(set)
+        self.apart: dict[str, set[str]] = defaultdict(set)
+        for pair in clusters.kept_apart:
+            if len(pair) == 2:
+                a, b = sorted(pair)
+                self.apart[a].add(b)
+                self.apart[b].add(a)
+        for a, b in conflicts:
+            self.against[self.node(a)].add(b)
+            self.against[self.node(b)].add(a)
+
+    def node(self, record: str) -> str:
+        """The cluster of a record (its customer's, or its own while it has none), found and registered."""
+        customer = self.customer_of.get(record)
+        start = f"c:{customer}" if customer is not None else f"r:{record}"
+        root = self.find(start)
+        if record not in self.records[root]:
+            self.records[root].add(record)
+            if customer is not None:
+                self.customers[root].add(customer)
+        return root
+
+    def find(self, node: str) -> str:
+        parent = self.parent
+        while node in parent:
+            node = parent[node]
+        return node
+
+    def disagree(self, a: str, b: str) -> Reason | None:
+        if any(not self.apart[c].isdisjoint(self.customers[b]) for c in self.customers[a]):
+            return Reason.KEPT_APART
+        if not self.against[a].isdisjoint(self.records[b]) or not self.against[b].isdisjoint(self.records[a]):
+            return Reason.CLUSTERS_DISAGREE
+        return None
+
+    def union(self, a: str, b: str) -> str:
+        keep, gone = (a, b) if len(self.records[a]) >= len(self.records[b]) else (b, a)
+        self.parent[gone] = keep
+        for table in (self.records, self.customers, self.against):
+            moved = table.pop(gone, set())
+            if len(moved) > len(table[keep]):
+                moved, table[keep] = table[keep], moved
+            table[keep] |= moved
+        return keep
+
+
+def _oriented(pairs: Iterable[Pair]) -> dict[tuple[str, str], Pair]:
+    """One pair per two records, written with the smaller key on the left (the strongest if given twice)."""
+    found: dict[tuple[str, str], Pair] = {}
     for pair in pairs:
-        by_cluster.setdefault(clusters.cluster_of(pair.other), []).append(pair)
-    yielding: set[str] = set()
-    reviews: list[Join] = []
-    mergeable: list[Join] = []
-    for cluster, found in by_cluster.items():
-        best = _best(found)
-        conflict = any(p.match_weight < policy.conflict_below for p in found)
-        sharing = [p for p in found if p.shared]
-        against = bool(sharing) and _best(sharing).attribute_weight < policy.identifiers_against_below
-        if conflict or against:
-            if sharing:
-                yielding.add(cluster)
-            if against or best.match_weight >= policy.review_at:
-                reviews.append(Join(cluster, _best(sharing) if against else best))
+        if pair.left == pair.right:
             continue
-        if best.match_weight >= policy.merge_at:
-            mergeable.append(Join(cluster, best))
-        elif sharing:
-            continue  # the shared identifier links it (the planner's limits permitting)
-        elif best.match_weight >= policy.review_at:
-            reviews.append(Join(cluster, best))
-    joins: list[Join] = []
-    for join in sorted(mergeable, key=lambda j: (-j.evidence.match_weight, j.cluster)):
-        if any(clusters.separated(join.cluster, kept.cluster) for kept in joins):
-            continue
-        joins.append(join)
-    joined = {j.cluster for j in joins}
-    asked = [
-        r
-        for r in sorted(reviews, key=lambda j: (-j.evidence.match_weight, j.cluster))
-        if r.cluster not in joined and not any(clusters.separated(r.cluster, j) for j in joined)
-    ]
-    return MatchDecision(tuple(joins), tuple(asked), frozenset(yielding))
+        if pair.right < pair.left:
+            pair = Pair(pair.right, pair.left, pair.match_weight, pair.contributions, pair.shared)
+        key = (pair.left, pair.right)
+        seen = found.get(key)
+        if seen is None or _rank(pair) > _rank(seen):
+            found[key] = pair
+    return found
+
+
+def _rank(pair: Pair) -> tuple[float, str]:
+    return pair.match_weight, repr((pair.contributions, pair.shared))
+
+
+def decide(
+    batch: Sequence[str],
+    pairs: Iterable[Pair],
+    clusters: Clusters,
+    thresholds: Thresholds,
+) -> Decisions:
+    """Decide the records of ``batch`` in order (see the module docstring for the rules).
+
+    ``pairs`` holds every scored pair between a batch record and its candidates (earlier records, and the other
+    records of the batch); pairs between earlier records of different customers may be added, so that a record
+    is not let to join customers whose records disagree with each other. A record of ``pairs`` that is neither in
+    ``batch`` nor in ``clusters.customer_of`` is an error. A batch record already in ``clusters.customer_of`` (a
+    record sent again with new content) starts from its customer.
+    """
+    order = {record: n for n, record in enumerate(batch)}
+    if len(order) != len(batch):
+        raise ValueError("a record appears twice in the batch")
+    found = _oriented(pairs)
+    for a, b in found:
+        for record in (a, b):
+            if record not in order and record not in clusters.customer_of:
+                raise ValueError(f"record {record!r} is neither in the batch nor in a cluster")
+    conflicts = [key for key, pair in found.items() if pair.match_weight < thresholds.conflict_below]
+    state = _Clustering(clusters, conflicts)
+    earlier: dict[str, list[Pair]] = defaultdict(list)
+    """Each batch record's pairs with the records decided before it (earlier records, or earlier in the batch)."""
+    for (a, b), pair in found.items():
+        rank_a, rank_b = order.get(a, -1), order.get(b, -1)
+        if rank_a >= 0 or rank_b >= 0:
+            earlier[a if rank_a > rank_b else b].append(pair)
+
+    decided: list[tuple[str, list[Join], dict[str, Review], list[tuple[str, str, Pair]]]] = []
+    for record in batch:
+        own = state.node(record)
+        by_cluster: dict[str, list[Pair]] = defaultdict(list)
+        for pair in earlier.get(record, ()):
+            other = pair.other(record)
+            by_cluster[state.node(other)].append(pair)
+        joins: list[Join] = []
+        reviews: dict[str, Review] = {}
+        candidates: list[tuple[float, str, str, Pair]] = []
+        for cluster, evidence in by_cluster.items():
+            if cluster == own:
+                continue
+            best = max(evidence, key=lambda p: (p.match_weight, p.other(record)))
+            if best.match_weight < thresholds.review_at:
+                continue
+            if min(p.match_weight for p in evidence) < thresholds.conflict_below:
+                reviews[cluster] = Review(best.other(record), best, Reason.CONTRADICTED)
+            elif best.match_weight < thresholds.merge_at:
+                reviews[cluster] = Review(best.other(record), best, Reason.BETWEEN_THRESHOLDS)
+            elif not best.corroborated():
+                reviews[cluster] = Review(best.other(record), best, Reason.DESCRIPTION_ONLY)
+            else:
+                candidates.append((-best.match_weight, best.other(record), cluster, best))
+        for _, other, cluster, best in sorted(candidates, key=lambda c: (c[0], c[1])):
+            cluster = state.find(cluster)
+            if cluster == own:
+                continue
+            refused = state.disagree(own, cluster)
+            if refused is not None:
+                reviews[cluster] = Review(other, best, refused)
+                continue
+            own = state.union(own, cluster)
+            joins.append(Join(other, best))
+        shared = [
+            (identifier, pair.other(record), pair)
+            for pair in earlier.get(record, ())
+            for identifier in pair.shared
+        ]
+        decided.append((record, joins, reviews, shared))
+
+    records: list[RecordDecision] = []
+    for record, joins, reviews, shared in decided:
+        root = state.find(state.node(record))
+        kept = tuple(review for review in reviews.values() if state.find(state.node(review.other)) != root)
+        yields = tuple(
+            Yield(identifier, other, pair, _why_not(pair, thresholds, reviews, state, other))
+            for identifier, other, pair in sorted(shared, key=lambda s: (s[0], s[1]))
+            if state.find(state.node(other)) != root
+        )
+        records.append(
+            RecordDecision(
+                record,
+                tuple(joins),
+                tuple(sorted(kept, key=lambda r: (-r.pair.match_weight, r.other))),
+                yields,
+            )
+        )
+    touched = {state.find(state.node(record)) for record in batch}
+    groups = sorted(
+        Group(
+            tuple(sorted(state.customers[root])), tuple(sorted(r for r in state.records[root] if r in order))
+        )
+        for root in touched
+    )
+    return Decisions(tuple(records), tuple(groups))
+
+
+def _why_not(
+    pair: Pair, thresholds: Thresholds, reviews: Mapping[str, Review], state: _Clustering, other: str
+) -> Reason:
+    """The reason a shared identifier did not join its holder."""
+    for review in reviews.values():
+        if review.other == other or state.find(state.node(review.other)) == state.find(state.node(other)):
+            return review.reason
+    if pair.match_weight >= thresholds.merge_at and not pair.corroborated():
+        return Reason.DESCRIPTION_ONLY
+    if pair.attributes_weight() < 0:
+        return Reason.ATTRIBUTES_DISAGREE
+    return Reason.BETWEEN_THRESHOLDS if pair.match_weight >= thresholds.review_at else Reason.BELOW_THRESHOLD

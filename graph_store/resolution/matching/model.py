@@ -8,8 +8,9 @@ weight is log2(m / u) (both floored at 1e-300, a level never observed in trainin
 pair's match weight is log2(λ / (1 - λ)) plus its levels' weights, λ being the probability that two records drawn
 at random are one person.
 
-``config/matching/matching.toml`` names the artefact in use and the two thresholds: at or above ``merge_at`` the
-records are one person, from ``review_at`` up to it a data steward decides, below ``review_at`` nothing happens.
+``config/matching/matching.toml`` names the artefact in use and the thresholds: at or above ``merge_at`` the
+records are one person, from ``review_at`` up to it a data steward decides, below ``review_at`` nothing happens,
+and below ``conflict_below`` the pair is evidence of two people (``decide`` never joins their clusters).
 """
 
 from __future__ import annotations
@@ -169,10 +170,16 @@ class Thresholds:
     """Match weight at or above which two records are one person."""
     review_at: float
     """Match weight from which (below ``merge_at``) a steward decides."""
+    conflict_below: float = -5.0
+    """Match weight below which two records are evidence of two people: their clusters never join."""
 
     def __post_init__(self) -> None:
         if not self.review_at <= self.merge_at:
             raise ModelError(f"review_at ({self.review_at}) must not exceed merge_at ({self.merge_at})")
+        if not self.conflict_below <= self.review_at:
+            raise ModelError(
+                f"conflict_below ({self.conflict_below}) must not exceed review_at ({self.review_at})"
+            )
 
     def decide(self, match_weight: npt.NDArray[np.float64]) -> npt.NDArray[np.int8]:
         decisions = np.full(match_weight.shape, Decision.NONE, dtype=np.int8)
@@ -197,7 +204,11 @@ def load_config(path: Path = DEFAULT_CONFIG) -> MatchingConfig:
     try:
         model_path = path.parent / str(document["model"])
         section = document["thresholds"]
-        thresholds = Thresholds(float(section["merge_at"]), float(section["review_at"]))
+        thresholds = Thresholds(
+            float(section["merge_at"]),
+            float(section["review_at"]),
+            float(section.get("conflict_below", Thresholds.conflict_below)),
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{path}: missing or malformed {exc}") from None
     return MatchingConfig(Model.load(model_path), thresholds, model_path)
