@@ -459,7 +459,8 @@ async def apply_ingest(
     An event already applied (its marker is there: a redelivery) is not applied again; its stored result is
     returned. Deciding the records of several events in one plan gives what applying them one by one would.
     ``oldest`` is the first event not yet marked done in PostgreSQL: markers of earlier events are pruned.
-    The links of the customers the plan touched come from the plan; only a redelivery reads links back.
+    The links of the customers the plan touched come from the plan; a redelivery, and a customer whose records
+    took claims back, read them back.
     """
     at = datetime.now(UTC)
     ids = [event_id for event_id, _ in events]
@@ -470,13 +471,14 @@ async def apply_ingest(
         redelivered = list(results.values())
         todo = [(event_id, records) for event_id, records in events if event_id not in results]
         planned: dict[str, list[Link]] = {}
+        retracted: set[str] = set()
         if todo:
             batch = [record for _, records in todo for record in records]
             known, customers = await _read(tx, batch)
             plan = plan_batch(batch, known, customers, rules)
             parameters = _parameters(plan, known, at)
             await _write(tx, parameters)
-            await dropped_claims(tx, _retracting(parameters))
+            retracted = await dropped_claims(tx, _retracting(parameters))
             plans = iter(plan.records)
             encoded = [_encode(o, next(plans) if o.status != "unchanged" else None) for o in plan.outcomes]
             _attach_reviews(encoded, plan.reviews)
@@ -486,10 +488,10 @@ async def apply_ingest(
                 fresh[event_id] = {"outcomes": encoded[start : start + len(records)]}
                 start += len(records)
             await applied.write(tx, stream, fresh)
-            planned = plan.links
+            planned = {c: held for c, held in plan.links.items() if c not in retracted}
             results |= fresh
         await applied.prune(tx, stream, oldest)
-        unknown = sorted(touched(redelivered) - set(planned))
+        unknown = sorted((touched(redelivered) | retracted) - set(planned))
         links = _link_rows(planned) + (await links_in(tx, unknown) if unknown else [])
         return Applied(results, links)
 

@@ -194,8 +194,8 @@ def validate(record: SourceRecord, region: str) -> ValidRecord | Rejection:
             dropped.append(FieldError(f"identifiers[{n}].{raw.type.value}", raw.value, exc.reason))
     attributes, attribute_errors = _attribute_errors(record.attributes)
     errors += attribute_errors
-    if errors:
-        return Rejection(record, tuple(errors))
+    if errors:  # the review lists every offending value, the identifiers that would have been dropped too
+        return Rejection(record, tuple(errors + dropped))
     observed = record.observed_at if record.observed_at.tzinfo else record.observed_at.replace(tzinfo=UTC)
     content = {
         "observedAt": observed.isoformat(),

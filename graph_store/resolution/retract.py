@@ -15,11 +15,13 @@ from typing import Any
 from neo4j import AsyncManagedTransaction
 
 
-async def dropped_claims(tx: AsyncManagedTransaction, writes: Sequence[dict[str, Any]]) -> None:
-    """For the records ``writes`` stores (``ingest._parameters``' rows), inside their transaction, after them."""
+async def dropped_claims(tx: AsyncManagedTransaction, writes: Sequence[dict[str, Any]]) -> set[str]:
+    """For the records ``writes`` stores (``ingest._parameters``' rows), inside their transaction, after them.
+
+    Returns the customers whose records took a claim back: their links are no longer what the plan computed."""
     if not writes:
-        return
-    await tx.run(
+        return set()
+    result = await tx.run(
         """
         UNWIND $writes AS w
         MATCH (sr:SourceRecord {key: w.key})-[x:CLAIMS|CONFLICTS]->(i:Identifier)
@@ -44,9 +46,15 @@ async def dropped_claims(tx: AsyncManagedTransaction, writes: Sequence[dict[str,
             SET h.source = first.source, h.observedAt = first.observedAt, h.raw = first.raw, h.rule = first.rule
           }
         }
-        WITH DISTINCT i
-        WHERE NOT EXISTS { (i)--() }
-        DELETE i
+        WITH collect(DISTINCT customer) AS customers, collect(DISTINCT i) AS identifiers
+        CALL (identifiers) {
+          UNWIND identifiers AS i
+          WITH i WHERE NOT EXISTS { (i)--() }
+          DELETE i
+        }
+        RETURN customers
         """,
         writes=list(writes),
     )
+    record = await result.single()
+    return set(record["customers"]) if record else set()
