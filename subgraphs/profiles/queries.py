@@ -94,6 +94,8 @@ class ProfilesQuery:
         profiles = info.context.loaders(ProfilesLoaders).profile_by_id
         for row in rows:
             profiles.prime(row["id"], row)
+            for alias in row["merged_ids"] or ():  # orders and tickets of a merged-in customer name its old id
+                profiles.prime(alias, row)
         edges, page_info = page_of(
             rows,
             first,
