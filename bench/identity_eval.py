@@ -107,21 +107,23 @@ def offline(names: list[str], people: int, model_source: str, batch: int) -> Non
 
 
 def source_record(item: Labelled) -> SourceRecord:
-    """The labelled record as a source sends it today: a full name goes to ``given_name``, the address lines and
-    the postcode to ``address``, a birth date as ISO when it reads as a date; identifiers as written."""
+    """The labelled record as a source sends it: its names (parts, or the full name), address lines, postcode,
+    city and region, the birth date as written beside its ISO form when it reads as a date; identifiers as
+    written."""
     a = item.attributes
     attributes = {
-        "given_name": a.get("given_name") or a.get("full_name"),
-        "family_name": a.get("family_name"),
-        "gender": a.get("gender"),
-        "address": " ".join(v for v in (a.get("address"), a.get("address_2"), a.get("postcode")) if v),
-        "city": a.get("city"),
-        "region": a.get("region"),
-    }
-    born = birth_date(a.get("birth_date")).full
+        name: a.get(name)
+        for name in (
+            "given_name", "family_name", "full_name", "gender", "address", "address_2", "postcode", "city", "region"
+        )
+    }  # fmt: skip
+    written = a.get("birth_date")
+    born = birth_date(written).full
     if born:
         with contextlib.suppress(ValueError):
             attributes["birth_date"] = date.fromisoformat(born).isoformat()
+    if written and str(written) != attributes.get("birth_date"):
+        attributes["birth_date_as_written"] = str(written)
     return SourceRecord(
         item.system,
         item.external_id,

@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     default_phone_region: str = "CN"
     identity_rules: Path = PROJECT_ROOT / "config" / "identity_rules.toml"
     """Identity resolution rules (matching types, blocked values, limits, priorities, survivorship)."""
+    matching_config: Path = PROJECT_ROOT / "config" / "matching" / "matching.toml"
+    """The probabilistic matching model in use and its thresholds (``config/matching/matching.toml``)."""
     sla_policy: Path = PROJECT_ROOT / "config" / "sla.toml"
     """Service levels of tickets: first-response and resolution targets, business hours, the reopen window."""
     max_page_size: int = 100

@@ -3,7 +3,9 @@
 Identifiers are taken in priority order. Each matching identifier pulls in the customers it already belongs to;
 an identifier whose customers would push the merged customer past a per-type limit yields instead: it is recorded
 as a conflict and not linked. So a shared family phone or a shop's tablet cannot glue two people who each have
-their own CRM id into one blob, while the record still joins the customer its stronger identifiers name.
+their own CRM id into one blob, while the record still joins the customer its stronger identifiers name. An
+identifier whose customers the probabilistic model weighs against the record (``yielding``: their records' own
+attributes say another person) yields too, and the pair goes to the stewards.
 """
 
 from __future__ import annotations
@@ -12,10 +14,8 @@ import itertools
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from graph_store.identifiers import Identifier, IdentifierType
-from graph_store.resolution.evidence import FIELDS, Comparison, Profile, clearly_disagree, compare
 from graph_store.resolution.rules import MatchingRules
 
 
@@ -31,9 +31,9 @@ class Decision:
     """Existing customers the record belongs to, in id order: none (a new customer), one, or several to merge."""
     pulled: dict[str, list[Identifier]] = field(default_factory=dict)
     """Each customer of ``customers`` and the identifiers that joined it: what a link or merge event names."""
-    reviews: list[tuple[Identifier, str, list[Comparison]]] = field(default_factory=list)
-    """Identifiers that would have joined a customer whose records' attributes clearly disagree with this
-    record's: each with that customer and the comparisons, for the stewards' review queue (they yield)."""
+    reviews: list[tuple[Identifier, str]] = field(default_factory=list)
+    """Identifiers that would have joined a customer the model weighs against this record: each with that
+    customer, for the stewards' review queue (they yield)."""
 
 
 def _counts(identifiers: Iterable[Identifier]) -> Counter[IdentifierType]:
@@ -45,24 +45,45 @@ def _counts(identifiers: Iterable[Identifier]) -> Counter[IdentifierType]:
     return counts
 
 
+def breach(
+    joined: Collection[Identifier],
+    alone: Iterable[Collection[Identifier]],
+    limits: Mapping[IdentifierType, int],
+) -> tuple[IdentifierType, int, int] | None:
+    """The first limit (type, count, limit) that ``joined`` breaks beyond what each part of ``alone`` held on its
+    own: a limit exceeded before this record (legacy data) is not this record's doing."""
+    baseline: Counter[IdentifierType] = Counter()
+    for held in alone:
+        baseline |= _counts(held)  # Counter union keeps the larger count of each type
+    after = _counts(joined)
+    return next(
+        (
+            (kind, after[kind], limit)
+            for kind, limit in limits.items()
+            if after[kind] > max(limit, baseline[kind])
+        ),
+        None,
+    )
+
+
 def decide(
     identifiers: Iterable[Identifier],
     owners: Mapping[str, Collection[str]],
     holdings: Mapping[str, Collection[Identifier]],
     rules: MatchingRules,
     separated: Collection[frozenset[str]] = (),
-    attributes: Mapping[str, Any] | None = None,
-    profiles: Mapping[str, Profile] | None = None,
+    yielding: Mapping[str, float] | None = None,
 ) -> Decision:
     """Decide how a record with ``identifiers`` joins the graph.
 
     ``owners`` maps identifier keys to the customers currently linked to them; ``holdings`` maps those customers to
     the identifiers they hold; ``separated`` holds pairs of customers a split or a steward has parted, which never
     merge again. A limit already exceeded before this record (legacy data) is never made worse, but does not block
-    the record either. With the record's ``attributes`` and the customers' ``profiles``, an identifier that would
-    join a customer whose records clearly disagree with this one (birth date and given name both differ) yields and
-    raises a review instead; among identifiers of one priority, those whose customers do not disagree come first.
+    the record either. ``yielding`` holds the customers the probabilistic model weighs against the record (with the
+    best pair's match weight): an identifier that would join one yields and raises a review instead; among
+    identifiers of one priority, those whose customers the model does not weigh against come first.
     """
+    against = yielding or {}
     decision = Decision()
     unique = {i.key: i for i in identifiers}.values()
     candidates: list[Identifier] = []
@@ -79,24 +100,13 @@ def decide(
     pool_counts: Counter[IdentifierType] = Counter()
     limits = rules.limits
 
-    comparisons: dict[str, list[Comparison]] = {}
-
-    def disagreeing(customer: str) -> list[Comparison] | None:
-        """The comparisons with ``customer`` when its records clearly disagree with this record."""
-        if attributes is None or profiles is None or customer not in profiles:
-            return None
-        if customer not in comparisons:
-            comparisons[customer] = compare(attributes, profiles[customer])
-        found = comparisons[customer]
-        return found if clearly_disagree(found) else None
-
     def held_already(identifier: Identifier) -> bool:
         held_by = owners.get(identifier.key, ())
         return bool(held_by) and all(c in joined for c in held_by)
 
     def contradicted(identifier: Identifier) -> bool:
         return identifier.type in rules.matching and any(
-            disagreeing(c) is not None for c in owners.get(identifier.key, ()) if c not in joined
+            c in against for c in owners.get(identifier.key, ()) if c not in joined
         )
 
     def in_order() -> Iterator[Identifier]:
@@ -131,22 +141,9 @@ def decide(
             pool_counts[kind] += 1
             continue
         trial = joined | set(new)
-        trial_pool = pool | {identifier}
-        # What each part already holds on its own: a limit exceeded before this record is not this record's doing.
-        baseline = Counter(pool_counts)
-        for customer in new:
-            held = set(holdings.get(customer, ()))
-            trial_pool |= held
-            baseline |= _counts(held)  # Counter union keeps the larger count of each type
-        after = _counts(trial_pool)
-        breach = next(
-            (
-                (kind, after[kind], limit)
-                for kind, limit in limits.items()
-                if after[kind] > max(limit, baseline[kind])
-            ),
-            None,
-        )
+        helds = [set(holdings.get(customer, ())) for customer in new]
+        trial_pool = pool.union({identifier}, *helds)
+        broken = breach(trial_pool, [pool, *helds], limits)
         parted = next((pair for pair in separated if pair <= trial), None)
         if parted is not None:
             decision.conflicts.append(
@@ -156,20 +153,20 @@ def decide(
                 )
             )
             continue
-        disagree = [(c, against) for c in new if (against := disagreeing(c)) is not None]
+        disagree = sorted(c for c in new if c in against)
         if disagree:
+            weights = ", ".join(f"{against[c]:.1f}" for c in disagree)
             decision.conflicts.append(
                 (
                     identifier,
-                    f"the records of customer{'s' if len(disagree) > 1 else ''} "
-                    f"{' and '.join(sorted(c for c, _ in disagree))} disagree with this record on "
-                    f"{' and '.join(FIELDS)}: held for review",
+                    f"the records of customer{'s' if len(disagree) > 1 else ''} {' and '.join(disagree)} weigh "
+                    f"against this record (match weight {weights}): held for review",
                 )
             )
-            decision.reviews += [(identifier, c, against) for c, against in disagree]
+            decision.reviews += [(identifier, c) for c in disagree]
             continue
-        if breach is not None:
-            kind, count, limit = breach
+        if broken is not None:
+            kind, count, limit = broken
             merging = f" by merging {len(trial)} customers" if len(trial) > 1 else ""
             decision.conflicts.append(
                 (
@@ -182,6 +179,6 @@ def decide(
         for customer in new:
             decision.pulled.setdefault(customer, []).append(identifier)
         joined.update(new)
-        pool, pool_counts = trial_pool, after
+        pool, pool_counts = trial_pool, _counts(trial_pool)
     decision.customers = sorted(joined)
     return decision

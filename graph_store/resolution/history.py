@@ -34,6 +34,10 @@ class EventView:
     customer_id: str
     identifiers: tuple[str, ...] = ()
     """The identifier keys that decided it."""
+    score: float | None = None
+    """The match weight of the pair the model weighed, when it did."""
+    comparisons: tuple[dict[str, Any], ...] = ()
+    """That pair's comparisons: field, level, model level, weight."""
 
 
 async def records_by_customer(store: GraphStore, customer_ids: Sequence[str]) -> dict[str, list[RecordView]]:
@@ -74,7 +78,8 @@ async def events_by_customer(store: GraphStore, customer_ids: Sequence[str]) -> 
         MATCH (:Customer {id: id})<-[:MERGED_INTO]-{0,20}(x:Customer)<-[:ABOUT]-(e:IdentityEvent)
         WITH id, e, x ORDER BY e.at, e.kind, e.record
         RETURN id, collect({kind: e.kind, at: e.at, record: e.record, rule: e.rule, other: e.other, customer: x.id,
-                            identifiers: coalesce(e.identifiers, [])}) AS events
+                            identifiers: coalesce(e.identifiers, []), score: e.score,
+                            comparisons: e.comparisons}) AS events
         """,
         ids=list(customer_ids),
     )
@@ -88,6 +93,8 @@ async def events_by_customer(store: GraphStore, customer_ids: Sequence[str]) -> 
                 e["other"],
                 e["customer"],
                 tuple(e["identifiers"]),
+                e["score"],
+                tuple(orjson.loads(e["comparisons"])) if e["comparisons"] else (),
             )
             for e in rec["events"]
         ]

@@ -14,8 +14,9 @@ assignments are the current clustering derived from it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,10 +30,12 @@ from graph_store.identity import LinkRow, links_in
 from graph_store.locks import lock
 from graph_store.resolution import applied
 from graph_store.resolution.plan import (
+    DETERMINISTIC,
     LINK_RULE,
     KnownCustomer,
     KnownRecord,
     Link,
+    Matching,
     Outcome,
     Plan,
     RecordPlan,
@@ -48,10 +51,11 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 async def _read(
-    tx: AsyncManagedTransaction, batch: list[ValidRecord]
-) -> tuple[dict[str, KnownRecord], list[KnownCustomer]]:
-    """The planner's input from the graph: the batch's stored records and every customer it may touch, with
-    their links (so the projection of current identifiers is computed from the plan, not read back)."""
+    tx: AsyncManagedTransaction, batch: list[ValidRecord], candidates: Sequence[str] = ()
+) -> tuple[dict[str, KnownRecord], list[KnownCustomer], dict[str, str]]:
+    """The planner's input from the graph: the batch's stored records and every customer it may touch (holding
+    one of its identifiers, or one of its records, or a candidate record the model scores it against), with their
+    links (so the projection of current identifiers is computed from the plan, not read back)."""
     records = await (
         await tx.run(
             """
@@ -65,7 +69,24 @@ async def _read(
     ).values()
     known = {key: KnownRecord(hash, customer) for key, hash, customer in records}
     keys = sorted({i.key for v in batch for i, _ in v.identifiers})
-    current = sorted({customer for _, _, customer in records if customer})
+    aliases: dict[str, str] = {}
+    if candidates:
+        # A candidate's customer as PostgreSQL still holds it may have been merged since (by the claim's previous
+        # chunk): its records are evidence about the survivor.
+        for id, live in await (
+            await tx.run(
+                """
+                UNWIND $ids AS id
+                MATCH (:Customer {id: id})-[:MERGED_INTO]->{1,20}(c:Customer) WHERE c.mergedInto IS NULL
+                RETURN id, c.id AS live
+                """,
+                ids=list(candidates),
+            )
+        ).values():
+            aliases[id] = live
+    current = sorted(
+        {customer for _, _, customer in records if customer} | {aliases.get(c, c) for c in candidates}
+    )
     clusters = await (
         await tx.run(
             """
@@ -75,7 +96,7 @@ async def _read(
               RETURN c
               UNION
               UNWIND $customers AS id
-              MATCH (c:Customer {id: id})
+              MATCH (c:Customer {id: id}) WHERE c.mergedInto IS NULL
               RETURN c
             }
             WITH DISTINCT c
@@ -83,15 +104,14 @@ async def _read(
                    c.firstSystem AS firstSystem,
                    [(c)-[h:HAS_IDENTIFIER]->(i:Identifier) | [i.type, i.value, h.source, h.observedAt.epochSeconds,
                     h.observedAt.microsecond, coalesce(h.rule, 'exact')]] AS links,
-                   [(c)-[:SPLIT_FROM|KEPT_APART]-(o:Customer) | o.id] AS splitFrom,
-                   [(c)<-[:RESOLVES_TO]-(sr:SourceRecord) | sr.attributes] AS attributes
+                   [(c)-[:SPLIT_FROM|KEPT_APART]-(o:Customer) | o.id] AS splitFrom
             """,
             keys=keys,
             customers=current,
         )
     ).values()
     customers = []
-    for id, seconds, created_micros, first_system, rows, split_from, attributes in clusters:
+    for id, seconds, created_micros, first_system, rows, split_from in clusters:
         links = tuple(
             Link(
                 Identifier(IdentifierType(t), v),
@@ -113,10 +133,9 @@ async def _read(
                 frozenset(link.identifier for link in links),
                 frozenset(split_from),
                 links,
-                tuple(orjson.loads(a) for a in attributes if a),
             )
         )
-    return known, customers
+    return known, customers, aliases
 
 
 def _parameters(plan: Plan, known: Mapping[str, KnownRecord], at: datetime) -> dict[str, Any]:
@@ -195,6 +214,8 @@ def _parameters(plan: Plan, known: Mapping[str, KnownRecord], at: datetime) -> d
                 "record": e.record,
                 "rule": e.rule,
                 "identifiers": list(e.identifiers),
+                "score": e.score,
+                "comparisons": orjson.dumps(list(e.comparisons)).decode() if e.comparisons else None,
             }
             for e in plan.events
         ],
@@ -371,7 +392,8 @@ async def _write(tx: AsyncManagedTransaction, plan: dict[str, Any]) -> None:
             UNWIND $events AS e
             MATCH (c:Customer {id: e.customer})
             CREATE (:IdentityEvent {kind: e.kind, record: e.record, rule: e.rule, other: e.other,
-                                    identifiers: e.identifiers, at: $at})-[:ABOUT]->(c)
+                                    identifiers: e.identifiers, score: e.score, comparisons: e.comparisons,
+                                    at: $at})-[:ABOUT]->(c)
             """,
             events=plan["events"],
             at=at,
@@ -390,6 +412,7 @@ def _encode(outcome: Outcome, record: RecordPlan | None) -> dict[str, Any]:
         "dropped": [[d.field, d.value, d.message] for d in outcome.dropped],
         "linked": [i.key for i in record.linked] if record is not None else [],
         "origin": record.origin if record is not None else None,
+        "method": outcome.method,
     }
 
 
@@ -402,7 +425,9 @@ def _attach_reviews(encoded: list[dict[str, Any]], reviews: Sequence[Review]) ->
             {
                 "other": r.other,
                 "identifiers": list(r.identifiers),
-                "comparisons": [c.as_dict() for c in r.comparisons],
+                "comparisons": list(r.comparisons),
+                "rule": r.rule,
+                "score": r.score,
             }
         )
     for outcome in encoded:
@@ -419,6 +444,7 @@ def decode_outcome(data: dict[str, Any]) -> Outcome:
         [(Identifier(IdentifierType(t), v), reason) for t, v, reason in data["conflicts"]],
         [(Identifier(IdentifierType(t), v), pattern) for t, v, pattern in data["blocked"]],
         [FieldError(f, v, m) for f, v, m in data.get("dropped", ())],
+        data.get("method", DETERMINISTIC),
     )
 
 
@@ -453,8 +479,14 @@ async def apply_ingest(
     events: Sequence[tuple[int, Sequence[ValidRecord]]],
     rules: MatchingRules,
     oldest: int,
+    matching: Callable[[Sequence[ValidRecord]], Matching] | None = None,
+    candidates: Sequence[str] = (),
 ) -> Applied:
     """Resolve the records of several ingest events in one transaction, in event order, as one batch.
+
+    ``matching`` scores the pairs of the records still to apply (all of them, unless a redelivery finds some
+    applied) and ``candidates`` lists the customers its stored candidate records resolve to, read with the rest of
+    the clusters.
 
     An event already applied (its marker is there: a redelivery) is not applied again; its stored result is
     returned. Deciding the records of several events in one plan gives what applying them one by one would.
@@ -474,8 +506,9 @@ async def apply_ingest(
         retracted: set[str] = set()
         if todo:
             batch = [record for _, records in todo for record in records]
-            known, customers = await _read(tx, batch)
-            plan = plan_batch(batch, known, customers, rules)
+            known, customers, aliases = await _read(tx, batch, candidates)
+            scored = dataclasses.replace(matching(batch), aliases=aliases) if matching is not None else None
+            plan = plan_batch(batch, known, customers, rules, matching=scored)
             parameters = _parameters(plan, known, at)
             await _write(tx, parameters)
             retracted = await dropped_claims(tx, _retracting(parameters))

@@ -2,8 +2,11 @@
 
 Given the batch's valid records, what the graph already knows about them (their source records, the customers
 their identifiers belong to) and the rules, every record is decided in order (``decide``) against clusters kept
-current in memory, so a record sees the customers the records before it created, linked and merged. No driver,
-no I/O: the caller reads the graph state, and writes the plan (``ingest``), so the matching can be tested alone.
+current in memory, so a record sees the customers the records before it created, linked and merged. With the
+batch's scored pairs (``candidates``), the probabilistic model weighs each record too: clusters it scores at the
+merge threshold join, shared identifiers it weighs against yield, the review band goes to the stewards
+(``matching.decide``). No driver, no I/O: the caller reads the graph state and the candidates, and writes the plan
+(``ingest``), so the matching can be tested alone.
 """
 
 from __future__ import annotations
@@ -16,8 +19,11 @@ from datetime import datetime
 from typing import Any
 
 from graph_store.identifiers import Identifier
-from graph_store.resolution.decide import Decision, decide
-from graph_store.resolution.evidence import Comparison, Profile
+from graph_store.resolution.candidates import BatchPairs, explain
+from graph_store.resolution.decide import Decision, breach, decide
+from graph_store.resolution.matching.decide import Clusters, Pair, Reason
+from graph_store.resolution.matching.decide import decide as decide_match
+from graph_store.resolution.matching.model import Thresholds
 from graph_store.resolution.records import FieldError, ValidRecord
 from graph_store.resolution.rules import MatchingRules, SurvivorRule
 
@@ -27,6 +33,14 @@ LINK_RULE = "exact"
 """The rule of a link made because a record carries the identifier."""
 LINK_EVENT_RULE = "shared identifier"
 """The rule an ``IdentityEvent`` of a record linked into an existing customer names."""
+PROBABILISTIC_RULE = "probabilistic"
+"""The rule of a merge or link the matching model decided (the event carries its score and comparisons)."""
+REVIEW_RULE = "probabilistic"
+"""The rule of a review candidate the decision policy raised; followed by its reason (``matching.decide.Reason``)."""
+AGAINST_RULE = "shared identifier, attributes weigh against"
+"""The rule of a review candidate raised by a shared identifier the model weighs against."""
+DETERMINISTIC = "deterministic"
+PROBABILISTIC = "probabilistic"
 
 
 @dataclass(frozen=True)
@@ -59,8 +73,6 @@ class KnownCustomer:
     """Customers a split parted from this one: never merged with it again."""
     links: tuple[Link, ...] = ()
     """The links behind ``holdings`` with their properties, when the caller needs the plan's ``links``."""
-    attributes: tuple[Mapping[str, Any], ...] = ()
-    """The attributes of its source records: the evidence a deterministic link is weighed against."""
 
 
 @dataclass
@@ -74,6 +86,8 @@ class Outcome:
     blocked: list[tuple[Identifier, str]] = field(default_factory=list)
     dropped: list[FieldError] = field(default_factory=list)
     """Identifiers that could not be normalised (the record was ingested without them)."""
+    method: str = DETERMINISTIC
+    """``probabilistic`` when the matching model joined the record to a customer no identifier of it named."""
 
 
 @dataclass(frozen=True)
@@ -108,18 +122,24 @@ class Event:
     record: str
     rule: str
     identifiers: tuple[str, ...] = ()
+    score: float | None = None
+    """The match weight of the pair that decided it, when the model scored one."""
+    comparisons: tuple[dict[str, Any], ...] = ()
+    """That pair's comparisons (field, level, model level, weight)."""
 
 
 @dataclass(frozen=True)
 class Review:
-    """A pair for the stewards: the record's customer and a customer an identifier would have joined, whose
-    records' attributes clearly disagree with the record's."""
+    """A pair for the stewards: the record's customer and a customer the model scored in the review band, or that
+    an identifier would have joined though the model weighs the records against."""
 
     customer: str
     other: str
     record: str
     identifiers: tuple[str, ...]
-    comparisons: tuple[Comparison, ...]
+    comparisons: tuple[dict[str, Any], ...]
+    rule: str = AGAINST_RULE
+    score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -140,12 +160,45 @@ class Plan:
     """Pairs for the stewards' review queue (customers as they are at the end of the batch)."""
 
 
+@dataclass(frozen=True)
+class Matching:
+    """The probabilistic side of a batch: its scored pairs and the decision policy."""
+
+    pairs: BatchPairs
+    thresholds: Thresholds
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    """Stored candidates' customers merged away since PostgreSQL recorded them, and their survivors."""
+
+
+@dataclass(frozen=True)
+class Join:
+    """A cluster the model weighed against a record, with the pair that decided (or explains) it."""
+
+    cluster: str
+    evidence: Pair
+    reason: Reason | None = None
+
+
+@dataclass(frozen=True)
+class MatchDecision:
+    """The decision policy's answer for one record, in the planner's clusters."""
+
+    joins: tuple[Join, ...] = ()
+    """Clusters the model joins the record with, strongest first."""
+    reviews: tuple[Join, ...] = ()
+    """Clusters for the stewards."""
+    yielding: tuple[Join, ...] = ()
+    """Clusters whose identifiers shared with the record must not link: the description weighs against them."""
+
+    def yields(self, cluster: str) -> bool:
+        return any(y.cluster == cluster for y in self.yielding)
+
+
 @dataclass
 class _Cluster:
     created_at: datetime
     first_system: str | None
     holdings: set[Identifier] = field(default_factory=set)
-    profile: Profile = field(default_factory=Profile)
 
 
 class _Holdings(Mapping[str, Collection[Identifier]]):
@@ -156,22 +209,6 @@ class _Holdings(Mapping[str, Collection[Identifier]]):
 
     def __getitem__(self, customer: str) -> Collection[Identifier]:
         return self._clusters[customer].holdings
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._clusters)
-
-    def __len__(self) -> int:
-        return len(self._clusters)
-
-
-class _Profiles(Mapping[str, Profile]):
-    """What each cluster's records say about the person, read live."""
-
-    def __init__(self, clusters: dict[str, _Cluster]) -> None:
-        self._clusters = clusters
-
-    def __getitem__(self, customer: str) -> Profile:
-        return self._clusters[customer].profile
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._clusters)
@@ -220,7 +257,6 @@ class _State:
         self.parent[loser] = survivor
         kept, gone = self.clusters[survivor], self.clusters.pop(loser)
         kept.holdings |= gone.holdings
-        kept.profile.absorb(gone.profile)
         kept.created_at = min(kept.created_at, gone.created_at)
         for identifier in gone.holdings:
             owners = self.owners[identifier.key]
@@ -242,89 +278,100 @@ def plan_batch(
     customers: Iterable[KnownCustomer],
     rules: MatchingRules,
     new_id: Callable[[], str] = _new_id,
+    matching: Matching | None = None,
 ) -> Plan:
     """Decide every record of ``batch`` in order.
 
     ``known`` holds the batch's source records already in the graph, by key; ``customers`` every customer that
-    holds one of the batch's identifiers or that one of those records resolves to. A record stored before with
-    the same content is ``unchanged``, also when an earlier record of the batch stored it, so one batch decides
-    exactly as its records ingested one by one would; a record that was resolved before keeps its customer (and
-    may merge it with others). ``new_id`` names new customers (random ids unless a caller needs them predictable).
+    holds one of the batch's identifiers, that one of those records resolves to, or that a candidate record of
+    ``matching`` resolves to. A record stored before with the same content is ``unchanged``, also when an earlier
+    record of the batch stored it, so one batch decides exactly as its records ingested one by one would; a record
+    that was resolved before keeps its customer (and may merge it with others). ``new_id`` names new customers
+    (random ids unless a caller needs them predictable). Without ``matching`` only identifiers decide.
     """
     customers = list(customers)
     state = _State(rules)
     known = dict(known)  # records decided here count as known to the later records of the batch
     for held in customers:
-        state.add(
-            held.id,
-            _Cluster(held.created_at, held.first_system, set(held.holdings), Profile.of(held.attributes)),
-        )
+        state.add(held.id, _Cluster(held.created_at, held.first_system, set(held.holdings)))
         state.split_pairs |= {frozenset((held.id, other)) for other in held.split_from}
     outcomes: list[Outcome] = []
     created: list[NewCustomer] = []
     decided: list[tuple[ValidRecord, str, Decision]] = []
     events: list[Event] = []
     reviews: list[Review] = []
-    profiles = _Profiles(state.clusters)
-    for valid in batch:
+    placed: dict[int, str] = {}
+    """The customer each batch record was resolved to (as it was then: follow ``find``)."""
+    for index, valid in enumerate(batch):
         record = valid.record
         before = known.get(record.key)
         if before is not None and before.content_hash == valid.content_hash and before.customer:
+            placed[index] = before.customer
             outcomes.append(
                 Outcome(record.key, "unchanged", state.find(before.customer), dropped=list(valid.dropped))
             )
             continue
+        separated = state.separated()
+        weighed = (
+            _weigh(state, matching, index, record.key, before.customer if before else None, placed, separated)
+            if matching is not None
+            else MatchDecision()
+        )
+        yielding = {y.cluster: y.evidence.match_weight for y in weighed.yielding}
         decision = decide(
             (i for i, _ in valid.identifiers),
             state.owners,
             _Holdings(state.clusters),
             rules,
-            state.separated(),
-            valid.attributes,
-            profiles,
+            separated,
+            yielding,
         )
         joined = {state.find(c) for c in decision.customers}
         if before is not None and before.customer:
             joined.add(state.find(before.customer))
+        by_model, refused = _model_joins(state, weighed.joins, joined, decision, separated)
         merged: list[str] = []
-        if not joined:
+        pulled = {state.find(c): keys for c, keys in decision.pulled.items()}
+        evidence = {j.cluster: j for j in weighed.joins}
+        if not joined and not by_model:
             customer = new_id()
             state.add(customer, _Cluster(record.observed_at, record.system))
             created.append(NewCustomer(customer, record.observed_at, record.system))
             status = "created"
         else:
-            customer = state.survivor(sorted(joined))
-            merged = sorted(joined - {customer})
-            pulled = {state.find(c): keys for c, keys in decision.pulled.items()}
+            everyone = joined | set(by_model)
+            customer = state.survivor(sorted(everyone))
+            merged = sorted(everyone - {customer})
             for loser in merged:
                 state.merge(customer, loser)
-                events.append(
-                    Event(
-                        "merge",
-                        customer,
-                        loser,
-                        record.key,
-                        MERGE_RULE,
-                        tuple(i.key for i in pulled.get(loser, ())),
-                    )
-                )
+                events.append(_joined_event("merge", customer, loser, record.key, pulled, evidence))
             status = "merged" if merged else "linked"
             if not merged:
-                identifiers = tuple(i.key for i in pulled.get(customer, ())) or tuple(
-                    i.key for i in decision.linked
-                )
-                events.append(Event("link", customer, "", record.key, LINK_EVENT_RULE, identifiers))
+                events.append(_joined_event("link", customer, "", record.key, pulled, evidence, decision))
         for identifier in decision.linked:
             state.link(customer, identifier)
-        state.clusters[customer].profile.add(valid.attributes)
-        reviews += [
-            Review(customer, other, record.key, (identifier.key,), tuple(found))
-            for identifier, other, found in decision.reviews
-        ]
+        own = {i.key for i, _ in valid.identifiers}
+        for cluster in [*weighed.reviews, *refused]:
+            against = weighed.yields(cluster.cluster)
+            shared = tuple(
+                sorted(own & {i.key for i in state.clusters.get(state.find(cluster.cluster), _NONE).holdings})
+            )
+            reviews.append(
+                Review(
+                    customer,
+                    cluster.cluster,
+                    record.key,
+                    shared,
+                    tuple(explain(cluster.evidence)),
+                    AGAINST_RULE if against else _review_rule(cluster.reason),
+                    cluster.evidence.match_weight,
+                )
+            )
         events += [
             Event("conflict", customer, identifier.key, record.key, reason, (identifier.key,))
             for identifier, reason in decision.conflicts
         ]
+        placed[index] = customer
         decided.append((valid, customer, decision))
         outcomes.append(
             Outcome(
@@ -335,6 +382,7 @@ def plan_batch(
                 decision.conflicts,
                 decision.blocked,
                 list(valid.dropped),
+                PROBABILISTIC if set(by_model) - joined else DETERMINISTIC,
             )
         )
         known[record.key] = KnownRecord(valid.content_hash, customer)
@@ -348,19 +396,156 @@ def plan_batch(
     merges = {loser: state.find(loser) for loser in state.parent}
     links, new_links = _links(customers, merges, records)
     touched = {o.customer_id for o in outcomes if o.status != "unchanged"}
+    parted = state.separated()
     return Plan(
         outcomes,
         created,
         records,
-        [Event(e.kind, state.find(e.customer), e.other, e.record, e.rule, e.identifiers) for e in events],
+        [
+            Event(
+                e.kind,
+                state.find(e.customer),
+                e.other,
+                e.record,
+                e.rule,
+                e.identifiers,
+                e.score,
+                e.comparisons,
+            )
+            for e in events
+        ],
         merges,
         {c: list(links.get(c, {}).values()) for c in sorted(touched)},
         new_links,
         [
-            Review(state.find(r.customer), state.find(r.other), r.record, r.identifiers, r.comparisons)
+            Review(
+                state.find(r.customer),
+                state.find(r.other),
+                r.record,
+                r.identifiers,
+                r.comparisons,
+                r.rule,
+                r.score,
+            )
             for r in reviews
             if state.find(r.customer) != state.find(r.other)
+            and frozenset((state.find(r.customer), state.find(r.other))) not in parted
         ],
+    )
+
+
+_NONE = _Cluster(datetime.min, None)
+
+
+def _weigh(
+    state: _State,
+    matching: Matching,
+    index: int,
+    record: str,
+    current: str | None,
+    placed: Mapping[int, str],
+    separated: set[frozenset[str]],
+) -> MatchDecision:
+    """The decision policy (``matching.decide``) on batch record ``index`` and its scored pairs, against the
+    clusters as the records before it left them; ``current`` is the customer a record sent again already has."""
+    stored = matching.pairs.stored
+    pairs: list[Pair] = []
+    cluster_of: dict[str, str] = {}
+    for candidate in matching.pairs.of(index):
+        if candidate.batch_index is not None:
+            origin = placed.get(candidate.batch_index)
+        else:
+            customer = stored[candidate.pair.right].customer
+            origin = matching.aliases.get(customer, customer)
+        if origin is None:
+            continue
+        cluster = state.find(origin)
+        if cluster not in state.clusters:
+            continue  # a customer the graph did not return (erased since, say): no evidence
+        cluster_of[candidate.pair.right] = cluster
+        pairs.append(candidate.pair)
+    if not pairs:
+        return MatchDecision()
+    if current is not None:
+        cluster_of[record] = state.find(current)
+    thresholds = matching.thresholds
+    (decided,) = decide_match([record], pairs, Clusters(cluster_of, separated), thresholds).records
+    yielding: dict[str, Join] = {}
+    for y in decided.yields:
+        cluster = cluster_of[y.other]
+        if y.pair.against_person(thresholds) and cluster not in yielding:
+            yielding[cluster] = Join(cluster, y.pair, y.reason)
+    reviews = {cluster_of[r.other]: Join(cluster_of[r.other], r.pair, r.reason) for r in decided.reviews}
+    for cluster, found in yielding.items():
+        reviews.setdefault(cluster, found)  # a yielding identifier always asks the stewards
+    return MatchDecision(
+        tuple(Join(cluster_of[j.other], j.pair) for j in decided.joins),
+        tuple(sorted(reviews.values(), key=lambda j: (-j.evidence.match_weight, j.cluster))),
+        tuple(sorted(yielding.values(), key=lambda j: j.cluster)),
+    )
+
+
+def _review_rule(reason: Reason | None) -> str:
+    """A review candidate's rule: the policy's reason, or (a join the planner refused) an identifier limit."""
+    return (
+        f"{REVIEW_RULE}: {reason.value if reason is not None else 'joining would break an identifier limit'}"
+    )
+
+
+def _model_joins(
+    state: _State, joins: Sequence[Join], joined: set[str], decision: Decision, separated: set[frozenset[str]]
+) -> tuple[list[str], list[Join]]:
+    """The clusters the model joins beside those the identifiers joined, strongest first; a join that would merge
+    customers a split or a steward parted, or break an identifier limit, is refused (and goes to the stewards)."""
+    taken: list[str] = []
+    refused: list[Join] = []
+    pool = set(decision.linked).union(*(state.clusters[c].holdings for c in joined))
+    for join in joins:
+        cluster = state.find(join.cluster)
+        if cluster in joined or cluster in taken:
+            continue
+        held = state.clusters[cluster].holdings
+        if any(frozenset((cluster, other)) in separated for other in (*joined, *taken)):
+            refused.append(Join(join.cluster, join.evidence, Reason.KEPT_APART))
+            continue
+        if breach(pool | held, [pool, held], state.rules.limits):
+            refused.append(Join(join.cluster, join.evidence))
+            continue
+        taken.append(cluster)
+        pool |= held
+    return taken, refused
+
+
+def _joined_event(
+    kind: str,
+    customer: str,
+    other: str,
+    record: str,
+    pulled: Mapping[str, list[Identifier]],
+    evidence: Mapping[str, Join],
+    decision: Decision | None = None,
+) -> Event:
+    """A merge (``other`` merged away) or a link: named for the identifiers that joined ``other`` (or the customer),
+    else for the model's pair, whose score and comparisons it carries either way."""
+    subject = other or customer
+    identifiers = tuple(i.key for i in pulled.get(subject, ()))
+    if not identifiers and decision is not None and subject not in evidence:
+        identifiers = tuple(i.key for i in decision.linked)
+    found = evidence.get(subject)
+    rule = MERGE_RULE if kind == "merge" else LINK_EVENT_RULE
+    if found is not None and not pulled.get(subject):
+        rule = PROBABILISTIC_RULE
+    if found is None:
+        return Event(kind, customer, other, record, rule, identifiers)
+    return Event(
+        kind,
+        customer,
+        other,
+        record,
+        rule,
+        identifiers,
+        found.evidence.match_weight,
+        tuple(explain(found.evidence)),
     )
 
 

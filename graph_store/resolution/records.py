@@ -8,6 +8,7 @@ with one error per offending field naming the field and the value; it is kept fo
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -17,20 +18,29 @@ import orjson
 
 from core.errors import InvalidIdentifier
 from graph_store.identifiers import Identifier, IdentifierType, normalize
+from graph_store.resolution.matchable import Matchable, matchable
+from graph_store.resolution.rules import MatchingRules
 
 GENDERS = frozenset({"female", "male", "other", "unknown"})
 TIERS = frozenset({"bronze", "silver", "gold", "platinum"})
 ATTRIBUTES = (
     "given_name",
     "family_name",
+    "full_name",
     "gender",
     "birth_date",
+    "birth_date_as_written",
     "address",
+    "address_2",
     "city",
+    "postcode",
     "region",
     "loyalty_tier",
     "loyalty_points",
 )
+"""What a record may say about its person. ``full_name`` is the name as one string, for systems that keep no parts;
+``birth_date_as_written`` is the birth date in whatever form the source holds it (``1985年3月4日``, ``04/03/85``, a
+year alone), kept beside the ISO ``birth_date`` when the source has one: probabilistic matching reads either."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,14 @@ class ValidRecord:
     content_hash: str
     dropped: tuple[FieldError, ...] = ()
     """Identifiers that could not be normalised: not matched, reported with the record's outcome."""
+    match: Matchable | None = None
+    """What the probabilistic model reads of it, when computed (the ingest API does, once per record)."""
+
+    def matched(self, rules: MatchingRules) -> ValidRecord:
+        """This record with what the model reads of it under ``rules`` (identifiers they block left out)."""
+        return dataclasses.replace(
+            self, match=matchable(self.attributes, (i for i, _ in self.identifiers), rules)
+        )
 
     def to_event(self) -> dict[str, Any]:
         """The record as an outbox event carries it: already validated and normalised, so the relay need not
@@ -98,6 +116,7 @@ class ValidRecord:
             "attributes": graph_attributes(self.attributes),
             "identifiers": [[i.type.value, i.value, raw] for i, raw in self.identifiers],
             **({"dropped": [[d.field, d.value, d.message] for d in self.dropped]} if self.dropped else {}),
+            **({"match": self.match.to_json()} if self.match is not None else {}),
         }
 
     @staticmethod
@@ -108,6 +127,7 @@ class ValidRecord:
             data["attributes"],
             data["hash"],
             tuple(FieldError(f, v, m) for f, v, m in data.get("dropped", ())),
+            Matchable.from_json(data["match"]) if "match" in data else None,
         )
 
 

@@ -121,6 +121,10 @@ async def _erase_rows(
             systems,
             externals,
         ),
+        # A record's blocking keys carry its identifiers and name codes: they go with the record, whenever it came.
+        "match_keys": await _count(
+            conn, f"DELETE FROM profiles.match_keys x USING {keyed}", systems, externals
+        ),
         "source_records": await _count(
             conn, f"DELETE FROM profiles.source_records x USING {keyed}", old_systems, old_externals
         ),
@@ -128,7 +132,7 @@ async def _erase_rows(
             conn,
             "UPDATE profiles.source_records x SET applied_event_id = NULL, applied_hash = NULL, observed_at = NULL,"
             " attributes = NULL, blocked = NULL, origin = NULL, customer_id = NULL, status = NULL, outcome = NULL,"
-            f" resolved_at = NULL FROM {keyed}",
+            f" resolved_at = NULL, features = NULL FROM {keyed}",
             new_systems,
             new_externals,
         ),

@@ -21,6 +21,7 @@ from subgraphs.profiles import loaders
 from subgraphs.profiles.consent import Decision
 from subgraphs.profiles.consent_types import ConsentInput
 from subgraphs.profiles.ingestion import Accepted
+from subgraphs.profiles.review_types import MatchComparison
 
 
 @strawberry.input(description="An identifier as the source system sent it; it is normalised on ingestion.")
@@ -34,10 +35,25 @@ class IdentifierInput:
 class SourceRecordAttributesInput:
     given_name: str | None = strawberry.field(default=None, description="Given (first) name.")
     family_name: str | None = strawberry.field(default=None, description="Family (last) name.")
+    full_name: str | None = strawberry.field(
+        default=None,
+        description="The whole name as one string, for systems that keep no parts (`王伟`, `Wang Wei`, `Wang, Wei`).",
+    )
     gender: str | None = strawberry.field(default=None, description="female, male, other or unknown.")
     birth_date: str | None = strawberry.field(default=None, description="ISO date, YYYY-MM-DD.")
-    address: str | None = strawberry.field(default=None, description="Postal address.")
+    birth_date_as_written: str | None = strawberry.field(
+        default=None,
+        description=(
+            "The birth date as the source holds it, in any form (`1985年3月4日`, `04/03/1985`, `1985-03`): matched "
+            "as written, beside `birthDate` when the source has an ISO date too."
+        ),
+    )
+    address: str | None = strawberry.field(default=None, description="Postal address (street line).")
+    address_2: str | None = strawberry.field(
+        default=None, description="Second address line: building, unit, locality."
+    )
     city: str | None = strawberry.field(default=None, description="City.")
+    postcode: str | None = strawberry.field(default=None, description="Postal code.")
     region: str | None = strawberry.field(default=None, description="Province, state or region.")
     loyalty_tier: str | None = strawberry.field(default=None, description="bronze, silver, gold or platinum.")
     loyalty_points: int | None = strawberry.field(default=None, description="Loyalty points balance.")
@@ -343,6 +359,14 @@ class IdentityEvent:
         metadata=classify("contact_pii"),
         description="The identifiers that decided it, as `type:value` (for a merge: those the records shared).",
     )
+    score: float | None = strawberry.field(
+        default=None,
+        description="The match weight of the record pair the probabilistic model weighed, when it decided or weighed in.",
+    )
+    comparisons: list[MatchComparison] = strawberry.field(
+        default_factory=list,
+        description="That pair's comparisons, each with its level and match weight: what explains the score.",
+    )
 
 
 @classified("public")
@@ -359,7 +383,9 @@ class IdentityQuality:
     largest_cluster_size: int = strawberry.field(description="Most source records behind one customer.")
     review_queue: int = strawberry.field(description="Open candidates in the stewards' review queue.")
     probabilistic_share: float = strawberry.field(
-        description="Share of source records resolved by probabilistic matching (0 while no model is in use)."
+        description=(
+            "Share of source records the probabilistic model joined to a customer none of their identifiers named."
+        )
     )
 
     @strawberry.field(description="1 − customers / source records: the share of records folded into another.")

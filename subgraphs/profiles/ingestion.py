@@ -28,6 +28,7 @@ from graph_store.identifiers import normalize
 from graph_store.resolution.ingest import decode_outcome
 from graph_store.resolution.plan import Outcome
 from graph_store.resolution.records import FieldError, Rejection, SourceRecord, ValidRecord, validate
+from graph_store.resolution.rules import rules_at
 from subgraphs.kit.sources import DataSources
 from subgraphs.profiles import consent
 from subgraphs.profiles.consent import Decision
@@ -155,7 +156,13 @@ async def ingest(
     rejected record are not)."""
     if len(records) > MAX_BATCH:
         raise BadUserInput(f"At most {MAX_BATCH} records per call, got {len(records)}; split the batch")
-    checked = [validate(r, sources.settings.default_phone_region) for r in records]
+    rules = rules_at(sources.settings.identity_rules)
+    # What the model reads of each record is computed here, where records are validated in parallel, not in the
+    # relay, which applies the identity stream one claim at a time.
+    checked = [
+        c.matched(rules) if isinstance(c, ValidRecord) else c
+        for c in (validate(r, sources.settings.default_phone_region) for r in records)
+    ]
     rejected = [c for c in checked if isinstance(c, Rejection)]
     valid = [c for c in checked if isinstance(c, ValidRecord)]
     db = sources.postgres.db(SCHEMA)

@@ -154,6 +154,11 @@ class SourceRecordRow(ProfilesBase, table=True):
         default=None, sa_column=Column(JSONB), description="Validated attributes: golden-record evidence."
     )
     blocked: list[str] | None = Field(default=None, sa_column=Column(JSONB))
+    features: dict[str, Any] | None = Field(
+        default=None,
+        sa_column=Column(JSONB),
+        description="The comparison columns the matching model reads of it, as applied (``matchable.encode``).",
+    )
     origin: uuid.UUID | None = Field(default=None, description="The customer it was first resolved to.")
     customer_id: uuid.UUID | None = Field(default=None, description="The customer it resolves to now.")
     status: str | None = Field(default=None, description="created, linked, merged or unchanged")
@@ -177,6 +182,18 @@ class SourceRecordClaim(ProfilesBase, table=True):
     value: str
     raw: str
     reason: str | None = None
+
+
+class MatchKey(ProfilesBase, table=True):
+    """A blocking key of an applied source record (``matching.blocking``): a later record sharing the key is
+    compared with it. The relay finds a batch's candidates with one lookup of all its records' keys."""
+
+    __tablename__ = "match_keys"
+    __table_args__ = (Index("ix_match_keys_record", "system", "external_id"),)
+
+    key: str = Field(primary_key=True)
+    system: str = Field(primary_key=True)
+    external_id: str = Field(primary_key=True)
 
 
 class CustomerIdentifier(ProfilesBase, table=True):

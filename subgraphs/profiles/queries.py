@@ -94,6 +94,9 @@ class ProfilesQuery:
         profiles = info.context.loaders(ProfilesLoaders).profile_by_id
         for row in rows:
             profiles.prime(row["id"], row)
+            # Orders and tickets of a merged-in customer still name its old id: the survivor answers it.
+            for alias in row["merged_ids"] or ():
+                profiles.prime(alias, row)
         edges, page_info = page_of(
             rows,
             first,

@@ -15,6 +15,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -26,13 +27,26 @@ from core.outbox import Event, Outcomes
 from core.relay import Relay
 from core.settings import Settings
 from graph_store.driver import GraphStore
-from graph_store.resolution.evidence import DISAGREE_RULE
+from graph_store.resolution.candidates import Stored, candidates_of, score_batch
 from graph_store.resolution.ingest import Applied, apply_ingest, touched
 from graph_store.resolution.manual import Decided, decide_pair
+from graph_store.resolution.matching import MatchingConfig, Scorer
+from graph_store.resolution.matching.model import config_at
+from graph_store.resolution.plan import PROBABILISTIC, Matching
 from graph_store.resolution.records import ValidRecord
 from graph_store.resolution.rules import MatchingRules, rules_at
 from graph_store.resolution.split import SplitResult, split
-from subgraphs.profiles import consent, erasure, golden, notices, projection, record_locks, review, tombstones
+from subgraphs.profiles import (
+    candidates,
+    consent,
+    erasure,
+    golden,
+    notices,
+    projection,
+    record_locks,
+    review,
+    tombstones,
+)
 from subgraphs.profiles.events import CONSENT, DECISION, ERASE, INGEST, MARKERS, SCHEMA, SPLIT, STREAM
 
 
@@ -42,10 +56,17 @@ class IdentityHandler:
     kinds: tuple[str, ...] = (INGEST, SPLIT, CONSENT, DECISION, ERASE)
 
     def __init__(
-        self, graph: GraphStore, rules: MatchingRules, graph_batch: int = 2000, keyring: Keyring | None = None
+        self,
+        graph: GraphStore,
+        rules: MatchingRules,
+        matching: MatchingConfig,
+        graph_batch: int = 2000,
+        keyring: Keyring | None = None,
     ) -> None:
         self.graph = graph
         self.rules = rules
+        self.scorer = Scorer(matching.model)
+        self.thresholds = matching.thresholds
         self.graph_batch = graph_batch
         """Records per Neo4j transaction: a claim's ingest events are applied in pipelined chunks of this size."""
         self.keyring = keyring
@@ -113,21 +134,29 @@ class IdentityHandler:
         previous one left; the write-backs run in order on the claim's connection, and commit with the claim or
         not at all. A chunk's graph commit is therefore acknowledged only with every chunk before it; if the claim
         fails after a graph commit, its markers make the redelivery harmless (``oldest`` is the claim's first
-        event, so no marker of an event PostgreSQL has not marked done is pruned).
+        event, so no marker of an event PostgreSQL has not marked done is pruned). A chunk's candidates are read
+        before the previous chunk is written back: that chunk's records join them from memory.
         """
         results: dict[int, Any] = {}
-        behind: tuple[list[Event], Applied] | None = None
+        behind: tuple[list[Event], Applied, list[ValidRecord]] | None = None
         for chunk in _chunks(run, self.graph_batch):
-            batch = [(e.id, [ValidRecord.from_event(r) for r in e.payload["records"]]) for e in chunk]
+            batch = [(e.id, [self._matched(r) for r in e.payload["records"]]) for e in chunk]
+            records = [r for _, rs in batch for r in rs]
             # Erased identifiers are screened before planning (on the claim's connection, which no write-back is
             # using at this point): a record carrying one starts a new customer instead of reviving the old one.
-            rules = await tombstones.screen(
-                conn, self.keyring, [r for _, rs in batch for r in rs], self.rules
+            rules = await tombstones.screen(conn, self.keyring, records, self.rules)
+            found = await candidates.find(conn, records)
+            if behind is not None:
+                found.overlay(_pending(behind[0], behind[1], behind[2]))
+            customers = sorted({s.customer for s in found.stored.values()})
+            graph = asyncio.create_task(
+                apply_ingest(
+                    self.graph, MARKERS, batch, rules, oldest, partial(self._matching, found), customers
+                )
             )
-            graph = asyncio.create_task(apply_ingest(self.graph, MARKERS, batch, rules, oldest))
             if behind is not None:
                 try:
-                    await write_back_ingest(conn, behind[0], behind[1], self.rules)
+                    await write_back_ingest(conn, behind[0], behind[1], self.rules, behind[2])
                 except BaseException:
                     # The claim fails: let the graph transaction end (committed or not, its markers keep a
                     # redelivery harmless) before the claim's transaction rolls back.
@@ -135,10 +164,41 @@ class IdentityHandler:
                     raise
             done = await graph
             results |= done.results
-            behind = (chunk, done)
+            behind = (chunk, done, records)
         if behind is not None:
-            await write_back_ingest(conn, behind[0], behind[1], self.rules)
+            await write_back_ingest(conn, behind[0], behind[1], self.rules, behind[2])
         return results
+
+    def _matched(self, data: dict[str, Any]) -> ValidRecord:
+        """A record of an event, with what the model reads of it (computed here for events written before the API
+        computed it)."""
+        valid = ValidRecord.from_event(data)
+        return valid if valid.match is not None else valid.matched(self.rules)
+
+    def _matching(self, found: candidates.Found, batch: Sequence[ValidRecord]) -> Matching:
+        """The scored pairs of ``batch`` (the records of a chunk still to apply) against each other and the stored
+        candidates."""
+        keys = [v.record.key for v in batch]
+        matches = [v.match or v.matched(self.rules).match for v in batch]
+        rows = [m.row for m in matches if m is not None]
+        record_keys = [m.keys for m in matches if m is not None]
+        owned = [found.owned_by(i.key for i, _ in v.identifiers) for v in batch]
+        pairs = score_batch(
+            keys, rows, candidates_of(keys, record_keys, found.hits, owned), found.stored, self.scorer
+        )
+        return Matching(pairs, self.thresholds)
+
+
+def _pending(
+    events: Sequence[Event], done: Applied, records: Sequence[ValidRecord]
+) -> dict[str, tuple[Stored, Sequence[str]]]:
+    """The records of an applied chunk not written back yet, as candidates: customer, columns and keys."""
+    outcomes = [o for e in events for o in done.results[e.id]["outcomes"]]
+    return {
+        v.record.key: (Stored(o["customer"], v.match.row), v.match.keys)
+        for v, o in zip(records, outcomes, strict=True)
+        if v.match is not None
+    }
 
 
 def _chunks(events: Sequence[Event], records: int) -> Iterator[list[Event]]:
@@ -191,9 +251,14 @@ def _split_key(key: str) -> tuple[str, str]:
 
 
 async def write_back_ingest(
-    conn: asyncpg.Connection, events: Sequence[Event], done: Applied, rules: MatchingRules
+    conn: asyncpg.Connection,
+    events: Sequence[Event],
+    done: Applied,
+    rules: MatchingRules,
+    records: Sequence[ValidRecord] = (),
 ) -> None:
-    """PostgreSQL's side of applied ingest events, in the claim's transaction."""
+    """PostgreSQL's side of applied ingest events, in the claim's transaction; ``records`` (the events' records,
+    with what the model reads of them) are kept findable by later records."""
     now = datetime.now(UTC)
     changed: dict[str, tuple[int, dict[str, Any], dict[str, Any]]] = {}
     latest: dict[str, tuple[int, dict[str, Any]]] = {}
@@ -260,6 +325,7 @@ async def write_back_ingest(
                     "conflicts": o["conflicts"],
                     "blocked": o["blocked"],
                     "dropped": o.get("dropped", []),
+                    "method": o.get("method", "deterministic"),
                 }
                 for _, (_, o) in rows2
             ],
@@ -294,15 +360,23 @@ async def write_back_ingest(
                 o["customer"],
                 r["other"],
                 o["key"],
-                DISAGREE_RULE,
+                r["rule"],
                 tuple(r["identifiers"]),
                 tuple(r["comparisons"]),
+                PROBABILISTIC,
+                r["score"],
             )
             for e in events
             for o in done.results[e.id]["outcomes"]
             for r in o.get("reviews", ())
         ),
         into,
+    )
+    applied = {key for key, (_, record, _) in changed.items()}
+    latest_records = {v.record.key: v for v in records if v.record.key in applied and v.match is not None}
+    await candidates.keep(
+        conn,
+        [(*_split_key(key), v.match) for key, v in sorted(latest_records.items()) if v.match is not None],
     )
     customers = {into.get(c, c) for c in touched(done.results[e.id] for e in events)} - set(into)
     await golden.rewrite(conn, sorted(customers), rules, merges=into)
@@ -361,6 +435,7 @@ def identity_relay(settings: Settings, outcomes: Outcomes | None = None) -> tupl
             IdentityHandler(
                 graph,
                 rules_at(settings.identity_rules),
+                config_at(settings.matching_config),
                 settings.relay_batch_records,
                 keyring_or_none(settings),
             )

@@ -21,10 +21,14 @@ class MatchMethod(Enum):
 
     DETERMINISTIC = strawberry.enum_value(
         "deterministic",
-        description="A shared identifier the records' own attributes contradict (different birth dates and names).",
+        description="Raised by a rule, without a model's score.",
     )
     PROBABILISTIC = strawberry.enum_value(
-        "probabilistic", description="A probabilistic (Fellegi–Sunter) score between the review thresholds."
+        "probabilistic",
+        description=(
+            "Weighed by the probabilistic (Fellegi–Sunter) model: a score between the review thresholds, or a shared "
+            "identifier whose records' attributes weigh against it."
+        ),
     )
 
 
@@ -45,6 +49,22 @@ class MatchComparison:
     weight: float | None = strawberry.field(
         description="Its match weight (log2 m/u) when a probabilistic model scored the pair; null for a rule."
     )
+    model_level: str | None = strawberry.field(
+        default=None,
+        description=(
+            "The model's level this comparison reached (`exact`, `jaro_winkler_0.92`, `day_month_swapped`, `else`, "
+            "`null`…), when a model scored the pair."
+        ),
+    )
+
+    @staticmethod
+    def of(data: dict[str, Any]) -> MatchComparison:
+        return MatchComparison(
+            field=data["field"],
+            level=ComparisonLevel(data["level"]),
+            weight=data.get("weight"),
+            model_level=data.get("modelLevel"),
+        )
 
 
 @strawberry.enum(description="A steward's decision on a candidate pair.")
@@ -113,10 +133,7 @@ class MatchCandidate:
             score=row["score"],
             record=row["record"],
             identifiers=list(row["identifiers"]),
-            comparisons=[
-                MatchComparison(field=c["field"], level=ComparisonLevel(c["level"]), weight=c.get("weight"))
-                for c in row["comparisons"]
-            ],
+            comparisons=[MatchComparison.of(c) for c in row["comparisons"]],
             created_at=row["created_at"],
             customer_ids=[row["customer"], row["other"]],
         )

@@ -19,6 +19,7 @@ from subgraphs.profiles import repository
 from subgraphs.profiles.consent_types import Consent, ConsentChannel, ConsentPurpose, ConsentStatus
 from subgraphs.profiles.ingest_types import IdentityEvent, IdentityEventKind, SourceRecordView
 from subgraphs.profiles.loaders import ProfilesLoaders
+from subgraphs.profiles.review_types import MatchComparison
 
 
 @strawberry.enum(description="Gender as recorded by the customer.")
@@ -192,6 +193,8 @@ def _identity_history(events: list[Any], _: Any) -> list[IdentityEvent]:
             other=e.other,
             customer_id=strawberry.ID(e.customer_id),
             identifiers=list(e.identifiers),
+            score=e.score,
+            comparisons=[MatchComparison.of(c) for c in e.comparisons],
         )
         for e in events
     ]

@@ -178,9 +178,11 @@ async def make(
     assert {s.customer, s.alias} == {first[0]["customer"]["id"], second[0]["customer"]["id"]}
     linked = await ingest(gql, s.records["4"])
     assert linked[0]["status"] == "LINKED"
-    # Another person's record that shares the subject's device joins it; a steward splits it off again.
-    other = _record("app", f"{t}-other", "2026-10-05T09:00:00Z", [("DEVICE_ID", s.device), ("PHONE", s.other_phone)],
-                    givenName="Someone", familyName="Else")  # fmt: skip
+    # Another person's record that shares the subject's device joins it (an app record without a name: one that
+    # disagrees with the subject's would keep the device from linking); a steward splits it off again.
+    other = _record(
+        "app", f"{t}-other", "2026-10-05T09:00:00Z", [("DEVICE_ID", s.device), ("PHONE", s.other_phone)]
+    )
     assert (await ingest(gql, other))[0]["customer"]["id"] == s.customer
     split = await _data(
         gql,

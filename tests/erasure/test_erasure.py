@@ -141,6 +141,7 @@ async def test_an_uninterrupted_job_leaves_nothing_of_the_subject_and_no_one_els
     for step, expected in EXPECTED.items():
         assert {k: by_step[step].get(k) for k in expected} == expected, step
     assert by_step["audit"]["audit_records"] >= 10  # the subject's ingests, writes and audited reads
+    assert by_step["identity"]["match_keys"] >= 4  # the blocking keys of every record of the subject
     FINISHED["x"] = done
 
     assert await _residue(pg, graph, x) == []

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from graph_store.resolution.matching import Scorer, load_config
+from graph_store.resolution.matching.decide import Pair
+from graph_store.resolution.matching.scorer import Contribution
 from tests.conftest import GraphQL
 from tests.identity.test_ingest import CUSTOMER, ingest, phone, record, unique
 
@@ -20,6 +25,16 @@ HISTORY = """query($id: ID!) { customer(id: $id) { id
   identityHistory { kind record rule other identifiers customerId } } }"""
 QUALITY = "{ identityQuality { merges splits } }"
 UNMERGE = """mutation($input: UnmergeCustomerInput!) { unmergeCustomer(input: $input) { applied customers { id } } }"""
+
+
+def model_pair(left: dict[str, Any], right: dict[str, Any]) -> Pair:
+    """Two records as the repository's model scores them, computed here without the API."""
+    scores = Scorer(load_config().model).score_records([left], [right], [(0, 0)])
+    return Pair("left", "right", float(scores.match_weight[0]), tuple(scores.explain(0)))
+
+
+def level_of(c: Contribution) -> str:
+    return "MISSING" if c.level == "null" else "DISAGREE" if c.level == "else" or c.weight < 0 else "AGREE"
 
 
 async def queue(gql: GraphQL) -> list[dict[str, Any]]:
@@ -70,16 +85,27 @@ async def test_a_family_phone_with_conflicting_birth_dates_does_not_merge_and_la
     assert "PHONE" not in {i["type"] for i in son_ids}
 
     [candidate] = pair_of(await queue(gql), mum["customer"]["id"], son["customer"]["id"])
-    assert (candidate["method"], candidate["score"]) == ("DETERMINISTIC", None)
+    assert (candidate["method"], candidate["rule"]) == (
+        "PROBABILISTIC",
+        "shared identifier, attributes weigh against",
+    )
     assert candidate["identifiers"] == [f"phone:+86{shared}"]
     assert candidate["record"] == f"app:{son['externalId']}"
-    assert {(c["field"], c["level"], c["weight"]) for c in candidate["comparisons"]} == {
-        ("birth_date", "DISAGREE", None),
-        ("given_name", "DISAGREE", None),
+    # The pair as the model in use weighs it: the phone for, the given name and the birth date against.
+    expected = model_pair(
+        {"given_name": "磊", "family_name": "王", "birth_date": "1992-07-15", "phone": [f"+86{shared}"],
+         "email": ["x@shop.cn"]},
+        {"given_name": "秀兰", "family_name": "王", "birth_date": "1965-03-02", "phone": [f"+86{shared}"]},
+    )  # fmt: skip
+    assert candidate["score"] == pytest.approx(expected.match_weight, abs=1e-3)
+    weights = {c["field"]: (c["level"], c["weight"]) for c in candidate["comparisons"]}
+    assert weights == {
+        c.comparison: (level_of(c), pytest.approx(c.weight, abs=1e-3)) for c in expected.contributions
     }
+    assert weights["phone"][0] == "AGREE"
+    assert weights["given_name"][0] == weights["birth_date"][0] == "DISAGREE"
     quality = (await gql.data("{ identityQuality { reviewQueue probabilisticShare } }"))["identityQuality"]
     assert quality["reviewQueue"] >= 1
-    assert quality["probabilisticShare"] == 0.0
     # The conflict is an identity event of the son's customer naming the phone.
     history = (await gql.data(HISTORY, id=son["customer"]["id"]))["customer"]["identityHistory"]
     assert any(e["kind"] == "CONFLICT" and e["identifiers"] == [f"phone:+86{shared}"] for e in history)

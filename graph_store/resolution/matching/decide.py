@@ -10,7 +10,9 @@ The rules, in the order they apply to each record, against the clusters as the r
 
 1. A pair *supports a merge* when its match weight reaches ``merge_at`` and it is corroborated: some comparison
    beyond the person's description (names, birth date, gender) agrees with a positive weight. Namesakes born the
-   same day are two people as often as one, so name and birth date alone go to review, never merge.
+   same day are two people as often as one, so name and birth date alone go to review, never merge. Nor does a
+   pair whose description weighs against it (``Pair.against_person``: names, birth date and gender summing below
+   ``identifiers_against_below``), however much it shares: a family phone and address behind a mother and her son.
 2. A cluster contradicts the record when one of its records was scored below ``conflict_below`` against it: the
    record does not join it, even if another of its records matches (review instead).
 3. The record joins the clusters supported by a merge, strongest pair first, unless a join would put together
@@ -58,6 +60,15 @@ class Pair:
         """Some comparison beyond the person's description agrees."""
         return any(c.weight > 0 and c.comparison not in DESCRIPTION for c in self.contributions)
 
+    def person_weight(self) -> float:
+        """The weight of the person's description alone (names, birth date, gender): places are left out, a
+        household shares them as it shares a phone."""
+        return sum(c.weight for c in self.contributions if c.comparison in DESCRIPTION)
+
+    def against_person(self, thresholds: Thresholds) -> bool:
+        """The description says two people, whatever identifiers and places the two share."""
+        return self.person_weight() < thresholds.identifiers_against_below
+
     def attributes_weight(self) -> float:
         """The weight of every comparison that is not an identifier's: what a shared identifier is weighed
         against."""
@@ -88,6 +99,7 @@ class Reason(StrEnum):
     CLUSTERS_DISAGREE = "joining would put together customers that disagree"
     KEPT_APART = "joining would put together customers kept apart"
     ATTRIBUTES_DISAGREE = "the records' attributes weigh against the shared identifier"
+    PERSON_DISAGREES = "names, birth date and gender weigh against the pair"
     BELOW_THRESHOLD = "match weight below the merge threshold"
 
 
@@ -266,6 +278,8 @@ def decide(
                 continue
             if min(p.match_weight for p in evidence) < thresholds.conflict_below:
                 reviews[cluster] = Review(best.other(record), best, Reason.CONTRADICTED)
+            elif best.against_person(thresholds):
+                reviews[cluster] = Review(best.other(record), best, Reason.PERSON_DISAGREES)
             elif best.match_weight < thresholds.merge_at:
                 reviews[cluster] = Review(best.other(record), best, Reason.BETWEEN_THRESHOLDS)
             elif not best.corroborated():

@@ -15,6 +15,7 @@ and below ``conflict_below`` the pair is evidence of two people (``decide`` neve
 
 from __future__ import annotations
 
+import functools
 import math
 import tomllib
 from dataclasses import dataclass
@@ -172,6 +173,9 @@ class Thresholds:
     """Match weight from which (below ``merge_at``) a steward decides."""
     conflict_below: float = -5.0
     """Match weight below which two records are evidence of two people: their clusters never join."""
+    identifiers_against_below: float = -4.0
+    """A shared identifier yields when its pair's personal comparisons' weights (names, birth date, gender) sum
+    below this."""
 
     def __post_init__(self) -> None:
         if not self.review_at <= self.merge_at:
@@ -195,6 +199,12 @@ class MatchingConfig:
     model_path: Path
 
 
+@functools.cache
+def config_at(path: Path) -> MatchingConfig:
+    """The matching configuration of a file, read once per process."""
+    return load_config(path)
+
+
 def load_config(path: Path = DEFAULT_CONFIG) -> MatchingConfig:
     """The model and thresholds named by a matching configuration file (paths relative to the file)."""
     try:
@@ -208,6 +218,7 @@ def load_config(path: Path = DEFAULT_CONFIG) -> MatchingConfig:
             float(section["merge_at"]),
             float(section["review_at"]),
             float(section.get("conflict_below", Thresholds.conflict_below)),
+            float(section.get("identifiers_against_below", Thresholds.identifiers_against_below)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{path}: missing or malformed {exc}") from None

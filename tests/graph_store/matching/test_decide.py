@@ -226,3 +226,31 @@ def test_groups_are_a_partition_of_the_batch() -> None:
     )
     held = [r for group in decisions.groups for r in group.records]
     assert sorted(held) == ["a", "b", "c"]
+
+
+def test_a_pair_whose_description_weighs_against_it_is_reviewed_however_much_it_shares() -> None:
+    """A mother and her son behind one phone and one address: the merge-level weight comes from what a household
+    shares, while names, birth date and gender say two people."""
+    household = pair(
+        "mother",
+        "son",
+        9.0,
+        shared=("phone:+8613812345678",),
+        phone=11.0,
+        address=13.0,
+        family_name=4.0,
+        given_name=-4.5,
+        birth_date=-7.0,
+        gender=-1.0,
+    )
+    assert household.person_weight() == pytest.approx(-8.5)
+    (son,) = decide(["son"], [household], Clusters({"mother": "c1"}), T).records
+    assert son.joins == ()
+    assert [(r.other, r.reason) for r in son.reviews] == [("mother", Reason.PERSON_DISAGREES)]
+    assert [(y.identifier, y.reason) for y in son.yields] == [
+        ("phone:+8613812345678", Reason.PERSON_DISAGREES)
+    ]
+    # the same pair with a description that does not weigh against it (a missing birth date) joins
+    agreeing = pair("mother", "son2", 9.0, phone=11.0, address=13.0, family_name=4.0, given_name=-4.5)
+    (joined,) = decide(["son2"], [agreeing], Clusters({"mother": "c1"}), T).records
+    assert [j.other for j in joined.joins] == ["mother"]
