@@ -145,6 +145,9 @@ class IdentityHandler:
             # Erased identifiers are screened before planning (on the claim's connection, which no write-back is
             # using at this point): a record carrying one starts a new customer instead of reviving the old one.
             rules = await tombstones.screen(conn, self.keyring, records, self.rules)
+            if rules.erased:  # nor may the model compare them, find candidates by them or keep them
+                batch = [(event_id, [_screened(r, rules) for r in rs]) for event_id, rs in batch]
+                records = [r for _, rs in batch for r in rs]
             found = await candidates.find(conn, records)
             if behind is not None:
                 found.overlay(_pending(behind[0], behind[1], behind[2]))
@@ -187,6 +190,11 @@ class IdentityHandler:
             keys, rows, candidates_of(keys, record_keys, found.hits, owned), found.stored, self.scorer
         )
         return Matching(pairs, self.thresholds)
+
+
+def _screened(record: ValidRecord, rules: MatchingRules) -> ValidRecord:
+    """``record`` with what the model reads of it recomputed when it carries an erased identifier."""
+    return record.matched(rules) if any(i.key in rules.erased for i, _ in record.identifiers) else record
 
 
 def _pending(

@@ -5,6 +5,7 @@ process, start again while that process is left alone; hung servers are restarte
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -39,9 +40,30 @@ def own(tmp_path: Path) -> Iterator[Settings]:
     try:
         yield settings
     finally:
-        graph.stop()
-        pg.stop()
-        shutil.rmtree(pg.data_dir.parent, ignore_errors=True)
+        try:
+            graph.stop()
+        finally:
+            try:
+                pg.stop()
+            finally:
+                _kill_left_behind(pg.data_dir)
+                shutil.rmtree(pg.data_dir.parent, ignore_errors=True)
+
+
+def _kill_left_behind(data_dir: Path) -> None:
+    """SIGKILL any PostgreSQL process still serving this test's data directory (a stop that failed or ran before
+    a restart finished would otherwise leave it running after the session)."""
+    marker = f"-D {data_dir}"
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "postgres" in command and marker in command:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(entry.name), signal.SIGKILL)
 
 
 async def _login(dsn: str) -> str:

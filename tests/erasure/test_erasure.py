@@ -330,7 +330,7 @@ async def test_a_job_killed_midway_resumes_and_ends_as_an_uninterrupted_one(
 
 
 async def test_old_records_of_an_erased_subject_start_new_customers(
-    gql: GraphQL, subjects: dict[str, Subject]
+    gql: GraphQL, pg: asyncpg.Connection, subjects: dict[str, Subject]
 ) -> None:
     x = subjects["x"]
     assert FINISHED, "runs after the erasure of x"
@@ -344,6 +344,19 @@ async def test_old_records_of_an_erased_subject_start_new_customers(
         ("PHONE", "erased"), ("CRM_ID", "erased"), ("NATIONAL_ID", "erased")
     }  # fmt: skip
     assert {(b["type"], b["reason"]) for b in third["blocked"]} == {("PHONE", "erased"), ("EMAIL", "erased")}
+    # Nor does the matching model compare them, find candidates by them or keep them.
+    for sent in (x.records["1"], x.records["3"]):
+        kept = await pg.fetchrow(
+            "SELECT s.features::text AS features, (SELECT string_agg(k.key, ' ') FROM profiles.match_keys k"
+            " WHERE k.system = s.system AND k.external_id = s.external_id) AS keys"
+            " FROM profiles.source_records s WHERE s.system = $1 AND s.external_id = $2",
+            sent["system"],
+            sent["externalId"],
+        )
+        assert kept["features"] is not None
+        for value in (x.phone1[-8:], x.email1, x.email2, x.national_id):
+            assert value not in kept["features"], value
+            assert value not in (kept["keys"] or ""), value
     lookup = await gql.data(
         f'{{ customerByIdentifier(type: PHONE, value: "{x.phone1}") {{ id }} old: customer(id: "{x.customer}") {{ id }} }}'
     )
