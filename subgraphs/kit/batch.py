@@ -71,6 +71,11 @@ K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
 
 
+def customer_id(parent: Any) -> str:
+    """The key of a field loaded per customer: the parent customer's id."""
+    return str(parent.id)
+
+
 def keyed(
     name: str,
     loader: Callable[[RequestContext], Loader[Any, Any]],

@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 
 from graph_store.identity import LinkedIdentifier
-from subgraphs.kit.batch import batched, each, keyed, load
+from subgraphs.kit.batch import batched, customer_id, each, keyed, load
 from subgraphs.kit.classes import classified, classify, owned_by
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import CustomerRef
@@ -200,36 +200,32 @@ def _identity_history(events: list[Any], _: Any) -> list[IdentityEvent]:
     ]
 
 
-def _customer_id(customer: Any) -> str:
-    return str(customer.id)
-
-
 IDENTIFIERS = keyed(
     "profiles.identifiers",
     lambda c: c.loaders(ProfilesLoaders).identifiers_by_customer,
-    _customer_id,
+    customer_id,
     _identifiers,
 )
-CONSENTS = keyed("profiles.consents", lambda c: c.loaders(ProfilesLoaders).consents, _customer_id, _consents)
+CONSENTS = keyed("profiles.consents", lambda c: c.loaders(ProfilesLoaders).consents, customer_id, _consents)
 MERGED_IDS = keyed(
     "profiles.merged_ids",
     lambda c: c.loaders(ProfilesLoaders).merged_ids,
-    _customer_id,
+    customer_id,
     lambda ids, _: [strawberry.ID(i) for i in ids],
 )
 PROVENANCE = keyed(
-    "profiles.provenance", lambda c: c.loaders(ProfilesLoaders).provenance, _customer_id, _provenance
+    "profiles.provenance", lambda c: c.loaders(ProfilesLoaders).provenance, customer_id, _provenance
 )
 SOURCE_RECORDS = keyed(
     "profiles.source_records",
     lambda c: c.loaders(ProfilesLoaders).source_records,
-    _customer_id,
+    customer_id,
     _source_records,
 )
 IDENTITY_HISTORY = keyed(
     "profiles.identity_history",
     lambda c: c.loaders(ProfilesLoaders).identity_events,
-    _customer_id,
+    customer_id,
     _identity_history,
 )
 

@@ -14,7 +14,17 @@ from graph_store.relationships.accounts import AccountNode, Contact, ContactPage
 from graph_store.relationships.common import MAX_RELATED_DEPTH
 from graph_store.relationships.referrals import ReferralLink
 from graph_store.relationships.traversal import RelatedQuery, Step
-from subgraphs.kit.batch import BatchResolver, Columns, batch, batched, customer_edge, each, keyed, load
+from subgraphs.kit.batch import (
+    BatchResolver,
+    Columns,
+    batch,
+    batched,
+    customer_edge,
+    customer_id,
+    each,
+    keyed,
+    load,
+)
 from subgraphs.kit.classes import classified, classify, owned_by
 from subgraphs.kit.context import Info, RequestContext
 from subgraphs.kit.entities import AccountRef, CustomerRef
@@ -239,38 +249,34 @@ def _shared(found: list[Any], customer: Any) -> list[SharedIdentifier]:
     ]
 
 
-def _customer_id(customer: Any) -> str:
-    return str(customer.id)
-
-
 HOUSEHOLD = keyed(
     "relationships.household",
     lambda c: c.loaders(RelationshipsLoaders).household_by_customer,
-    _customer_id,
+    customer_id,
     _household,
 )
 ACCOUNTS = keyed(
     "relationships.accounts",
     lambda c: c.loaders(RelationshipsLoaders).accounts_by_customer,
-    _customer_id,
+    customer_id,
     lambda contacts, _: [AccountContact.of(c) for c in contacts],
 )
 REFERRED_BY = keyed(
     "relationships.referred_by",
     lambda c: c.loaders(RelationshipsLoaders).referrer_by_customer,
-    _customer_id,
+    customer_id,
     lambda link, _: Referral.of(link) if link is not None else None,
 )
 REFERRALS = keyed(
     "relationships.referrals",
     lambda c: c.loaders(RelationshipsLoaders).referrals_by_customer,
-    _customer_id,
+    customer_id,
     lambda links, _: [Referral.of(link) for link in links],
 )
 SHARED = keyed(
     "relationships.shared_identifiers",
     lambda c: c.loaders(RelationshipsLoaders).shared_by_customer,
-    _customer_id,
+    customer_id,
     _shared,
 )
 
