@@ -50,9 +50,11 @@ from graphql.execution.collect_fields import (
     collect_subfields,
 )
 from graphql.execution.values import VariableValues
+from strawberry.schema.types.base_scalars import isoformat
 from strawberry.types.field import StrawberryField
 
 from core.policy import Decision, Policy
+from schema.execution.inline import Inline, LeafRead, inline_builder
 from schema.policies import GUARD, FieldGuard
 from subgraphs.kit.batch import BATCH_KEY, BatchResolver
 
@@ -131,6 +133,8 @@ class ObjectPlan:
     type: GraphQLObjectType
     fields: list[FieldPlan] = field(default_factory=list)
     keys: tuple[str, ...] = ()
+    inline: Inline | None = None
+    """When every field is a leaf read as it is: the generated builder of a value's result (``inline.py``)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -175,8 +179,16 @@ def leaf_completer(leaf: GraphQLLeafType) -> Callable[[Any], Any]:
                 return checked(value)
 
         return enum
+    if coerce is str or coerce is isoformat:
+        return (
+            coerce  # Decimal, UUID, DateTime, Date: never ``None`` for a value; raising as ``checked`` would
+        )
     name = leaf.name if isinstance(leaf, GraphQLScalarType) else ""
-    if name in ("String", "ID"):
+    if name == "ID":  # graphql-core's ``serialize_id``: an int shows as its decimal digits
+        return lambda value: (
+            value if type(value) is str else str(value) if type(value) is int else checked(value)
+        )
+    if name == "String":
         return lambda value: value if type(value) is str else checked(value)
     if name == "Int":
         return lambda value: value if type(value) is int and value in INT_RANGE else checked(value)
@@ -270,6 +282,7 @@ class _Builder:
         for key, details in grouped.items():
             plan.fields.append(self.field_plan(object_type, key, details))
         plan.keys = tuple(f.key for f in plan.fields)
+        plan.inline = _inline(plan)
         return plan
 
     def field_plan(self, parent: GraphQLObjectType, key: str, details: list[FieldDetails]) -> FieldPlan:
@@ -377,6 +390,36 @@ class _Builder:
             self.planner.schema, self.fragments, self.variables, self.operation, object_type, details
         )
         return self.object_plan(object_type, grouped)
+
+
+def _inline(plan: ObjectPlan) -> Inline | None:
+    """The object's generated builder when each of its fields is ``__typename`` or an attribute of a leaf type that
+    is public or that the caller's roles read unmasked and unaudited (a decision the plan took once)."""
+    if plan.type.is_type_of is not None:
+        return None
+    reads: list[LeafRead] = []
+    for field_plan in plan.fields:
+        if field_plan.read is Read.TYPENAME:
+            reads.append(LeafRead(field_plan.key, typename=field_plan.parent_type.name))
+            continue
+        type_plan = field_plan.type
+        if field_plan.read is not Read.ATTR or type_plan.kind is not Kind.LEAF:
+            return None
+        if field_plan.guard is not None and (field_plan.decision is not Decision.ALLOW or field_plan.audited):
+            return None
+        named = field_plan.definition.type
+        while isinstance(named, GraphQLNonNull | GraphQLList):
+            named = named.of_type
+        reads.append(
+            LeafRead(
+                field_plan.key,
+                attribute=field_plan.attribute,
+                leaf=type_plan.leaf,
+                nullable=type_plan.nullable,
+                as_is_str=isinstance(named, GraphQLScalarType) and named.name in ("String", "ID"),
+            )
+        )
+    return inline_builder(reads)
 
 
 def _uses_variables(node: FieldNode) -> bool:

@@ -331,17 +331,23 @@ class Run:
         kind = type_plan.kind
         if kind is Kind.LEAF:
             return type_plan.leaf(value)  # type: ignore[misc]
-        here = position if position is not None else self.field_position(field, item, type_plan.nullable)
         if kind is Kind.LIST:
             if not is_iterable(value):
                 raise GraphQLError(
                     "Expected Iterable, but did not find one for field"
                     f" '{field.parent_type.name}.{field.name}'."
                 )
+            here = position if position is not None else self.field_position(field, item, type_plan.nullable)
             return self.complete_list(field, type_plan, value, item, here)
         object_plan = type_plan.object
         if kind is Kind.ABSTRACT or object_plan is None or object_plan.type.is_type_of is not None:
             object_plan = self.runtime_plan(field, type_plan, value, item)
+        inline = object_plan.inline
+        if inline is not None:
+            built = inline(value)
+            if built is not None:
+                return built
+        here = position if position is not None else self.field_position(field, item, type_plan.nullable)
         result = dict.fromkeys(object_plan.keys)
         found = self.next.get(object_plan)
         if found is None:
@@ -390,7 +396,13 @@ class Run:
         completed: list[Any] = []
         append = completed.append
         leaf = item_plan.kind is Kind.LEAF
+        inline = item_plan.object.inline if item_plan.object is not None else None
         for index, value in enumerate(values):
+            if inline is not None:
+                built = inline(value)
+                if built is not None:
+                    append(built)
+                    continue
             position = (
                 None
                 if leaf

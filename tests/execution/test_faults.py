@@ -4,6 +4,7 @@ number of values), through non-null propagation and error masking."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -66,6 +67,17 @@ def _some(parents: Sequence[Any], values: list[Any], fault: Callable[[Any], Any]
     return [fault(p) if int(p.id) % every == 0 else v for p, v in zip(parents, values, strict=True)]
 
 
+def _lines(parents: Sequence[Any], values: list[Any], **changes: Any) -> list[Any]:
+    """Every line of the orders whose id is even, with ``changes``: objects the plan completes in one generated call
+    (``schema/execution/inline.py``) until a value needs the field-by-field path."""
+    return [
+        [dataclasses.replace(line, **changes) for line in v]
+        if int(p.id) % 2 == 0 and isinstance(v, list)
+        else v
+        for p, v in zip(parents, values, strict=True)
+    ]
+
+
 FAULTS: dict[str, tuple[BatchResolver[Any], Callable[[Sequence[Any], list[Any]], list[Any]]]] = {
     # Order.items is a non-null list: null propagates to the nearest nullable place (the customer's orders).
     "null for a non-null field": (orders.ITEMS, lambda p, v: _some(p, v, lambda _: None, 2)),
@@ -77,6 +89,8 @@ FAULTS: dict[str, tuple[BatchResolver[Any], Callable[[Sequence[Any], list[Any]],
     "raising in a nullable summary": (orders._lifetime_value, _raise),
     "the wrong number of values": (orders._order_count, lambda _, v: v[:-1]),
     "null in a non-null list item": (tickets.COMMENTS, lambda _, v: [[None, *x] if x else x for x in v]),
+    "null in a generated object's non-null leaf": (orders.ITEMS, lambda p, v: _lines(p, v, sku=None)),
+    "a value a generated object's leaf refuses": (orders.ITEMS, lambda p, v: _lines(p, v, quantity="many")),
 }
 
 
