@@ -127,6 +127,11 @@ class FieldPlan:
     """The decision for the caller's roles, when it does not depend on the value (every class but identifiers)."""
     audited: bool = False
 
+    @property
+    def shown_as_is(self) -> bool:
+        """Whether every value shows unmasked and unaudited, whoever owns it (public, or the roles' decision)."""
+        return self.guard is None or (self.decision is Decision.ALLOW and not self.audited)
+
 
 @dataclass(slots=True, eq=False)
 class ObjectPlan:
@@ -403,9 +408,7 @@ def _inline(plan: ObjectPlan) -> Inline | None:
             reads.append(LeafRead(field_plan.key, typename=field_plan.parent_type.name))
             continue
         type_plan = field_plan.type
-        if field_plan.read is not Read.ATTR or type_plan.kind is not Kind.LEAF:
-            return None
-        if field_plan.guard is not None and (field_plan.decision is not Decision.ALLOW or field_plan.audited):
+        if field_plan.read is not Read.ATTR or type_plan.kind is not Kind.LEAF or not field_plan.shown_as_is:
             return None
         named = field_plan.definition.type
         while isinstance(named, GraphQLNonNull | GraphQLList):

@@ -13,7 +13,7 @@ dropped (graphql-core's ``CollectedErrors``, used as is).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError, Undefined, located_error
@@ -297,11 +297,33 @@ class Run:
             for item in items:
                 self.error(error, field, item)
             return
+        if field.type.kind is Kind.LEAF and field.shown_as_is:
+            self.batch_leaves(field, items, values)
+            return
         for item, value in zip(items, values, strict=True):
             if isinstance(value, Exception):
                 self.error(value, field, item)
             else:
                 self.settle(field, item, value)
+
+    def batch_leaves(self, field: FieldPlan, items: list[Item], values: Sequence[Any]) -> None:
+        """A batch field's leaves that show as they are (summaries, counts): completed in one loop; a null, an
+        error or a refused value takes the field-by-field path, which locates it."""
+        key, leaf = field.key, field.type.leaf
+        assert leaf is not None
+        for item, value in zip(items, values, strict=True):
+            if value is None or value is Undefined or isinstance(value, Exception):
+                if value is None and field.type.nullable:
+                    continue  # the result holds None already
+                if isinstance(value, Exception):
+                    self.error(value, field, item)
+                else:
+                    self.settle(field, item, value)
+                continue
+            try:
+                item[1][key] = leaf(value)
+            except Exception as error:
+                self.error(error, field, item)
 
     def python_arguments(self, field: FieldPlan) -> dict[str, Any]:
         arguments = self.arguments(field)
