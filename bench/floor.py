@@ -330,33 +330,66 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]] = {
     "/q5": FLOOR.q5,
 }
 
+Handler = Callable[[dict[str, Any]], Awaitable[bytes]]
+Receive = Callable[[], Awaitable[Any]]
+Send = Callable[[Any], Awaitable[None]]
+Asgi = Callable[[dict[str, Any], Receive, Send], Awaitable[None]]
 
-async def app(
-    scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]
-) -> None:
-    if scope["type"] == "lifespan":
-        while True:
+
+def serve(
+    handlers: dict[str, Handler],
+    start: Callable[[], Awaitable[None]],
+    stop: Callable[[], Awaitable[None]],
+    stats: Callable[[], bytes],
+) -> Asgi:
+    """A bare ASGI app: each path's handler answers the request's JSON parameters with the answer's ``data`` as
+    JSON bytes; ``/stats`` answers the system's own counters."""
+
+    async def app(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await start()
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await stop()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        body = b""
+        more = True
+        while more:
             message = await receive()
-            if message["type"] == "lifespan.startup":
-                await FLOOR.start()
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await FLOOR.stop()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-    body = b""
-    more = True
-    while more:
-        message = await receive()
-        body += message.get("body", b"")
-        more = message.get("more_body", False)
-    if scope["path"] == "/stats":
-        status, payload = 200, orjson.dumps({"cypherCalls": FLOOR.cypher_calls})
-    elif (handler := HANDLERS.get(scope["path"])) is None:
-        status, payload = 404, b'{"error":"unknown query"}'
-    else:
-        status, payload = 200, orjson.dumps({"data": await handler(orjson.loads(body))}, default=_default)
-    await send(
-        {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]}
-    )
-    await send({"type": "http.response.body", "body": payload})
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        if scope["path"] == "/stats":
+            status, payload = 200, stats()
+        elif (handler := handlers.get(scope["path"])) is None:
+            status, payload = 404, b'{"error":"unknown query"}'
+        else:
+            status, payload = 200, b'{"data":' + await handler(orjson.loads(body)) + b"}"
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+    return app
+
+
+def _encoded(handler: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]) -> Handler:
+    async def encode(params: dict[str, Any]) -> bytes:
+        return orjson.dumps(await handler(params), default=_default)
+
+    return encode
+
+
+app = serve(
+    {path: _encoded(handler) for path, handler in HANDLERS.items()},
+    FLOOR.start,
+    FLOOR.stop,
+    lambda: orjson.dumps({"cypherCalls": FLOOR.cypher_calls}),
+)

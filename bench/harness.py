@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from bench import data, measure, workload
 from bench.systems import Server, api_server, floor_server, postgraphile_server
-from bench.workload import API, FLOOR, POSTGRAPHILE, QUERIES
+from bench.workload import API, FLOOR, FLOOR_JSON, POSTGRAPHILE, QUERIES
 from core.settings import Settings
 
 STEPS = {
@@ -99,6 +99,8 @@ class Outcome:
     verdicts: list[Verdict] = field(default_factory=list)
     runs: list[Run] = field(default_factory=list)
     rates: dict[str, int] = field(default_factory=dict)
+    fields: dict[str, float] = field(default_factory=dict)
+    """Per query: the mean number of fields in the API's answers at the gate (for CPU per field)."""
 
 
 @contextmanager
@@ -107,6 +109,7 @@ def serving(settings: Settings, options: Options) -> Iterator[dict[str, Server]]
         api_server(settings, options.server_core),
         postgraphile_server(settings, options.server_core),
         floor_server(settings, options.server_core),
+        floor_server(settings, options.server_core, FLOOR_JSON, "bench.floor_json:app"),
     ]
     if options.steps:
         servers += [
@@ -164,10 +167,20 @@ def _short(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+def count_fields(value: Any) -> int:
+    """Fields in an answer: every key of every object, at any depth."""
+    if isinstance(value, dict):
+        return len(value) + sum(count_fields(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(count_fields(v) for v in value)
+    return 0
+
+
 def gate(
-    servers: dict[str, Server], inputs: data.Inputs, queries: tuple[str, ...]
+    servers: dict[str, Server], inputs: data.Inputs, queries: tuple[str, ...], fields: dict[str, float]
 ) -> tuple[list[Verdict], dict[tuple[str, str], list[str]]]:
-    """Ask every system every request of the workload, compare each answer with the API's, and keep the bodies.
+    """Ask every system every request of the workload, compare each answer with the API's, and keep the bodies;
+    ``fields`` receives the mean number of fields of the API's answers per query.
 
     Paged queries walk the same pages in each system, each with its own cursors.
     """
@@ -176,6 +189,7 @@ def gate(
     with httpx.Client() as client:
         for query in queries:
             reference: list[Any] = []
+            counted: list[int] = []
             for name, server in servers.items():
                 if not workload.supports(name, query) or (
                     name in STEPS and name not in EVERY_QUERY_STEPS and query not in STEP_QUERIES
@@ -189,6 +203,7 @@ def gate(
                         shaped = workload.comparable(query, name, answer)
                         if name == API:
                             reference.append(shaped)
+                            counted.append(count_fields(answer))
                             continue
                         expected = reference[i]
                         if name == POSTGRAPHILE:
@@ -203,6 +218,8 @@ def gate(
                 verdict.requests = len(sent)
                 verdicts.append(verdict)
                 bodies[(name, query)] = sent
+            if counted:
+                fields[query] = statistics.fmean(counted)
     return verdicts, bodies
 
 
@@ -263,7 +280,7 @@ def run(options: Options) -> Outcome:
     inputs = asyncio.run(data.draw_inputs(settings, options.samples))
     outcome = Outcome(options)
     with serving(settings, options) as servers:
-        verdicts, bodies = gate(servers, inputs, options.queries)
+        verdicts, bodies = gate(servers, inputs, options.queries, outcome.fields)
         outcome.verdicts = verdicts
         passed = {(v.system, v.query) for v in verdicts if v.equal}
         steps = len(options.queries) * (1 + 2 * options.rounds)

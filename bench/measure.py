@@ -63,7 +63,7 @@ def cypher_calls(server: Server) -> int:
     if server.name.startswith("api"):
         text = httpx.get(server.base + "/metrics", timeout=5).text
         return int(sum(float(v) for v in _CYPHER.findall(text)))
-    if server.name == "floor":
+    if server.name in ("floor", "floor-json"):
         calls: int = httpx.get(server.base + "/stats", timeout=5).json()["cypherCalls"]
         return calls
     return 0

@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.harness import STEPS, Outcome, Run
 from bench.systems import NODE, NODE_DIR
-from bench.workload import API, FLOOR, POSTGRAPHILE, QUERIES
+from bench.workload import API, FLOOR, FLOOR_JSON, POSTGRAPHILE, QUERIES
 from core.settings import PROJECT_ROOT
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
@@ -74,7 +74,7 @@ def ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for (query, system), ours in by.items():
         if system != API:
             continue
-        for peer in (POSTGRAPHILE, FLOOR):
+        for peer in (POSTGRAPHILE, FLOOR, FLOOR_JSON):
             theirs = by.get((query, peer))
             if theirs is None:
                 continue
@@ -133,13 +133,15 @@ THROUGHPUT_GOALS = {"q1": 1.0, "q2": 1.5, "q3": 1.0, "q4": 2.0}
 PostGraphile's."""
 
 
-def executor_goals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def executor_goals(rows: list[dict[str, Any]], fields: dict[str, float]) -> list[dict[str, Any]]:
     """Each executor measured against the goals, per query: throughput over PostGraphile's, p50 over the floor's,
-    CPU per request over PostGraphile's."""
+    CPU per request over PostGraphile's; beside them, p50 over ``floor-json``'s (one JSON-building statement per
+    query) and the CPU per field of the answer, whole and above ``floor-json``'s."""
     by = {(r["query"], r["system"]): r for r in rows}
     found = []
     for query, bound in THROUGHPUT_GOALS.items():
         peer, floor = by.get((query, POSTGRAPHILE)), by.get((query, FLOOR))
+        json_floor = by.get((query, FLOOR_JSON))
         for system in EXECUTORS:
             row = by.get((query, system))
             if row is None or peer is None or floor is None:
@@ -147,6 +149,9 @@ def executor_goals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             throughput = ratio(row["rps"], peer["rps"])
             p50 = ratio(row["p50_ms"], floor["p50_ms"])
             cpu = ratio(row["cpu_ms_per_request"], peer["cpu_ms_per_request"])
+            count = fields.get(query)
+            cpu_ms = row["cpu_ms_per_request"]
+            json_cpu = json_floor["cpu_ms_per_request"] if json_floor is not None else None
             found.append(
                 {
                     "query": query,
@@ -155,6 +160,12 @@ def executor_goals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "throughput_goal": bound,
                     "p50": p50,
                     "cpu": cpu,
+                    "p50_floor_json": ratio(row["p50_ms"], json_floor["p50_ms"] if json_floor else None),
+                    "fields": count,
+                    "cpu_us_per_field": ratio(1000 * cpu_ms, count) if cpu_ms is not None else NOT_MEASURABLE,
+                    "cpu_us_per_field_above_floor_json": ratio(1000 * (cpu_ms - json_cpu), count)
+                    if cpu_ms is not None and json_cpu is not None
+                    else NOT_MEASURABLE,
                     "met": [
                         None if isinstance(throughput, str) else throughput >= bound,
                         None if isinstance(p50, str) else p50 <= 1.5,
@@ -193,6 +204,10 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     if value is None or value != value:
         return "n/a"
     return f"{value:,.{digits}f}"
+
+
+def _number(value: float | str) -> str:
+    return value if isinstance(value, str) else _fmt(value)
 
 
 def _times(value: float | str) -> str:
@@ -264,22 +279,24 @@ def markdown(outcome: Outcome, rows: list[dict[str, Any]], ratio_rows: list[dict
         measured = g["measured"] if isinstance(g["measured"], str) else _fmt(g["measured"])
         met = "n/a" if g["met"] is None else ("yes" if g["met"] else "no")
         lines.append(f"| {g['goal']} | {measured} | {met} |")
-    executors = executor_goals(rows)
+    executors = executor_goals(rows, outcome.fields)
     if executors:
         lines += [
             "",
             "## Executors against the goals (planned: `api`; graphql-core: `api-graphql-core`)",
             "",
             "| query | executor | throughput / PostGraphile (goal) | p50 / floor (goal <= 1.5x) | "
-            "CPU per request / PostGraphile (goal <= 1.0x) |",
-            "|---|---|---|---|---|",
+            "CPU per request / PostGraphile (goal <= 1.0x) | p50 / floor-json | fields per answer | "
+            "CPU µs per field | above floor-json |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for e in executors:
             marks = ["" if m is None else (" met" if m else " missed") for m in e["met"]]
             lines.append(
                 f"| {e['query'].upper()} | {e['system']} | {_times(e['throughput'])} "
                 f"(>= {e['throughput_goal']:g}x){marks[0]} | {_times(e['p50'])}{marks[1]} | "
-                f"{_times(e['cpu'])}{marks[2]} |"
+                f"{_times(e['cpu'])}{marks[2]} | {_times(e['p50_floor_json'])} | {_fmt(e['fields'], 0)} | "
+                f"{_number(e['cpu_us_per_field'])} | {_number(e['cpu_us_per_field_above_floor_json'])} |"
             )
     steps = [r for r in rows if r["system"] in STEPS]
     if steps:
@@ -322,7 +339,8 @@ def write(outcome: Outcome, directory: Path = RESULTS) -> tuple[Path, Path]:
                 "summary": rows,
                 "ratios": ratio_rows,
                 "goals": goals(rows, ratio_rows),
-                "executors": executor_goals(rows),
+                "fields": outcome.fields,
+                "executors": executor_goals(rows, outcome.fields),
                 "runs": [asdict(r) for r in outcome.runs],
                 "versions": versions(),
             },

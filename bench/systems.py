@@ -146,13 +146,17 @@ def api_server(settings: Settings, core: int | None, name: str = "api", factory:
     )
 
 
-def floor_server(settings: Settings, core: int | None) -> Server:
+def floor_server(
+    settings: Settings, core: int | None, name: str = "floor", app: str = "bench.floor:app"
+) -> Server:
+    """The floor (rows fetched and shaped in Python), or with ``app`` another bare ASGI system of the same kind
+    (``floor-json``: one JSON-building statement per query)."""
     port = free_port()
     command = [
-        sys.executable, "-m", "uvicorn", "bench.floor:app", "--port", str(port),
+        sys.executable, "-m", "uvicorn", app, "--port", str(port),
         "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
     ]  # fmt: skip
-    return Server("floor", pinned(core, command), connection_env(settings), "/stats", port)
+    return Server(name, pinned(core, command), connection_env(settings), "/stats", port)
 
 
 def postgraphile_server(settings: Settings, core: int | None) -> Server:

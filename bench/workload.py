@@ -16,7 +16,9 @@ from typing import Any
 
 import orjson
 
-API, POSTGRAPHILE, FLOOR = "api", "postgraphile", "floor"
+API, POSTGRAPHILE, FLOOR, FLOOR_JSON = "api", "postgraphile", "floor", "floor-json"
+FLOORS = (FLOOR, FLOOR_JSON)
+"""The bare systems: plain JSON parameters in, the answer's ``data`` out."""
 PAGES = 10
 """Pages of Q3 and Q4 walked at the gate; the load cycles through them."""
 
@@ -90,7 +92,7 @@ def supports(system: str, query: str) -> bool:
 
 def request(system: str, query: str, variables: dict[str, Any]) -> tuple[str, bytes]:
     """The path and body of one request: GraphQL for the two GraphQL servers, plain JSON for the floor."""
-    if system == FLOOR:
+    if system in FLOORS:
         return f"/{query}", orjson.dumps(variables)
     text = API_TEXT[query] if system == API or system.startswith(API + "-") else POSTGRAPHILE_TEXT[query]
     return "/graphql", orjson.dumps({"query": text, "variables": variables})
@@ -98,7 +100,7 @@ def request(system: str, query: str, variables: dict[str, Any]) -> tuple[str, by
 
 def next_cursor(system: str, query: str, answer: dict[str, Any]) -> str | None:
     """Where the next page starts, in the system's own terms (the floor pages by the last id)."""
-    if system == FLOOR:
+    if system in FLOORS:
         nodes = answer["customers"]
         return nodes[-1]["id"] if nodes else None
     cursor: str | None = answer["customers"]["pageInfo"]["endCursor"]

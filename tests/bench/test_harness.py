@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench import data, harness, report
-from bench.workload import API, FLOOR, POSTGRAPHILE, QUERIES, supports
+from bench.workload import API, FLOOR, FLOOR_JSON, POSTGRAPHILE, QUERIES, supports
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -31,7 +31,7 @@ def outcome() -> Iterator[harness.Outcome]:
 def test_every_system_returns_the_same_data(outcome: harness.Outcome) -> None:
     checked = {(v.system, v.query): v for v in outcome.verdicts}
     for query in QUERIES:
-        for system in (API, POSTGRAPHILE, FLOOR):
+        for system in (API, POSTGRAPHILE, FLOOR, FLOOR_JSON):
             if not supports(system, query):
                 assert (system, query) not in checked
                 continue
@@ -42,7 +42,7 @@ def test_every_system_returns_the_same_data(outcome: harness.Outcome) -> None:
 
 def test_every_run_is_measured_without_failures(outcome: harness.Outcome) -> None:
     for query in QUERIES:
-        for system in (API, POSTGRAPHILE, FLOOR):
+        for system in (API, POSTGRAPHILE, FLOOR, FLOOR_JSON):
             if not supports(system, query):
                 continue
             runs = [r for r in outcome.runs if r.query == query and r.system == system]
@@ -67,6 +67,11 @@ def test_round_trips_are_counted_and_lists_stay_batched(outcome: harness.Outcome
     # Q1's identifiers come from PostgreSQL's projection, in the API and in the floor alike: no Cypher.
     assert by[("q1", FLOOR, "throughput")].cypher_per_request == pytest.approx(0, abs=0.05)
     assert by[("q1", API, "throughput")].cypher_per_request == pytest.approx(0, abs=0.05)
+    # floor-json builds each answer's JSON in one statement, whatever the query.
+    for query in QUERIES:
+        assert by[(query, FLOOR_JSON, "throughput")].sql_per_request == pytest.approx(1, abs=0.05), query
+        assert outcome.fields[query] >= 1, query
+    assert outcome.fields["q4"] > outcome.fields["q2"]  # 200 customers' fields against one customer's
     for query in ("q3", "q4"):
         api = by[(query, API, "throughput")]
         assert api.sql_per_request <= 6, api
