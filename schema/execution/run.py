@@ -309,16 +309,16 @@ class Run:
     def batch_leaves(self, field: FieldPlan, items: list[Item], values: Sequence[Any]) -> None:
         """A batch field's leaves that show as they are (summaries, counts): completed in one loop; a null, an
         error or a refused value takes the field-by-field path, which locates it."""
-        key, leaf = field.key, field.type.leaf
+        key, leaf, nullable = field.key, field.type.leaf, field.type.nullable
         assert leaf is not None
         for item, value in zip(items, values, strict=True):
-            if value is None or value is Undefined or isinstance(value, Exception):
-                if value is None and field.type.nullable:
-                    continue  # the result holds None already
-                if isinstance(value, Exception):
-                    self.error(value, field, item)
-                else:
-                    self.settle(field, item, value)
+            if value is None and nullable:
+                continue  # the result holds None already
+            if isinstance(value, Exception):
+                self.error(value, field, item)
+                continue
+            if value is None or value is Undefined:
+                self.settle(field, item, value)  # graphql-core's error for a null in a non-null field
                 continue
             try:
                 item[1][key] = leaf(value)
