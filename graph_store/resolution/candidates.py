@@ -24,6 +24,10 @@ from graph_store.resolution.matching.scorer import Contribution
 MAX_SHARED_KEY = 200
 """A key more records share than this finds no candidates."""
 
+OWNED_IN_BATCH = 50
+"""Records of the batch before a record, per identifier it carries, that become its candidates (as many as the
+relay reads per customer holding an identifier)."""
+
 IDENTIFIER_COLUMNS = ("national_id", "phones", "emails", "wechat", "system_ids", "devices")
 """The prepared columns holding a record's identifiers: what two records share, the decision policy's ``shared``."""
 
@@ -80,17 +84,27 @@ def candidates_of(
     hits: Mapping[str, Sequence[str]],
     owned: Sequence[Sequence[str]],
     cap: int = MAX_SHARED_KEY,
+    carried: Sequence[Sequence[str]] = (),
 ) -> list[dict[str, int | None]]:
     """Per batch record, its candidates: other record key → batch index (``None``: the stored record).
 
     ``hits`` holds, for each blocking key looked up, the stored records carrying it (at most ``cap + 1`` are
-    needed); ``owned`` per batch record the stored records of the customers holding one of its identifiers. A
-    record is never its own candidate, nor is its stored earlier version.
+    needed); ``owned`` per batch record the stored records of the customers holding one of its identifiers;
+    ``carried`` per batch record the keys of its identifiers, so that the records of the batch before it that
+    carry one are its candidates too, as they are once stored (a shop tablet is no blocking key, yet a record
+    it would link is weighed against the record that brought it). A record is never its own candidate, nor is
+    its stored earlier version.
     """
     earlier: dict[str, list[int]] = {}
+    bearers: dict[str, list[int]] = {}
     found: list[dict[str, int | None]] = []
     for i, (key, blocking) in enumerate(zip(keys, record_keys, strict=True)):
         others: dict[str, int | None] = {}
+        identifiers = carried[i] if i < len(carried) else ()
+        for identifier in identifiers:
+            for j in bearers.get(identifier, ())[:OWNED_IN_BATCH]:
+                others[keys[j]] = j
+            bearers.setdefault(identifier, []).append(i)
         for block in blocking:
             stored = hits.get(block, ())
             before = earlier.get(block, ())

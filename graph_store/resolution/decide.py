@@ -73,6 +73,9 @@ def decide(
     rules: MatchingRules,
     separated: Collection[frozenset[str]] = (),
     yielding: Mapping[str, float] | None = None,
+    why: Mapping[str, str] | None = None,
+    disputed: Collection[str] = (),
+    undescribed: Collection[str] = (),
 ) -> Decision:
     """Decide how a record with ``identifiers`` joins the graph.
 
@@ -81,7 +84,12 @@ def decide(
     merge again. A limit already exceeded before this record (legacy data) is never made worse, but does not block
     the record either. ``yielding`` holds the customers the probabilistic model weighs against the record (with the
     best pair's match weight): an identifier that would join one yields and raises a review instead; among
-    identifiers of one priority, those whose customers the model does not weigh against come first.
+    identifiers of one priority, those whose customers the model does not weigh against come first. ``why`` says,
+    for some of those customers, why the model does not join them when it is not that their records weigh against
+    the record (the conflict's reason). For those of ``undescribed`` nothing says who the record's person is (no
+    name or birth date compared to disagree): only an identifier known to be shared by people (in ``disputed``: it
+    yielded before, to another person or a limit) yields to them; another links as it would without the model (a
+    person's own phone on a record with no name).
     """
     against = yielding or {}
     decision = Decision()
@@ -105,8 +113,11 @@ def decide(
         return bool(held_by) and all(c in joined for c in held_by)
 
     def contradicted(identifier: Identifier) -> bool:
+        shared_by_people = identifier.key in disputed
         return identifier.type in rules.matching and any(
-            c in against for c in owners.get(identifier.key, ()) if c not in joined
+            c in against and (shared_by_people or c not in undescribed)
+            for c in owners.get(identifier.key, ())
+            if c not in joined
         )
 
     def in_order() -> Iterator[Identifier]:
@@ -153,7 +164,17 @@ def decide(
                 )
             )
             continue
-        disagree = sorted(c for c in new if c in against)
+        shared_by_people = identifier.key in disputed
+        disagree = sorted(c for c in new if c in against and (shared_by_people or c not in undescribed))
+        explained = [c for c in disagree if why and c in why]
+        if explained and why:
+            decision.conflicts.append(
+                (
+                    identifier,
+                    "; ".join(f"{why[c]} (customer {c}, match weight {against[c]:.1f})" for c in explained),
+                )
+            )
+            continue
         if disagree:
             weights = ", ".join(f"{against[c]:.1f}" for c in disagree)
             decision.conflicts.append(

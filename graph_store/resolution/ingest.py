@@ -473,6 +473,23 @@ def _link_rows(links: Mapping[str, Sequence[Link]]) -> list[LinkRow]:
     ]
 
 
+async def _disputed(tx: AsyncManagedTransaction, batch: list[ValidRecord]) -> frozenset[str]:
+    """The batch's identifiers that have yielded before (a record claimed one and it was not linked: another
+    person, a limit): values known to be shared by people, which link no record that says nothing of who it is."""
+    keys = sorted({i.key for v in batch for i, _ in v.identifiers})
+    rows = await (
+        await tx.run(
+            """
+            UNWIND $keys AS key
+            MATCH (i:Identifier {key: key}) WHERE EXISTS { (i)<-[:CONFLICTS]-(:SourceRecord) }
+            RETURN key
+            """,
+            keys=keys,
+        )
+    ).values()
+    return frozenset(key for (key,) in rows)
+
+
 async def apply_ingest(
     store: GraphStore,
     stream: str,
@@ -507,7 +524,12 @@ async def apply_ingest(
         if todo:
             batch = [record for _, records in todo for record in records]
             known, customers, aliases = await _read(tx, batch, candidates)
-            scored = dataclasses.replace(matching(batch), aliases=aliases) if matching is not None else None
+            disputed = await _disputed(tx, batch) if matching is not None else frozenset()
+            scored = (
+                dataclasses.replace(matching(batch), aliases=aliases, disputed=disputed)
+                if matching is not None
+                else None
+            )
             plan = plan_batch(batch, known, customers, rules, matching=scored)
             parameters = _parameters(plan, known, at)
             await _write(tx, parameters)

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from graph_store.identifiers import Identifier
+from graph_store.identifiers import Identifier, IdentifierType
 from graph_store.resolution.candidates import BatchPairs, explain
 from graph_store.resolution.decide import Decision, breach, decide
-from graph_store.resolution.matching.decide import Clusters, Pair, Reason
+from graph_store.resolution.matching.decide import Clusters, Pair, Reason, Yield
 from graph_store.resolution.matching.decide import decide as decide_match
 from graph_store.resolution.matching.model import Thresholds
 from graph_store.resolution.records import FieldError, ValidRecord
@@ -168,6 +168,8 @@ class Matching:
     thresholds: Thresholds
     aliases: Mapping[str, str] = field(default_factory=dict)
     """Stored candidates' customers merged away since PostgreSQL recorded them, and their survivors."""
+    disputed: Collection[str] = frozenset()
+    """Keys of identifiers that yielded before (known to be shared by people): see ``_unsupported``."""
 
 
 @dataclass(frozen=True)
@@ -302,6 +304,8 @@ def plan_batch(
     reviews: list[Review] = []
     placed: dict[int, str] = {}
     """The customer each batch record was resolved to (as it was then: follow ``find``)."""
+    disputed = set(matching.disputed) if matching is not None else set()
+    """Identifiers known to be shared by people: those that yielded before, and in the batch so far."""
     for index, valid in enumerate(batch):
         record = valid.record
         before = known.get(record.key)
@@ -318,6 +322,8 @@ def plan_batch(
             else MatchDecision()
         )
         yielding = {y.cluster: y.evidence.match_weight for y in weighed.yielding}
+        undescribed = {y.cluster for y in weighed.yielding if y.reason is Reason.NOTHING_TO_WEIGH}
+        why = dict.fromkeys(undescribed, Reason.NOTHING_TO_WEIGH.value)
         decision = decide(
             (i for i, _ in valid.identifiers),
             state.owners,
@@ -325,7 +331,11 @@ def plan_batch(
             rules,
             separated,
             yielding,
+            why,
+            disputed,
+            undescribed,
         )
+        disputed.update(identifier.key for identifier, _ in decision.conflicts)
         joined = {state.find(c) for c in decision.customers}
         if before is not None and before.customer:
             joined.add(state.find(before.customer))
@@ -352,7 +362,7 @@ def plan_batch(
             state.link(customer, identifier)
         own = {i.key for i, _ in valid.identifiers}
         for cluster in [*weighed.reviews, *refused]:
-            against = weighed.yields(cluster.cluster)
+            against = weighed.yields(cluster.cluster) and cluster.reason is not Reason.NOTHING_TO_WEIGH
             shared = tuple(
                 sorted(own & {i.key for i in state.clusters.get(state.find(cluster.cluster), _NONE).holdings})
             )
@@ -476,13 +486,65 @@ def _weigh(
         if y.pair.against_person(thresholds) and cluster not in yielding:
             yielding[cluster] = Join(cluster, y.pair, y.reason)
     reviews = {cluster_of[r.other]: Join(cluster_of[r.other], r.pair, r.reason) for r in decided.reviews}
+    devices_only = _devices_only(decided.yields, cluster_of)
     for cluster, found in yielding.items():
-        reviews.setdefault(cluster, found)  # a yielding identifier always asks the stewards
+        if cluster not in devices_only:  # a yielding identifier asks the stewards, unless a shop's tablet
+            reviews.setdefault(cluster, found)
+    for cluster, found in _unsupported(decided.yields, pairs, cluster_of, thresholds).items():
+        if cluster not in yielding:
+            yielding[cluster] = found
+            if found.evidence.match_weight >= thresholds.review_at:
+                reviews.setdefault(cluster, found)
     return MatchDecision(
         tuple(Join(cluster_of[j.other], j.pair) for j in decided.joins),
         tuple(sorted(reviews.values(), key=lambda j: (-j.evidence.match_weight, j.cluster))),
         tuple(sorted(yielding.values(), key=lambda j: j.cluster)),
     )
+
+
+def _devices_only(yields: Iterable[Yield], cluster_of: Mapping[str, str]) -> set[str]:
+    """Clusters a record shares only device ids with: a shop's tablet says nothing about who a person is (the
+    model weighs a shared device at about 0), so its yielding is no question for the stewards."""
+    shared: dict[str, set[str]] = defaultdict(set)
+    for y in yields:
+        shared[cluster_of[y.other]].add(y.identifier)
+    return {c for c, keys in shared.items() if all(k.startswith("devices:") for k in keys)}
+
+
+SHAREABLE = ("phones:", "emails:", "devices:")
+"""Identifiers (``Pair.shared`` keys) a household or a shop shares: a family phone, a family e-mail, a shop's
+tablet, a number recycled to a new owner."""
+
+
+def _unsupported(
+    yields: Iterable[Yield], pairs: Iterable[Pair], cluster_of: Mapping[str, str], thresholds: Thresholds
+) -> dict[str, Join]:
+    """Clusters that a record shares only shareable identifiers with (phones, e-mails, devices), whose records
+    the model, places left out, never scores at ``review_at`` against it, and where no name or birth date was
+    compared to disagree: nothing but the shared value says they are one person (a record with no name behind
+    it, or only a surname that agrees). The value then joins them only while it is not known to be shared by
+    people (``NOTHING_TO_WEIGH``: ``decide`` links a person's own phone, but not a value that yielded before, as a
+    family phone or a shop's tablet does once two people's records met on it). A pair whose description disagrees
+    is weighed as before (``Pair.against_person``)."""
+    shared: dict[str, set[str]] = defaultdict(set)
+    for y in yields:
+        shared[cluster_of[y.other]].add(y.identifier)
+    evidence: dict[str, list[Pair]] = defaultdict(list)
+    for pair in pairs:
+        cluster = cluster_of.get(pair.right)
+        if cluster in shared:
+            evidence[cluster].append(pair)
+    found: dict[str, Join] = {}
+    for cluster, keys in sorted(shared.items()):
+        scored = evidence.get(cluster)
+        if not scored or not all(key.startswith(SHAREABLE) for key in keys):
+            continue
+        best = max(scored, key=lambda p: (p.personal_weight(), p.right))
+        if best.personal_weight() >= thresholds.review_at:
+            continue
+        if not any(p.description_disagrees() for p in scored):
+            found[cluster] = Join(cluster, best, Reason.NOTHING_TO_WEIGH)
+    return found
 
 
 def _review_rule(reason: Reason | None) -> str:
@@ -496,7 +558,14 @@ def _model_joins(
     state: _State, joins: Sequence[Join], joined: set[str], decision: Decision, separated: set[frozenset[str]]
 ) -> tuple[list[str], list[Join]]:
     """The clusters the model joins beside those the identifiers joined, strongest first; a join that would merge
-    customers a split or a steward parted, or break an identifier limit, is refused (and goes to the stewards)."""
+    customers a split or a steward parted, or break an identifier limit, is refused (and goes to the stewards).
+
+    A limit the record's own new identifiers break is not a reason to refuse when the model compared that
+    identifier and found it agreeing (a national id one edit from the one the customer holds), or when the type is
+    written by hand (``rules.written``: its values come with typos, and the model's weight, at the merge threshold,
+    counts how the two differ): as with a deterministic link, the record's identifier yields (a conflict naming
+    the pair's weight) and the record joins. A limit the clusters' own holdings break, or a system-issued id the
+    model found different, still refuses."""
     taken: list[str] = []
     refused: list[Join] = []
     pool = set(decision.linked).union(*(state.clusters[c].holdings for c in joined))
@@ -508,12 +577,68 @@ def _model_joins(
         if any(frozenset((cluster, other)) in separated for other in (*joined, *taken)):
             refused.append(Join(join.cluster, join.evidence, Reason.KEPT_APART))
             continue
-        if breach(pool | held, [pool, held], state.rules.limits):
+        broken = breach(pool | held, [pool, held], state.rules.limits)
+        if broken is not None:
+            broken = _yield_variants(state, decision, pool, held, joined, join.evidence, broken)
+            pool = set(decision.linked).union(*(state.clusters[c].holdings for c in (*joined, *taken)))
+        if broken is not None:
             refused.append(Join(join.cluster, join.evidence))
             continue
         taken.append(cluster)
         pool |= held
     return taken, refused
+
+
+COMPARISON_OF = {
+    IdentifierType.NATIONAL_ID: "national_id",
+    IdentifierType.PHONE: "phone",
+    IdentifierType.EMAIL: "email",
+    IdentifierType.WECHAT_UNIONID: "wechat",
+    IdentifierType.WECHAT_OPENID: "wechat",
+    IdentifierType.DEVICE_ID: "device",
+    IdentifierType.CRM_ID: "system_id",
+    IdentifierType.ECOMMERCE_ID: "system_id",
+    IdentifierType.POS_ID: "system_id",
+    IdentifierType.SERVICE_DESK_ID: "system_id",
+}
+"""The model's comparison of each identifier type."""
+
+
+def _yield_variants(
+    state: _State,
+    decision: Decision,
+    pool: set[Identifier],
+    held: Collection[Identifier],
+    joined: Collection[str],
+    evidence: Pair,
+    broken: tuple[IdentifierType, int, int],
+) -> tuple[IdentifierType, int, int] | None:
+    """Let the record's own new identifiers of the broken limit's type yield, when the model compared that type
+    and found it agreeing or the type is written by hand; the limit still broken afterwards (``None``: the join
+    may go ahead, ``decision`` has the identifiers moved from its links to its conflicts)."""
+    kind, _, limit = broken
+    compared = next((c for c in evidence.contributions if c.comparison == COMPARISON_OF.get(kind)), None)
+    if compared is None or (compared.weight <= 0 and kind not in state.rules.written):
+        return broken
+    others = set(held).union(*(state.clusters[c].holdings for c in joined))
+    variants = [i for i in decision.linked if i.type is kind and i not in others]
+    if not variants:
+        return broken
+    rest = (pool - set(variants)) | set(held)
+    still = breach(rest, [pool - set(variants), held], state.rules.limits)
+    if still is not None:
+        return still
+    for identifier in variants:
+        decision.linked.remove(identifier)
+        decision.conflicts.append(
+            (
+                identifier,
+                f"the matching model joined the record to a customer holding another {kind.value} (match weight "
+                f"{evidence.match_weight:.1f}; {compared.comparison} {compared.level} {compared.weight:+.1f}): "
+                f"linking it would exceed the limit of {limit}",
+            )
+        )
+    return None
 
 
 def _joined_event(

@@ -52,6 +52,10 @@ class MatchingRules:
     source_priority: tuple[str, ...] = ()
     survivorship: dict[str, FieldRule] = field(default_factory=dict)
     default_field_rule: FieldRule = FieldRule.MOST_RECENT
+    written: frozenset[IdentifierType] = frozenset()
+    """Types people write by hand (a national id on a form), whose values come with typos: a record the matching
+    model joins to a customer at the merge threshold, that weight counting the difference, lets its own value of
+    such a type yield to the customer's limit instead of the join being refused. A system-issued id never does."""
     erased: frozenset[str] = frozenset()
     """Identifier keys an erasure tombstoned, for the one batch these rules plan (set per batch by
     ``subgraphs/profiles/tombstones.py``): blocked like junk values, with the reason ``erased``."""
@@ -124,6 +128,7 @@ def parse_rules(document: dict[str, Any]) -> MatchingRules:
         blocked=blocked,
         survivor=survivor,
         source_priority=tuple(matching.get("source_priority", [])),
+        written=frozenset(_type(n, "matching.written") for n in matching.get("written", [])),
         survivorship=field_rules,
         default_field_rule=default_rule,
     )

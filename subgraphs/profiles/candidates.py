@@ -41,14 +41,19 @@ class Found:
             found.update(dict.fromkeys(self.owned.get(identifier, ())))
         return list(found)
 
-    def overlay(self, pending: Mapping[str, tuple[Stored, Sequence[str]]]) -> None:
+    def overlay(self, pending: Mapping[str, tuple[Stored, Sequence[str], Sequence[str]]]) -> None:
         """Add records applied to the graph but not written back yet (the claim's previous chunk): their
-        columns and customers supersede what PostgreSQL still holds of them."""
-        for record, (stored, keys) in pending.items():
+        columns and customers supersede what PostgreSQL still holds of them, and each is found by its keys and
+        by the identifiers it linked, as its customer's records are once written back."""
+        for record, (stored, keys, linked) in pending.items():
             self.stored[record] = stored
             for key in keys:
                 if key in self.hits and record not in self.hits[key]:
                     self.hits[key].append(record)
+            for identifier in linked:
+                owners = self.owned.setdefault(identifier, [])
+                if record not in owners:
+                    owners.append(record)
 
 
 async def find(conn: asyncpg.Connection, batch: Sequence[ValidRecord], cap: int = MAX_SHARED_KEY) -> Found:

@@ -186,8 +186,13 @@ class IdentityHandler:
         rows = [m.row for m in matches if m is not None]
         record_keys = [m.keys for m in matches if m is not None]
         owned = [found.owned_by(i.key for i, _ in v.identifiers) for v in batch]
+        carried = [[i.key for i, _ in v.identifiers] for v in batch]
         pairs = score_batch(
-            keys, rows, candidates_of(keys, record_keys, found.hits, owned), found.stored, self.scorer
+            keys,
+            rows,
+            candidates_of(keys, record_keys, found.hits, owned, carried=carried),
+            found.stored,
+            self.scorer,
         )
         return Matching(pairs, self.thresholds)
 
@@ -199,11 +204,12 @@ def _screened(record: ValidRecord, rules: MatchingRules) -> ValidRecord:
 
 def _pending(
     events: Sequence[Event], done: Applied, records: Sequence[ValidRecord]
-) -> dict[str, tuple[Stored, Sequence[str]]]:
-    """The records of an applied chunk not written back yet, as candidates: customer, columns and keys."""
+) -> dict[str, tuple[Stored, Sequence[str], Sequence[str]]]:
+    """The records of an applied chunk not written back yet, as candidates: customer, columns, keys and the
+    identifiers it linked (which its customer holds)."""
     outcomes = [o for e in events for o in done.results[e.id]["outcomes"]]
     return {
-        v.record.key: (Stored(o["customer"], v.match.row), v.match.keys)
+        v.record.key: (Stored(o["customer"], v.match.row), v.match.keys, o.get("linked", ()))
         for v, o in zip(records, outcomes, strict=True)
         if v.match is not None
     }

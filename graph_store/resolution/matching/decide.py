@@ -12,7 +12,8 @@ The rules, in the order they apply to each record, against the clusters as the r
    beyond the person's description (names, birth date, gender) agrees with a positive weight. Namesakes born the
    same day are two people as often as one, so name and birth date alone go to review, never merge. Nor does a
    pair whose description weighs against it (``Pair.against_person``: names, birth date and gender summing below
-   ``identifiers_against_below``), however much it shares: a family phone and address behind a mother and her son.
+   ``identifiers_against_below``), however much it shares: a family phone and address behind a mother and her son;
+   unless the two share a national id, which no household shares, and still reach ``merge_at``.
 2. A cluster contradicts the record when one of its records was scored below ``conflict_below`` against it: the
    record does not join it, even if another of its records matches (review instead).
 3. The record joins the clusters supported by a merge, strongest pair first, unless a join would put together
@@ -66,8 +67,23 @@ class Pair:
         return sum(c.weight for c in self.contributions if c.comparison in DESCRIPTION)
 
     def against_person(self, thresholds: Thresholds) -> bool:
-        """The description says two people, whatever identifiers and places the two share."""
+        """The description says two people, whatever identifiers and places the two share; except when the two
+        share a national id, which is issued to one person and no household shares, and the model, weighing
+        everything, still scores them at the merge threshold (the description is then a source's error)."""
+        if self.match_weight >= thresholds.merge_at and any(
+            k.startswith(PERSONAL_PREFIX) for k in self.shared
+        ):
+            return False
         return self.person_weight() < thresholds.identifiers_against_below
+
+    def personal_weight(self) -> float:
+        """The match weight with places left out (address, city, postcode, region): what says this person, not
+        this household or this neighbourhood."""
+        return self.match_weight - sum(c.weight for c in self.contributions if c.comparison in PLACES)
+
+    def description_disagrees(self) -> bool:
+        """A name or the birth date, compared (both records have one), weighs against the pair."""
+        return any(c.comparison in NAMED and c.level != "null" and c.weight < 0 for c in self.contributions)
 
     def attributes_weight(self) -> float:
         """The weight of every comparison that is not an identifier's: what a shared identifier is weighed
@@ -75,6 +91,12 @@ class Pair:
         return sum(c.weight for c in self.contributions if c.comparison in ATTRIBUTE_COMPARISONS)
 
 
+NAMED = frozenset({"family_name", "given_name", "birth_date"})
+"""Comparisons that say who a person is (gender alone does not)."""
+PLACES = frozenset({"address", "address_2", "city", "postcode", "region"})
+"""Comparisons of where a person lives: a household shares them all."""
+PERSONAL_PREFIX = "national_id:"
+"""The key of a shared identifier that names one person whatever the description says (``Pair.shared``)."""
 IDENTIFIER_COMPARISONS = frozenset({"national_id", "phone", "email", "wechat", "system_id", "device"})
 ATTRIBUTE_COMPARISONS = frozenset(c.name for c in COMPARISONS) - IDENTIFIER_COMPARISONS
 """What a person's records say about them, as opposed to the identifiers they carry."""
@@ -101,6 +123,7 @@ class Reason(StrEnum):
     ATTRIBUTES_DISAGREE = "the records' attributes weigh against the shared identifier"
     PERSON_DISAGREES = "names, birth date and gender weigh against the pair"
     BELOW_THRESHOLD = "match weight below the merge threshold"
+    NOTHING_TO_WEIGH = "only a value a household or a shop shares joins them, nothing says who the person is"
 
 
 @dataclass(frozen=True)
