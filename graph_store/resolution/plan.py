@@ -486,11 +486,12 @@ def _weigh(
         if y.pair.against_person(thresholds) and cluster not in yielding:
             yielding[cluster] = Join(cluster, y.pair, y.reason)
     reviews = {cluster_of[r.other]: Join(cluster_of[r.other], r.pair, r.reason) for r in decided.reviews}
-    devices_only = _devices_only(decided.yields, cluster_of)
+    shares = _shares(decided.yields, cluster_of)
+    devices_only = {c for c, keys in shares.items() if all(k.startswith("devices:") for k in keys)}
     for cluster, found in yielding.items():
         if cluster not in devices_only:  # a yielding identifier asks the stewards, unless a shop's tablet
             reviews.setdefault(cluster, found)
-    for cluster, found in _unsupported(decided.yields, pairs, cluster_of, thresholds).items():
+    for cluster, found in _unsupported(shares, pairs, cluster_of, thresholds).items():
         if cluster not in yielding:
             yielding[cluster] = found
             if found.evidence.match_weight >= thresholds.review_at:
@@ -502,13 +503,14 @@ def _weigh(
     )
 
 
-def _devices_only(yields: Iterable[Yield], cluster_of: Mapping[str, str]) -> set[str]:
-    """Clusters a record shares only device ids with: a shop's tablet says nothing about who a person is (the
-    model weighs a shared device at about 0), so its yielding is no question for the stewards."""
+def _shares(yields: Iterable[Yield], cluster_of: Mapping[str, str]) -> dict[str, set[str]]:
+    """The identifiers a record shares with each cluster whose records it yielded to. A cluster it shares only
+    device ids with is a shop's tablet: that says nothing about who a person is (the model weighs a shared device
+    at about 0), so its yielding is no question for the stewards."""
     shared: dict[str, set[str]] = defaultdict(set)
     for y in yields:
         shared[cluster_of[y.other]].add(y.identifier)
-    return {c for c, keys in shared.items() if all(k.startswith("devices:") for k in keys)}
+    return shared
 
 
 SHAREABLE = ("phones:", "emails:", "devices:")
@@ -517,7 +519,10 @@ tablet, a number recycled to a new owner."""
 
 
 def _unsupported(
-    yields: Iterable[Yield], pairs: Iterable[Pair], cluster_of: Mapping[str, str], thresholds: Thresholds
+    shared: Mapping[str, set[str]],
+    pairs: Iterable[Pair],
+    cluster_of: Mapping[str, str],
+    thresholds: Thresholds,
 ) -> dict[str, Join]:
     """Clusters that a record shares only shareable identifiers with (phones, e-mails, devices), whose records
     the model, places left out, never scores at ``review_at`` against it, and where no name or birth date was
@@ -526,13 +531,10 @@ def _unsupported(
     people (``NOTHING_TO_WEIGH``: ``decide`` links a person's own phone, but not a value that yielded before, as a
     family phone or a shop's tablet does once two people's records met on it). A pair whose description disagrees
     is weighed as before (``Pair.against_person``)."""
-    shared: dict[str, set[str]] = defaultdict(set)
-    for y in yields:
-        shared[cluster_of[y.other]].add(y.identifier)
     evidence: dict[str, list[Pair]] = defaultdict(list)
     for pair in pairs:
         cluster = cluster_of.get(pair.right)
-        if cluster in shared:
+        if cluster is not None and cluster in shared:
             evidence[cluster].append(pair)
     found: dict[str, Join] = {}
     for cluster, keys in sorted(shared.items()):

@@ -42,6 +42,7 @@ from graphql import (
     GraphQLUnionType,
     OperationDefinitionNode,
     Undefined,
+    get_named_type,
 )
 from graphql.execution.collect_fields import (
     FieldDetails,
@@ -410,9 +411,7 @@ def _inline(plan: ObjectPlan) -> Inline | None:
         type_plan = field_plan.type
         if field_plan.read is not Read.ATTR or type_plan.kind is not Kind.LEAF or not field_plan.shown_as_is:
             return None
-        named = field_plan.definition.type
-        while isinstance(named, GraphQLNonNull | GraphQLList):
-            named = named.of_type
+        named = get_named_type(field_plan.definition.type)
         reads.append(
             LeafRead(
                 field_plan.key,
