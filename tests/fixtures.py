@@ -54,7 +54,10 @@ LI_LEI_INTERACTIONS = [
 ]
 
 
-def _links(customer: str, entries: list[tuple[IdentifierType, str, str, str | None]]) -> list[dict[str, Any]]:
+def links_of(
+    customer: str, entries: list[tuple[IdentifierType, str, str, str | None]]
+) -> list[dict[str, Any]]:
+    """Seed links of one customer: (type, raw value, source, app id) as normalised identifier rows."""
     rows = []
     for kind, raw, source, app_id in entries:
         ident = normalize(kind, raw, app_id=app_id)
@@ -193,7 +196,7 @@ async def load(settings: Settings) -> None:
         )
     finally:
         await conn.close()
-    links = _links(
+    links = links_of(
         LI_LEI,
         [
             (IdentifierType.PHONE, LI_LEI_PHONE_FORMATS[0], "crm", None),
@@ -202,7 +205,7 @@ async def load(settings: Settings) -> None:
             (IdentifierType.WECHAT_OPENID, "oXLiLeiOpen", "wechat", "wxAPP1"),
             (IdentifierType.CRM_ID, "CRM-LI-1", "crm", None),
         ],
-    ) + _links(
+    ) + links_of(
         EMMA,
         [
             (IdentifierType.PHONE, "13900139000", "pos", None),

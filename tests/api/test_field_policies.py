@@ -17,6 +17,7 @@ from graphql import GraphQLObjectType, GraphQLSchema, get_named_type, is_leaf_ty
 from core import masking
 from core.policy import Decision, Policy
 from core.settings import PROJECT_ROOT, Settings
+from graph_store.identifiers import IdentifierType
 from jobs import erasure
 from schema import unified_schema
 from schema.policies import field_class, guard_fields
@@ -137,6 +138,13 @@ async def subject(client: httpx.AsyncClient, owner_settings: Settings) -> str:
         r=[record("pm-3", "xiuying.jr@example.cn", "13912340003", "510107201003040016", givenName="小英")],
     )
     relative = other["ingestSourceRecords"]["results"][0]["customer"]["id"]
+    # The tablet of the family's shop, linked to both as the seed links shared devices: a shared identifier.
+    tablet: list[tuple[IdentifierType, str, str, str | None]] = [
+        (IdentifierType.DEVICE_ID, "policy-matrix-shop-tablet", "pos", None)
+    ]
+    await fixtures.load_identity_links(
+        owner_settings, fixtures.links_of(customer, tablet) + fixtures.links_of(relative, tablet)
+    )
     await _admin(client, LINK, i={"kind": "HOUSEHOLD", "customerId": relative, "relatedCustomerId": customer,
                                   "householdName": "张家", "role": "CHILD"})  # fmt: skip
     await _admin(client, LINK, i={"kind": "REFERRAL", "customerId": customer, "relatedCustomerId": fixtures.EMMA,
@@ -329,6 +337,7 @@ async def test_the_matrix_reaches_the_personal_data(reference: dict[str, dict[st
     assert {i["type"] for i in customer["identifiers"]} >= {"PHONE", "EMAIL", "WECHAT_OPENID"}
     assert reference["order"]["total"] is not None
     assert reference["subject"]["consents"][0]["evidence"]
+    assert [s["value"] for s in reference["subject"]["sharedIdentifiers"]] == ["policy-matrix-shop-tablet"]
 
 
 @pytest.mark.parametrize(
