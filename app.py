@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -30,7 +29,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types.unset import UNSET
 
-from core import logs, outbox, registry, retention
+from core import collector, logs, outbox, registry, retention
 from core.auth import TokenVerifier
 from core.clock import Clock, system_clock
 from core.errors import SourceUnavailable, Unauthenticated
@@ -298,21 +297,6 @@ class BodyTimedOut(Exception):
     pass
 
 
-def tune_gc(gen0_threshold: int) -> None:
-    """Fewer, cheaper cyclic collections for a server whose requests allocate many short-lived objects.
-
-    GraphQL execution allocates thousands of objects per request, so Python's default threshold (700) runs a
-    young collection every few fields, and older collections walk the schema and every module again. Freezing
-    what start-up built moves it out of the collector's sight, and a higher threshold batches the rest: a third
-    less CPU per request on the list queries (docs/benchmark.md).
-    """
-    if gen0_threshold <= 0:
-        return
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(gen0_threshold, 20, 20)
-
-
 def create_app(
     settings: Settings | None = None, subgraph: str | None = None, *, clock: Clock = system_clock
 ) -> FastAPI:
@@ -361,7 +345,7 @@ def create_app(
             await workers.enter_async_context(retention.running(settings))
         if settings.erasure_in_process and (subgraph is None or subgraph == "profiles"):
             await workers.enter_async_context(erasure.running(settings))
-        tune_gc(settings.gc_gen0_threshold)
+        collector.tune(settings.gc_gen0_threshold)
         try:
             yield
         finally:

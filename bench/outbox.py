@@ -34,7 +34,7 @@ from app import create_app
 from bench import data, tokens
 from c360.services.neo4j import LocalNeo4j
 from c360.services.postgres import LocalPostgres
-from core import migrations
+from core import collector, migrations
 from core.postgres import Postgres
 from core.settings import PROJECT_ROOT, Settings
 from graph_store.constraints import ensure_constraints
@@ -264,6 +264,7 @@ Command: `uv run python -m bench.outbox --batches {args.batches} --backlog {args
 
 
 async def measure(args: argparse.Namespace, settings: Settings) -> str:
+    collector.tune(settings.gc_gen0_threshold)  # as the API and `c360 relay` do
     loads = [("start", os.getloadavg())]
     await empty(settings)
     accepted = await ack_latency(settings, args.batches, 0.0, "ack")

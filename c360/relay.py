@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import signal
 
-from core import retention
+from core import collector, retention
 from core.errors import SourceUnavailable
 from core.settings import Settings
 from graph_store.constraints import ensure_constraints
@@ -22,6 +22,7 @@ from subgraphs.profiles.relay import identity_relay
 async def run(settings: Settings, drain: bool = False) -> int:
     """Apply events until stopped (``drain``: until none is pending, then return); the events applied."""
     relay, graph = identity_relay(settings)
+    collector.tune(settings.gc_gen0_threshold)
     try:
         with contextlib.suppress(SourceUnavailable):
             await ensure_constraints(graph)  # the worker may start before any API process; retried by claims

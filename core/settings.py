@@ -162,7 +162,7 @@ class Settings(BaseSettings):
     ops_token: SecretStr | None = None
     """Bearer token for ``/readyz`` and ``/metrics`` (production profile); unset, they answer 401 to everyone."""
     gc_gen0_threshold: int = 20_000
-    """Allocations between young-generation collections; 0 keeps Python's defaults (see ``app.tune_gc``)."""
+    """Allocations between young-generation collections; 0 keeps Python's defaults (see ``core.collector``)."""
     mask_errors: bool = True
     lean_http: bool = True
     """Answer repeated POSTed queries from the ASGI messages, without strawberry's view and per-request extension
