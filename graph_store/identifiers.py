@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import phonenumbers
@@ -30,10 +30,11 @@ class Identifier:
     type: IdentifierType
     value: str
     """Normalised value; a WeChat openid is ``<app id>/<openid>`` because openids are unique only per app."""
+    key: str = field(init=False, repr=False, compare=False)
+    """``<type>:<value>``, the graph node's key: computed once, as resolution reads it many times per record."""
 
-    @property
-    def key(self) -> str:
-        return f"{self.type.value}:{self.value}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", f"{self.type.value}:{self.value}")
 
 
 CN_MOBILE = re.compile(r"1(?:3\d|4[5-9]|[5-9]\d)\d{8}")

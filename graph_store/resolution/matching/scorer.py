@@ -56,13 +56,10 @@ class Scores:
 
     def explain(self, pair: int) -> list[Contribution]:
         """What decided one pair's score: each comparison's level and weight (null levels weigh 0)."""
+        levels, weights = self.levels[pair].tolist(), self.weights[pair].tolist()  # Python ints and floats
         return [
-            Contribution(
-                comparison.name,
-                comparison.levels[int(self.levels[pair, c])].label,
-                float(self.weights[pair, c]),
-            )
-            for c, comparison in enumerate(COMPARISONS)
+            Contribution(comparison.name, comparison.levels[level].label, weight)
+            for comparison, level, weight in zip(COMPARISONS, levels, weights, strict=True)
         ]
 
 
