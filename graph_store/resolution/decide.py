@@ -88,8 +88,8 @@ def decide(
     for some of those customers, why the model does not join them when it is not that their records weigh against
     the record (the conflict's reason). For those of ``undescribed`` nothing says who the record's person is (no
     name or birth date compared to disagree): only an identifier known to be shared by people (in ``disputed``: it
-    yielded before, to another person or a limit) yields to them; another links as it would without the model (a
-    person's own phone on a record with no name).
+    yielded before, to another person or a limit; or of a type people share from its first use, ``rules.shared``)
+    yields to them; another links as it would without the model (a person's own phone on a record with no name).
     """
     against = yielding or {}
     decision = Decision()
@@ -112,8 +112,11 @@ def decide(
         held_by = owners.get(identifier.key, ())
         return bool(held_by) and all(c in joined for c in held_by)
 
+    def known_shared(identifier: Identifier) -> bool:
+        return identifier.key in disputed or identifier.type in rules.shared
+
     def contradicted(identifier: Identifier) -> bool:
-        shared_by_people = identifier.key in disputed
+        shared_by_people = known_shared(identifier)
         return identifier.type in rules.matching and any(
             c in against and (shared_by_people or c not in undescribed)
             for c in owners.get(identifier.key, ())
@@ -164,7 +167,7 @@ def decide(
                 )
             )
             continue
-        shared_by_people = identifier.key in disputed
+        shared_by_people = known_shared(identifier)
         disagree = sorted(c for c in new if c in against and (shared_by_people or c not in undescribed))
         explained = [c for c in disagree if why and c in why]
         if explained and why:

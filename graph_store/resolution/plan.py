@@ -21,7 +21,7 @@ from typing import Any
 from graph_store.identifiers import Identifier, IdentifierType
 from graph_store.resolution.candidates import BatchPairs, explain
 from graph_store.resolution.decide import Decision, breach, decide
-from graph_store.resolution.matching.decide import Clusters, Pair, Reason, Yield
+from graph_store.resolution.matching.decide import SHAREABLE, Clusters, Pair, Reason, Yield
 from graph_store.resolution.matching.decide import decide as decide_match
 from graph_store.resolution.matching.model import Thresholds
 from graph_store.resolution.records import FieldError, ValidRecord
@@ -323,7 +323,7 @@ def plan_batch(
         )
         yielding = {y.cluster: y.evidence.match_weight for y in weighed.yielding}
         undescribed = {y.cluster for y in weighed.yielding if y.reason is Reason.NOTHING_TO_WEIGH}
-        why = dict.fromkeys(undescribed, Reason.NOTHING_TO_WEIGH.value)
+        why = {y.cluster: y.reason.value for y in weighed.yielding if y.reason in EXPLAINED}
         decision = decide(
             (i for i, _ in valid.identifiers),
             state.owners,
@@ -362,7 +362,7 @@ def plan_batch(
             state.link(customer, identifier)
         own = {i.key for i, _ in valid.identifiers}
         for cluster in [*weighed.reviews, *refused]:
-            against = weighed.yields(cluster.cluster) and cluster.reason is not Reason.NOTHING_TO_WEIGH
+            against = weighed.yields(cluster.cluster) and cluster.reason not in EXPLAINED
             shared = tuple(
                 sorted(own & {i.key for i in state.clusters.get(state.find(cluster.cluster), _NONE).holdings})
             )
@@ -503,6 +503,11 @@ def _weigh(
     )
 
 
+EXPLAINED = (Reason.NOTHING_TO_WEIGH, Reason.HOUSEHOLD_ONLY)
+"""Why a shared value yields, said in the conflict instead of "the records weigh against this record": the pair
+is not scored against the person, it is only not enough."""
+
+
 def _shares(yields: Iterable[Yield], cluster_of: Mapping[str, str]) -> dict[str, set[str]]:
     """The identifiers a record shares with each cluster whose records it yielded to. A cluster it shares only
     device ids with is a shop's tablet: that says nothing about who a person is (the model weighs a shared device
@@ -513,11 +518,6 @@ def _shares(yields: Iterable[Yield], cluster_of: Mapping[str, str]) -> dict[str,
     return shared
 
 
-SHAREABLE = ("phones:", "emails:", "devices:")
-"""Identifiers (``Pair.shared`` keys) a household or a shop shares: a family phone, a family e-mail, a shop's
-tablet, a number recycled to a new owner."""
-
-
 def _unsupported(
     shared: Mapping[str, set[str]],
     pairs: Iterable[Pair],
@@ -525,12 +525,13 @@ def _unsupported(
     thresholds: Thresholds,
 ) -> dict[str, Join]:
     """Clusters that a record shares only shareable identifiers with (phones, e-mails, devices), whose records
-    the model, places left out, never scores at ``review_at`` against it, and where no name or birth date was
-    compared to disagree: nothing but the shared value says they are one person (a record with no name behind
-    it, or only a surname that agrees). The value then joins them only while it is not known to be shared by
-    people (``NOTHING_TO_WEIGH``: ``decide`` links a person's own phone, but not a value that yielded before, as a
-    family phone or a shop's tablet does once two people's records met on it). A pair whose description disagrees
-    is weighed as before (``Pair.against_person``)."""
+    the model, places left out, never scores at ``review_at`` against it: nothing but the shared value says they
+    are one person. Where no name or birth date was compared to disagree (a record with no name behind it), the
+    value then joins them only while it is not known to be shared by people (``NOTHING_TO_WEIGH``:
+    ``decide`` links a person's own phone, but not a value that yielded before, as a family phone or a shop's
+    tablet does once two people's records met on it, nor a value of a type people share from its first use,
+    ``rules.shared``). Where a name or the birth date was compared and disagrees (a surname that agrees and a given
+    name that does not: two sisters), the value yields whatever is known of it (``HOUSEHOLD_ONLY``)."""
     evidence: dict[str, list[Pair]] = defaultdict(list)
     for pair in pairs:
         cluster = cluster_of.get(pair.right)
@@ -544,8 +545,8 @@ def _unsupported(
         best = max(scored, key=lambda p: (p.personal_weight(), p.right))
         if best.personal_weight() >= thresholds.review_at:
             continue
-        if not any(p.description_disagrees() for p in scored):
-            found[cluster] = Join(cluster, best, Reason.NOTHING_TO_WEIGH)
+        disagrees = any(p.description_disagrees() for p in scored)
+        found[cluster] = Join(cluster, best, Reason.HOUSEHOLD_ONLY if disagrees else Reason.NOTHING_TO_WEIGH)
     return found
 
 

@@ -56,6 +56,10 @@ class MatchingRules:
     """Types people write by hand (a national id on a form), whose values come with typos: a record the matching
     model joins to a customer at the merge threshold, that weight counting the difference, lets its own value of
     such a type yield to the customer's limit instead of the join being refused. A system-issued id never does."""
+    shared: frozenset[IdentifierType] = frozenset()
+    """Types whose values people share from their first use (a device: a shop's tablet, a family's iPad): a value
+    of such a type never links a record the matching model has nothing to weigh with (no name or birth date), as
+    a value of another type stops doing once it is known to be shared by people."""
     erased: frozenset[str] = frozenset()
     """Identifier keys an erasure tombstoned, for the one batch these rules plan (set per batch by
     ``subgraphs/profiles/tombstones.py``): blocked like junk values, with the reason ``erased``."""
@@ -129,6 +133,7 @@ def parse_rules(document: dict[str, Any]) -> MatchingRules:
         survivor=survivor,
         source_priority=tuple(matching.get("source_priority", [])),
         written=frozenset(_type(n, "matching.written") for n in matching.get("written", [])),
+        shared=frozenset(_type(n, "matching.shared") for n in matching.get("shared", [])),
         survivorship=field_rules,
         default_field_rule=default_rule,
     )

@@ -39,8 +39,10 @@ class Subject:
     openid: str
     national_id: str
     device: str
+    """Another person's device, on that person's record only."""
     other_phone: str
-    """A phone of another person, whose record a steward splits off this subject."""
+    """A household's phone: the subject gave it on one form, and another person's record carries it; a steward
+    splits that record off this subject."""
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     """The subject's source records as sent, by external id suffix."""
     customer: str = ""
@@ -87,7 +89,7 @@ class Subject:
 
     def needles(self) -> list[str]:
         """What marks a row as the subject's (its values, ids and the tag in every key and external id)."""
-        return [*self.values(), *self.ids(), self.tag, self.device]
+        return [*self.values(), *self.ids(), self.tag, self.other_phone, self.device]
 
 
 def new_subject(label: str) -> Subject:
@@ -163,7 +165,7 @@ async def make(
               "consents": [consent]},
         "2": _record("ecommerce", f"{t}-2", "2026-10-02T09:00:00Z",
                      [("EMAIL", s.email1.upper()), ("PHONE", s.phone2), ("WECHAT_OPENID", s.openid),
-                      ("DEVICE_ID", s.device)], givenName=s.given, familyName=s.family, city="Shanghai"),
+                      ("PHONE", s.other_phone)], givenName=s.given, familyName=s.family, city="Shanghai"),
         "3": _record("pos", f"{t}-3", "2026-10-03T09:00:00Z",
                      [("PHONE", s.phones(s.phone1)[3]), ("EMAIL", s.email1)], familyName=s.family),
         "4": _record("wechat", f"{t}-4", "2026-10-04T09:00:00Z",
@@ -178,8 +180,9 @@ async def make(
     assert {s.customer, s.alias} == {first[0]["customer"]["id"], second[0]["customer"]["id"]}
     linked = await ingest(gql, s.records["4"])
     assert linked[0]["status"] == "LINKED"
-    # Another person's record that shares the subject's device joins it (an app record without a name: one that
-    # disagrees with the subject's would keep the device from linking); a steward splits it off again.
+    # Another person's record that shares the household's phone joins the subject (an app record without a name: one
+    # that disagrees with the subject's would keep the phone from linking, and a device, a value people share from
+    # its first use, links no record with nothing to weigh); a steward splits it off again.
     other = _record(
         "app", f"{t}-other", "2026-10-05T09:00:00Z", [("DEVICE_ID", s.device), ("PHONE", s.other_phone)]
     )

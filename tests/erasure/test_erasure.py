@@ -89,8 +89,9 @@ def _outcome(found: dict[str, Any]) -> list[tuple[str, str, dict[str, int]]]:
 
 
 EXPECTED = {
-    # 9 identifiers, 8 only the subject held (the other person split off still holds the device), and 2 ids; a
-    # merge, two links (a record of its own, the other person's record by the device) and a split about it, the split-off customer's split event and record origin naming it; a household,
+    # 9 identifiers, 8 only the subject held (the other person split off still holds the household's phone), and 2
+    # ids; a merge, two links (a record of its own, the other person's record by the household's phone) and a split
+    # about it, the split-off customer's split event and record origin naming it; a household,
     # a referral, an account contact and the split in relationships
     "identity": {"golden_records": 1, "aliases": 1, "source_records": 4, "source_records_reset": 0, "claims": 12,
                  "identifiers": 9, "consents": 2, "origins_forgotten": 1, "tombstones": 10, "graph_customers": 2,

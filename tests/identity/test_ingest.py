@@ -150,13 +150,15 @@ async def test_a_mixed_batch_keeps_the_valid_records_and_the_rejected_ones(gql: 
 
 async def test_each_field_shows_the_value_its_rule_picks_with_its_source(gql: GraphQL) -> None:
     """Names follow source priority (crm before ecommerce), city the most recent record, gender the most frequent.
-    (The records differ where the rules choose, never so much that the matching model would keep them apart: an
-    English given name beside the Chinese one, the family name in characters, a gender the model cannot read.)"""
+    (The records differ where the rules choose, never so much that the matching model would keep them apart: the
+    names in characters beside their pinyin, a gender the model cannot read. A given name that disagrees, an
+    English one beside the Chinese one, would keep the shared phone from linking: a surname and a phone are what
+    two sisters share.)"""
     p = phone()
     crm, shop, store = unique("P"), unique("P"), unique("P")
     out = await ingest(
         gql,
-        record("ecommerce", shop, [("PHONE", p)], given_name="Vivian", family_name="王", city="Shenzhen",
+        record("ecommerce", shop, [("PHONE", p)], given_name="伟", family_name="王", city="Shenzhen",
                gender="female", observedAt="2026-10-03T00:00:00+00:00"),
         record("crm", crm, [("PHONE", p)], given_name="Wei", family_name="Wang", city="Shanghai", gender="female",
                observedAt="2026-10-01T00:00:00+00:00"),

@@ -127,6 +127,74 @@ async def test_a_family_phone_that_yielded_once_links_no_record_that_says_nothin
     assert ("PHONE", f"+86{family}") not in await identifiers_of(gql, bare["customer"]["id"])
 
 
+async def test_a_device_links_no_record_that_says_nothing_of_who_it_is_from_its_first_use(
+    gql: GraphQL,
+) -> None:
+    """A device is a shop's tablet or a family's iPad as often as one person's: unlike a phone, it need not have
+    yielded before to link no record with nothing to weigh."""
+    device = unique("ipad-")
+    named = (await ingest(gql, record("app", unique("DEV"), [("DEVICE_ID", device)], **someone())))[
+        "results"
+    ][0]
+    bare = (await ingest(gql, record("app", unique("DEV"), [("DEVICE_ID", device)])))["results"][0]
+    assert bare["status"] == "CREATED"
+    assert bare["customer"]["id"] != named["customer"]["id"]
+    [conflict] = bare["conflicts"]
+    assert (conflict["type"], conflict["value"]) == ("DEVICE_ID", device.lower())
+    assert "nothing says who the person is" in conflict["reason"]
+
+
+async def test_sisters_with_a_family_phone_and_one_address_are_not_joined_by_them(gql: GraphQL) -> None:
+    """One surname, the family phone, the address and the city agree, no birth date is given, the given names
+    disagree: the model's match weight reaches the merge threshold only through what a household shares. The
+    phone yields the first time the two meet (it need not be known shared), and the stewards get the pair."""
+    family, street = phone(), someone()["address"]
+    elder = (
+        await ingest(
+            gql,
+            record("crm", unique("SIS"), [("PHONE", family)], family_name="李", given_name="娜", address=street,
+                   city="Shanghai"),
+        )
+    )["results"][0]  # fmt: skip
+    younger = (
+        await ingest(
+            gql,
+            record("ecommerce", unique("SIS"), [("PHONE", family)], family_name="李", given_name="静",
+                   address=street, city="Shanghai"),
+        )
+    )["results"][0]  # fmt: skip
+    assert younger["status"] == "CREATED"
+    assert younger["customer"]["id"] != elder["customer"]["id"]
+    [conflict] = younger["conflicts"]
+    assert (conflict["type"], conflict["value"]) == ("PHONE", f"+86{family}")
+    assert "only what a household shares" in conflict["reason"]
+    [candidate] = pair_of(await queue(gql), elder["customer"]["id"], younger["customer"]["id"])
+    assert candidate["rule"].endswith(
+        "only what a household shares (a phone, an e-mail, a device, the address) agrees"
+    )
+
+
+async def test_a_surname_and_a_phone_do_not_link_a_record_whose_given_name_disagrees(gql: GraphQL) -> None:
+    """Nothing else to weigh: the phone has not yielded before, yet a surname that agrees and a given name that
+    does not are two people of one family as often as one person."""
+    shared = phone()
+    first = (
+        await ingest(
+            gql, record("crm", unique("SUR"), [("PHONE", shared)], family_name="王", given_name="芳")
+        )
+    )["results"][0]
+    second = (
+        await ingest(
+            gql, record("pos", unique("SUR"), [("PHONE", shared)], family_name="王", given_name="强")
+        )
+    )["results"][0]
+    assert second["status"] == "CREATED"
+    assert second["customer"]["id"] != first["customer"]["id"]
+    [conflict] = second["conflicts"]
+    assert (conflict["type"], "only what a household shares" in conflict["reason"]) == ("PHONE", True)
+    assert ("PHONE", f"+86{shared}") not in await identifiers_of(gql, second["customer"]["id"])
+
+
 # A value typed with a mistake --------------------------------------------------------------------------------
 
 

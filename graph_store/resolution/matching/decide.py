@@ -13,7 +13,10 @@ The rules, in the order they apply to each record, against the clusters as the r
    same day are two people as often as one, so name and birth date alone go to review, never merge. Nor does a
    pair whose description weighs against it (``Pair.against_person``: names, birth date and gender summing below
    ``identifiers_against_below``), however much it shares: a family phone and address behind a mother and her son;
-   unless the two share a national id, which no household shares, and still reach ``merge_at``.
+   unless the two share a national id, which no household shares, and still reach ``merge_at``. Nor, for the same
+   reason, does a pair that shares only values a household shares (phones, e-mails, devices) where a name or the
+   birth date disagrees and, places left out, it scores below ``review_at`` (``Pair.household_only``: two
+   brothers with a family phone and one address, no birth date given).
 2. A cluster contradicts the record when one of its records was scored below ``conflict_below`` against it: the
    record does not join it, even if another of its records matches (review instead).
 3. The record joins the clusters supported by a merge, strongest pair first, unless a join would put together
@@ -85,6 +88,17 @@ class Pair:
         """A name or the birth date, compared (both records have one), weighs against the pair."""
         return any(c.comparison in NAMED and c.level != "null" and c.weight < 0 for c in self.contributions)
 
+    def household_only(self, thresholds: Thresholds) -> bool:
+        """The two share identifiers a household shares (phones, e-mails, devices) and nothing else, a name or the
+        birth date, compared, disagrees, and the pair, places left out, scores below ``review_at``: only what a
+        household shares (those values, the address and the city) says one person, as it does for a father and
+        his son, two sisters, or a couple. A pair that shares no identifier is weighed as before (a source's typo
+        in a name, places agreeing), and so is one that shares a national id or a system's id, which no household
+        shares."""
+        if not self.shared or not all(k.startswith(SHAREABLE) for k in self.shared):
+            return False
+        return self.description_disagrees() and self.personal_weight() < thresholds.review_at
+
     def attributes_weight(self) -> float:
         """The weight of every comparison that is not an identifier's: what a shared identifier is weighed
         against."""
@@ -95,6 +109,9 @@ NAMED = frozenset({"family_name", "given_name", "birth_date"})
 """Comparisons that say who a person is (gender alone does not)."""
 PLACES = frozenset({"address", "address_2", "city", "postcode", "region"})
 """Comparisons of where a person lives: a household shares them all."""
+SHAREABLE = ("phones:", "emails:", "devices:")
+"""Identifiers (``Pair.shared`` keys) a household or a shop shares: a family phone, a family e-mail, a shop's
+tablet, a number recycled to a new owner."""
 PERSONAL_PREFIX = "national_id:"
 """The key of a shared identifier that names one person whatever the description says (``Pair.shared``)."""
 IDENTIFIER_COMPARISONS = frozenset({"national_id", "phone", "email", "wechat", "system_id", "device"})
@@ -124,6 +141,10 @@ class Reason(StrEnum):
     PERSON_DISAGREES = "names, birth date and gender weigh against the pair"
     BELOW_THRESHOLD = "match weight below the merge threshold"
     NOTHING_TO_WEIGH = "only a value a household or a shop shares joins them, nothing says who the person is"
+    HOUSEHOLD_ONLY = (
+        "a name or the birth date disagrees, and only what a household shares (a phone, an e-mail, a device, the"
+        " address) agrees"
+    )
 
 
 @dataclass(frozen=True)
@@ -307,6 +328,8 @@ def decide(
                 reviews[cluster] = Review(best.other(record), best, Reason.BETWEEN_THRESHOLDS)
             elif not best.corroborated():
                 reviews[cluster] = Review(best.other(record), best, Reason.DESCRIPTION_ONLY)
+            elif best.household_only(thresholds):
+                reviews[cluster] = Review(best.other(record), best, Reason.HOUSEHOLD_ONLY)
             else:
                 candidates.append((-best.match_weight, best.other(record), cluster, best))
         for _, other, cluster, best in sorted(candidates, key=lambda c: (c[0], c[1])):
