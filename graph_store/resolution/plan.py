@@ -358,6 +358,9 @@ def plan_batch(
             status = "merged" if merged else "linked"
             if not merged:
                 events.append(_joined_event("link", customer, "", record.key, pulled, evidence, decision))
+            elif pulled.get(customer) or customer in evidence:
+                # The record joined the survivor too (it bridged them): that side is explained by its own event.
+                events.append(_joined_event("link", customer, "", record.key, pulled, evidence))
         for identifier in decision.linked:
             state.link(customer, identifier)
         own = {i.key for i, _ in valid.identifiers}

@@ -90,8 +90,12 @@ def test_a_record_naming_two_customers_merges_them_into_the_oldest() -> None:
     [outcome] = result.outcomes
     assert (outcome.status, outcome.customer_id, outcome.merged) == ("merged", "b", ["a"])
     assert result.merges == {"a": "b"}
-    # The merge names the identifier that brought the merged customer in.
-    assert result.events == [Event("merge", "b", "a", "pos:P1", "shared identifier", (phone.key,))]
+    # The merge names the identifier that brought the merged customer in; a link event, the one that joined the
+    # record to the survivor: both sides of the bridge are explained.
+    assert result.events == [
+        Event("merge", "b", "a", "pos:P1", "shared identifier", (phone.key,)),
+        Event("link", "b", "", "pos:P1", "shared identifier", (email.key,)),
+    ]
     assert result.records[0].customer == "b"
 
 
@@ -240,7 +244,10 @@ def test_a_later_record_merging_two_batch_customers_repoints_the_earlier_ones() 
     ]
     assert result.merges == {"new-1": "new-2"}
     phone = ident(T.PHONE, MOBILE)
-    assert result.events == [Event("merge", "new-2", "new-1", "pos:P1", "shared identifier", (phone.key,))]
+    assert result.events == [
+        Event("merge", "new-2", "new-1", "pos:P1", "shared identifier", (phone.key,)),
+        Event("link", "new-2", "", "pos:P1", "shared identifier", ("email:wei@shop.cn",)),
+    ]
 
 
 def test_a_merge_later_in_the_batch_repoints_an_unchanged_record() -> None:

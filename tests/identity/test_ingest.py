@@ -203,7 +203,7 @@ async def test_a_customer_explains_itself(gql: GraphQL) -> None:
     data = await gql.data(
         """query($id: ID!) { customer(id: $id) {
           sourceRecords { system externalId identifiers conflicts }
-          identityHistory { kind record rule other customerId } } }""",
+          identityHistory { kind record rule other customerId identifiers } } }""",
         id=first["customer"]["id"],
     )
     customer = data["customer"]
@@ -214,6 +214,14 @@ async def test_a_customer_explains_itself(gql: GraphQL) -> None:
     events = [(e["kind"], e["record"], e["other"]) for e in customer["identityHistory"]]
     assert ("MERGE", f"pos:{joining['externalId']}", other["customer"]["id"]) in events
     assert ("CONFLICT", f"pos:{joining['externalId']}", f"device_id:{device.lower()}") in events
+    # Both sides of the bridge are explained: the e-mail merged the other customer in, the phone linked the record
+    # to the survivor.
+    bridge = {
+        e["kind"]: e for e in customer["identityHistory"] if e["record"] == f"pos:{joining['externalId']}"
+    }
+    assert bridge["MERGE"]["identifiers"] == [f"email:{email}"]
+    assert bridge["LINK"]["identifiers"] == [f"phone:+86{p}"]
+    assert bridge["LINK"]["customerId"] == first["customer"]["id"]
 
 
 async def test_quality_figures_follow_what_was_ingested(gql: GraphQL) -> None:
