@@ -34,6 +34,9 @@ class Decision:
     reviews: list[tuple[Identifier, str]] = field(default_factory=list)
     """Identifiers that would have joined a customer the model weighs against this record: each with that
     customer, for the stewards' review queue (they yield)."""
+    unweighed: list[Identifier] = field(default_factory=list)
+    """Identifiers that linked customers the model had nothing to weigh against the record (``undescribed``)
+    only because they were not known to be shared by people yet: the links a value that yields later takes back."""
 
 
 def _counts(identifiers: Iterable[Identifier]) -> Counter[IdentifierType]:
@@ -200,6 +203,8 @@ def decide(
             )
             continue
         decision.linked.append(identifier)
+        if any(c in against and c in undescribed for c in new):
+            decision.unweighed.append(identifier)
         for customer in new:
             decision.pulled.setdefault(customer, []).append(identifier)
         joined.update(new)

@@ -11,6 +11,7 @@ merge threshold join, shared identifiers it weighs against yield, the review ban
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -292,6 +293,41 @@ def plan_batch(
     (random ids unless a caller needs them predictable). Without ``matching`` only identifiers decide.
     """
     customers = list(customers)
+    taken: dict[str, set[str]] = {}
+    plan, unweighed = _plan(batch, known, customers, rules, new_id, matching, taken)
+    for _ in range(TAKE_BACK_PASSES):
+        retake = {record: keys for record, keys in unweighed.items() if not keys <= taken.get(record, set())}
+        if not retake or matching is None:
+            break
+        for record, keys in retake.items():
+            taken.setdefault(record, set()).update(keys)
+        disputed = set(matching.disputed).union(*taken.values())
+        plan, unweighed = _plan(
+            batch, known, customers, rules, new_id, dataclasses.replace(matching, disputed=disputed), taken
+        )
+    return plan
+
+
+TAKE_BACK_PASSES = 3
+"""How many times a batch is planned again when values its records linked by turned out to be shared by people
+later in it (each pass can only dispute more values, so this bounds work, not the outcome of a usual batch)."""
+TAKE_BACK_RULE = "taken back"
+"""The rule that starts the reason of a conflict a record got because a value it linked by (nothing else said who
+its person is) yielded later in the batch: the link is taken back and the record stands alone."""
+
+
+def _plan(
+    batch: Sequence[ValidRecord],
+    known: Mapping[str, KnownRecord],
+    customers: list[KnownCustomer],
+    rules: MatchingRules,
+    new_id: Callable[[], str],
+    matching: Matching | None,
+    taken: Mapping[str, set[str]],
+) -> tuple[Plan, dict[str, set[str]]]:
+    """One planning pass of ``plan_batch``; also, by record key, the values a record linked only because they were
+    not known to be shared by people yet (``Decision.unweighed``) and that yielded later in the batch. ``taken``
+    holds, by record key, those values of a previous pass: their conflicts say the link was taken back."""
     state = _State(rules)
     known = dict(known)  # records decided here count as known to the later records of the batch
     for held in customers:
@@ -335,6 +371,14 @@ def plan_batch(
             disputed,
             undescribed,
         )
+        if record.key in taken:
+            decision.conflicts = [
+                (
+                    identifier,
+                    _taken_back(identifier, reason) if identifier.key in taken[record.key] else reason,
+                )
+                for identifier, reason in decision.conflicts
+            ]
         disputed.update(identifier.key for identifier, _ in decision.conflicts)
         joined = {state.find(c) for c in decision.customers}
         if before is not None and before.customer:
@@ -410,7 +454,11 @@ def plan_batch(
     links, new_links = _links(customers, merges, records)
     touched = {o.customer_id for o in outcomes if o.status != "unchanged"}
     parted = state.separated()
-    return Plan(
+    yielded = disputed - set(matching.disputed) if matching is not None else set()
+    unweighed = {
+        valid.record.key: keys for valid, _, d in decided if (keys := {i.key for i in d.unweighed} & yielded)
+    }
+    plan = Plan(
         outcomes,
         created,
         records,
@@ -444,6 +492,14 @@ def plan_batch(
             if state.find(r.customer) != state.find(r.other)
             and frozenset((state.find(r.customer), state.find(r.other))) not in parted
         ],
+    )
+    return plan, unweighed
+
+
+def _taken_back(identifier: Identifier, reason: str) -> str:
+    return (
+        f"{TAKE_BACK_RULE}: {identifier.key} linked this record, of which nothing says who the person is, before a "
+        f"record of another person yielded on it later in the batch (known to be shared by people): {reason}"
     )
 
 

@@ -127,6 +127,33 @@ async def test_a_family_phone_that_yielded_once_links_no_record_that_says_nothin
     assert ("PHONE", f"+86{family}") not in await identifiers_of(gql, bare["customer"]["id"])
 
 
+async def test_a_family_phone_that_yields_takes_back_the_link_it_made_for_a_record_with_no_name(
+    gql: GraphQL,
+) -> None:
+    """The mother's record has the family phone, then a record with only the phone (an app with no name) links to
+    her as a person's own phone would, then her son's record yields on the phone: it is known to be shared by
+    people, so the link it made for the record with no name is taken back. The record stands alone, and its
+    conflict names the rule and the phone."""
+    family = phone()
+    out = await ingest(
+        gql,
+        record("crm", unique("TBK"), [("PHONE", family)], family_name="张", given_name="秀兰",
+               birth_date="1966-04-02"),
+        record("wechat", unique("TBK"), [("PHONE", family)]),
+        record("service_desk", unique("TBK"), [("PHONE", family)], family_name="张", given_name="伟",
+               birth_date="1991-11-23"),
+    )  # fmt: skip
+    mother, bare, son = out["results"]
+    assert [r["status"] for r in out["results"]] == ["CREATED", "CREATED", "CREATED"]
+    assert len({r["customer"]["id"] for r in out["results"]}) == 3
+    assert [c["type"] for c in son["conflicts"]] == ["PHONE"]
+    [conflict] = bare["conflicts"]
+    assert (conflict["type"], conflict["value"]) == ("PHONE", f"+86{family}")
+    assert conflict["reason"].startswith(f"taken back: phone:+86{family} linked this record")
+    assert ("PHONE", f"+86{family}") not in await identifiers_of(gql, bare["customer"]["id"])
+    assert ("PHONE", f"+86{family}") in await identifiers_of(gql, mother["customer"]["id"])
+
+
 async def test_a_device_links_no_record_that_says_nothing_of_who_it_is_from_its_first_use(
     gql: GraphQL,
 ) -> None:
