@@ -16,7 +16,8 @@ Two modes:
   used on a new data set; ``--model config`` scores with the repository's artefact.
 - *ingest*: every record through the same path as ``ingestSourceRecords`` (PostgreSQL, the outbox, the relay,
   Neo4j), on servers of its own under ``var/eval`` (ports 54349 and 17707, or ``C360_EVAL_PG_PORT`` and
-  ``C360_EVAL_NEO4J_PORT``), so nothing else is touched, in the same stream order as offline. ``--model train``
+  ``C360_EVAL_NEO4J_PORT``; stopped at the end unless ``--keep-servers``), so nothing else is touched, in the same
+  stream order as offline. ``--model train``
   (the default) does what a deployment does before it points ``C360_MATCHING_CONFIG`` at a model of its own: it
   trains one with ``c360 matching train`` on the set's records as the API validates them (``model_input``: what
   the relay scores), writes it with a matching configuration holding the repository's thresholds under
@@ -345,17 +346,28 @@ def _causes(
     return tally
 
 
-def prepare_servers() -> Settings:
-    """Own servers for the evaluation, migrated; nothing else is touched."""
-    base = Settings(
+def _eval_settings() -> Settings:
+    return Settings(
         _env_file=None,
         state_dir=PROJECT_ROOT / "var" / "eval",
         local_pg_port=int(os.environ.get("C360_EVAL_PG_PORT", 54349)),
         local_neo4j_bolt_port=int(os.environ.get("C360_EVAL_NEO4J_PORT", 17707)),
     )
-    settings = services.ensure(base)
+
+
+def prepare_servers() -> Settings:
+    """Own servers for the evaluation, migrated; nothing else is touched."""
+    settings = services.ensure(_eval_settings())
     migrations.upgrade(settings)
     return settings
+
+
+def stop_servers() -> None:
+    """Stop the evaluation's own servers (their data stay under ``var/eval``)."""
+    from c360.services import neo4j, postgres
+
+    neo4j.LocalNeo4j(_eval_settings()).stop()
+    postgres.LocalPostgres(_eval_settings()).stop()
 
 
 def deployment_model(data: DataSet, settings: Settings, rules: MatchingRules) -> Path:
@@ -454,6 +466,9 @@ def main() -> None:
         "--explain", action="store_true", help="ingest: the causes of the clusters joining different people"
     )
     parser.add_argument("--write-sample", type=Path, default=None, help="write a training sample and stop")
+    parser.add_argument(
+        "--keep-servers", action="store_true", help="ingest: leave the evaluation's servers running"
+    )
     args = parser.parse_args()
     people = min(args.people, 50_000)
     if args.write_sample:
@@ -467,11 +482,15 @@ def main() -> None:
     if args.mode == "offline":
         offline(names, people, args.model, args.batch or BATCH)
     else:
-        asyncio.run(
-            ingest_mode(
-                prepare_servers(), names, people, min(args.batch or 500, 1000), args.model, args.explain
+        try:
+            asyncio.run(
+                ingest_mode(
+                    prepare_servers(), names, people, min(args.batch or 500, 1000), args.model, args.explain
+                )
             )
-        )
+        finally:
+            if not args.keep_servers:
+                stop_servers()
 
 
 if __name__ == "__main__":
