@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
@@ -233,8 +234,9 @@ class Ticket:
     row: strawberry.Private[Any]
     """The ticket's row, which its SLA state is read from when an SLA field asks (most reads ask none)."""
 
-    @property
+    @functools.cached_property
     def sla_state(self) -> SlaState:
+        """Read once per ticket, however many SLA fields the document selects."""
         return sla.state_of(self.row)
 
     @staticmethod
