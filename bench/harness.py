@@ -32,11 +32,12 @@ STEPS = {
     "api-no-policies": "bench.variants:no_policies_app",
     "api-graphql-core": "bench.variants:graphql_core_app",
     "api-no-lean": "bench.variants:no_lean_app",
+    "api-no-compiled": "bench.variants:no_compiled_app",
 }
 """API variants that each undo one speed step, to show that step's effect next to the production API."""
 STEP_QUERIES = ("q1", "q3")
 """The variants run the queries the report profiles: the console view and the list."""
-EVERY_QUERY_STEPS = frozenset({"api-graphql-core", "api-no-lean"})
+EVERY_QUERY_STEPS = frozenset({"api-graphql-core", "api-no-lean", "api-no-compiled"})
 """The executor's variants run every query: the goals compare each executor on the whole workload."""
 
 

@@ -155,6 +155,12 @@ def no_lean_app() -> FastAPI:
     return create_app(Settings(lean_http=False))
 
 
+def no_compiled_app() -> FastAPI:
+    """Step undone: compiled subtrees; every planned query runs its batch resolvers level by level, none as one
+    statement that builds its JSON in PostgreSQL."""
+    return create_app(Settings(compiled_sql=False))
+
+
 def no_policies_app() -> FastAPI:
     """Step undone: the access policies (roles on root fields, data classes on fields) are not applied to the
     schema; the bearer token is still verified, so the difference is what the policies cost per request."""

@@ -170,6 +170,9 @@ class Settings(BaseSettings):
     planned_execution: bool = True
     """Run queries from cached plans, level by level in batches (``schema/execution``); off, graphql-core runs
     every operation (the reference the differential tests compare with)."""
+    compiled_sql: bool = True
+    """Run a planned query whose fields all read PostgreSQL rows of one database as one statement that builds its
+    JSON in PostgreSQL (``schema/execution/compiled.py``); off, its plan runs the batch resolvers."""
 
     # The outbox and its relay (core/outbox.py, core/relay.py).
     ingest_wait: float = 2.0

@@ -165,7 +165,7 @@ def _apply(schema: strawberry.Schema, settings: Settings) -> None:
             schema.config,
             schema.config.info_class,
         )
-        install(schema._schema, planner)
+        install(schema._schema, planner, compile=settings.compiled_sql)
 
 
 def _config(settings: Settings) -> StrawberryConfig:

@@ -8,6 +8,7 @@ abstract types) run in graphql-core as before, and every query that does is coun
 
 from __future__ import annotations
 
+import inspect
 from collections import OrderedDict
 from collections.abc import Awaitable
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLSchema, OperationDefinitionNode, OperationType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from schema.execution.compiled import Uncompilable, run_compiled
 from schema.execution.counts import EXECUTIONS, count
 from schema.execution.plan import Plan, Planner, Unsupported, skip_include_variables
 from schema.execution.run import run
@@ -26,8 +28,10 @@ PLANNER = "c360-planner"
 class Plans:
     """A schema's planner and its plans, most recently used kept (an LRU, like the parser and validation caches)."""
 
-    def __init__(self, planner: Planner, size: int = 1024) -> None:
+    def __init__(self, planner: Planner, size: int = 1024, compile: bool = True) -> None:
         self.planner = planner
+        self.compile = compile
+        """Whether queries whose fields all read PostgreSQL rows run as one statement (``compiled.py``)."""
         self.size = size
         self.plans: OrderedDict[tuple[Any, ...], tuple[OperationDefinitionNode, Plan | Unsupported]] = (
             OrderedDict()
@@ -64,9 +68,10 @@ class Plans:
         return plan
 
 
-def install(schema: GraphQLSchema, planner: Planner) -> None:
-    """Plan the queries of ``schema`` (built by strawberry with :class:`PlannedExecutor`)."""
-    schema.extensions = {**schema.extensions, PLANNER: Plans(planner)}
+def install(schema: GraphQLSchema, planner: Planner, compile: bool = True) -> None:
+    """Plan the queries of ``schema`` (built by strawberry with :class:`PlannedExecutor`); ``compile``: run those
+    that read only PostgreSQL rows as one statement."""
+    schema.extensions = {**schema.extensions, PLANNER: Plans(planner, compile=compile)}
 
 
 def planned_schema(schema: GraphQLSchema) -> bool:
@@ -127,7 +132,17 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         except Unsupported as unsupported:
             count("graphql-core", unsupported.reason)
             return super().execute_operation(serially)
+        if plan.compiled is not False and self.compiles:
+            return self._compiled(plan)
         count("planned")
+        return self._planned(plan)
+
+    @property
+    def compiles(self) -> bool:
+        plans: Plans = self.schema.extensions[PLANNER]
+        return plans.compile
+
+    def _planned(self, plan: Plan) -> Any:
         try:
             data = run(self, plan)
         except GraphQLError as error:
@@ -136,6 +151,24 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         if isinstance(data, dict) or data is None:
             return self.build_response(data)
         return self._finish(data)
+
+    async def _compiled(self, plan: Plan) -> Any:
+        """The answer from one statement (``compiled.py``); the plan's own run when it cannot be one."""
+        try:
+            data = await run_compiled(self, plan)
+        except Uncompilable as reason:
+            plan.compiled = False
+            count("planned", f"not compiled: {reason}")
+        except (
+            Exception
+        ):  # arguments a form cannot express, or the statement failed: the plan says why, if anything
+            count("planned", "compiled statement not run")
+        else:
+            plan.compiled = True
+            count("compiled")
+            return self.build_response(data)
+        result = self._planned(plan)
+        return await result if inspect.isawaitable(result) else result
 
     async def _finish(self, data: Awaitable[dict[str, Any] | None]) -> Any:
         try:

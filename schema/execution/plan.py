@@ -148,6 +148,8 @@ class Plan:
     root: ObjectPlan
     batches: int
     """Batch fields in the plan (a figure for the tests and the benchmark)."""
+    compiled: bool | None = None
+    """Whether its requests run as one statement (``compiled.py``): unknown until the first one tries."""
 
 
 STRAWBERRY = "strawberry-definition"

@@ -19,8 +19,10 @@ from typing import Any, TypeVar, cast
 import strawberry
 
 from subgraphs.kit.classes import classified, owned_by
+from subgraphs.kit.compiled import rows_of
 
 
+@rows_of("profiles.customers", "profiles", "id")
 @classified("public")
 @owned_by("id")
 @strawberry.type(name="Customer", description="A customer: one person, however many systems know them.")

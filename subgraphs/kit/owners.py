@@ -89,3 +89,13 @@ V = TypeVar("V")
 def by_owner(owners: Sequence[Owner], found: Mapping[str, V]) -> dict[Owner, V]:
     """Results keyed by owner id, keyed by the owners asked (loaders look them up by the key they were given)."""
     return {owner: found[owner.id] for owner in owners if owner.id in found}
+
+
+def owner_ids_sql(customer: str) -> str:
+    """A ``uuid[]`` SQL expression: the customer in column ``customer`` and every id merged into it (its own
+    first; ``profiles.customer_aliases``, in the same database). Records join on ``x.customer_id = p.id`` over
+    ``unnest`` of it, one index walk per id, as :func:`pairs_table` does for many customers."""
+    return (
+        f"(ARRAY[{customer}] || ARRAY(SELECT m.alias_id FROM profiles.customer_aliases m"
+        f" WHERE m.customer_id = {customer} ORDER BY m.merged_at, m.alias_id))"
+    )

@@ -13,6 +13,7 @@ import strawberry
 
 from subgraphs.kit.batch import Columns, batch, batched, customer_edge, keyed, load
 from subgraphs.kit.classes import classified, classify
+from subgraphs.kit.compiled import rows_of, sql_form
 from subgraphs.kit.context import Info, RequestContext
 from subgraphs.kit.entities import AccountRef, CustomerRef, from_row
 from subgraphs.kit.owners import owners_of, owners_of_customers
@@ -25,6 +26,7 @@ from subgraphs.kit.pagination import (
     encode_cursor,
     first_description,
 )
+from subgraphs.orders import compiled
 from subgraphs.orders.loaders import OrdersLoaders
 from subgraphs.orders.repository import OrderPage
 
@@ -51,6 +53,7 @@ class OrderStatus(Enum):
     REFUNDED = strawberry.enum_value("refunded", description="Refunded; not counted in lifetime value.")
 
 
+@rows_of("orders.order_items", "orders", None)
 @classified("public")
 @strawberry.type(description="One line of an order.")
 class OrderItem:
@@ -80,6 +83,7 @@ ITEMS = keyed("orders.items", lambda c: c.loaders(OrdersLoaders).items_by_order,
 CUSTOMER = customer_edge("orders.customer", "customer_id")
 
 
+@rows_of("orders.orders", "orders", "customer_id")
 @classified("public")
 @strawberry.type(description="An order from any sales channel.")
 class Order:
@@ -122,7 +126,9 @@ class Order:
     def from_row(row: Any) -> Order:
         return from_row(Order, row)
 
-    @strawberry.field(description="The order's lines.", metadata=batched(ITEMS))
+    @strawberry.field(
+        description="The order's lines.", metadata=batched(ITEMS, **sql_form(compiled.order_items))
+    )
     async def items(self, info: Info) -> list[OrderItem]:
         return await load(info, ITEMS, self)
 
@@ -184,7 +190,10 @@ async def _last_order_at(
 class OrderCustomerFields:
     id: strawberry.ID
 
-    @strawberry.field(description="The customer's orders, newest first.", metadata=batched(_orders))
+    @strawberry.field(
+        description="The customer's orders, newest first.",
+        metadata=batched(_orders, **sql_form(compiled.customer_orders)),
+    )
     async def orders(
         self,
         info: Info,
@@ -206,21 +215,22 @@ class OrderCustomerFields:
         return await load(info, _orders, self, first=first, after=after, status=status, since=since)
 
     @strawberry.field(
-        metadata=batched(_lifetime_value, **classify("financial")),
+        metadata=batched(_lifetime_value, **classify("financial"), **sql_form(compiled.LIFETIME_VALUE)),
         description="Sum of order totals, excluding cancelled and refunded orders.",
     )
     async def lifetime_value(self, info: Info) -> Decimal | None:
         return await load(info, _lifetime_value, self)
 
     @strawberry.field(
-        description="Number of orders the customer placed, in any status.", metadata=batched(_order_count)
+        description="Number of orders the customer placed, in any status.",
+        metadata=batched(_order_count, **sql_form(compiled.ORDER_COUNT)),
     )
     async def order_count(self, info: Info) -> int | None:
         return await load(info, _order_count, self)
 
     @strawberry.field(
         description="When the customer's latest order was placed; null without orders.",
-        metadata=batched(_last_order_at),
+        metadata=batched(_last_order_at, **sql_form(compiled.LAST_ORDER_AT)),
     )
     async def last_order_at(self, info: Info) -> datetime | None:
         return await load(info, _last_order_at, self)

@@ -15,6 +15,7 @@ from core.ids import parse_int_id, parse_uuid
 from graph_store.identifiers import normalize
 from graph_store.resolution import history
 from subgraphs.kit.classes import identifier_class
+from subgraphs.kit.compiled import sql_form
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import CustomerRef
 from subgraphs.kit.enums import IdentifierType
@@ -28,7 +29,7 @@ from subgraphs.kit.pagination import (
     first_description,
     page_of,
 )
-from subgraphs.profiles import erasure_jobs, loaders, repository, review
+from subgraphs.profiles import compiled, erasure_jobs, loaders, repository, review
 from subgraphs.profiles.audit_types import AuditRecord
 from subgraphs.profiles.erasure_types import ErasureJob
 from subgraphs.profiles.ingest_types import (
@@ -65,7 +66,10 @@ def _criteria(info: Info, filter: CustomerFilter | None) -> repository.CustomerS
 
 @strawberry.type(name="ProfilesQuery")
 class ProfilesQuery:
-    @strawberry.field(description="One customer by id; null when no customer has that id.")
+    @strawberry.field(
+        description="One customer by id; null when no customer has that id.",
+        metadata=sql_form(compiled.one_customer),
+    )
     async def customer(
         self,
         info: Info,
@@ -73,7 +77,10 @@ class ProfilesQuery:
     ) -> CustomerRef | None:
         return await loaders.customer(info.context, parse_uuid(id))
 
-    @strawberry.field(description="Customers in id order, as a Relay connection, optionally filtered.")
+    @strawberry.field(
+        description="Customers in id order, as a Relay connection, optionally filtered.",
+        metadata=sql_form(compiled.customer_page),
+    )
     async def customers(
         self,
         info: Info,

@@ -13,11 +13,12 @@ import strawberry
 
 from subgraphs.kit.batch import BatchResolver, Columns, batch, batched, customer_edge, keyed, load
 from subgraphs.kit.classes import classified, classify
+from subgraphs.kit.compiled import rows_of, sql_form
 from subgraphs.kit.context import Info, RequestContext
 from subgraphs.kit.entities import AccountRef, CustomerRef
 from subgraphs.kit.owners import owners_of, owners_of_customers
 from subgraphs.kit.pagination import check_first, first_description
-from subgraphs.tickets import sla
+from subgraphs.tickets import compiled, sla
 from subgraphs.tickets.loaders import TicketsLoaders
 from subgraphs.tickets.repository import TicketPage
 from subgraphs.tickets.sla import SlaState
@@ -202,6 +203,7 @@ HISTORY = keyed(
 CUSTOMER = customer_edge("tickets.customer", "customer_id")
 
 
+@rows_of("tickets.tickets", "tickets", "customer_id")
 @classified("public")
 @strawberry.type(description="A service-desk ticket.")
 class Ticket:
@@ -332,7 +334,7 @@ class TicketCustomerFields:
 
     @strawberry.field(
         description="The customer's tickets, newest first, optionally only some statuses.",
-        metadata=batched(_tickets),
+        metadata=batched(_tickets, **sql_form(compiled.customer_tickets)),
     )
     async def tickets(
         self,
@@ -349,7 +351,7 @@ class TicketCustomerFields:
 
     @strawberry.field(
         description="Number of the customer's tickets that are open: NEW, OPEN or PENDING.",
-        metadata=batched(_open_ticket_count),
+        metadata=batched(_open_ticket_count, **sql_form(compiled.OPEN_TICKET_COUNT)),
     )
     async def open_ticket_count(self, info: Info) -> int | None:
         return await load(info, _open_ticket_count, self)

@@ -10,6 +10,7 @@ import pytest
 
 from bench.workload import API_TEXT
 from core.settings import Settings
+from schema.execution.counts import EXECUTIONS
 from tests import fixtures, recorded
 from tests.conftest import GraphQL
 from tests.execution.differential import is_query, pair
@@ -40,6 +41,7 @@ async def _workload_variables(pg: asyncpg.Connection) -> list[tuple[str, dict[st
 async def test_production_operations_are_planned_and_answer_the_same(
     settings: Settings, pg: asyncpg.Connection
 ) -> None:
+    before = EXECUTIONS.copy()
     async with pair(settings, max_page_size=200) as both:  # the benchmark's page size: Q4 asks for 200
         for name, variables in await _workload_variables(pg):
             await both.query(API_TEXT[name], variables)
@@ -62,7 +64,7 @@ async def test_production_operations_are_planned_and_answer_the_same(
                 path=path,
             )
         outcome = both.outcome
-    print(f"production operations: {outcome}")
+    print(f"production operations: {outcome}; executions {dict(EXECUTIONS - before)}")
     assert outcome.differences == [], "\n".join(outcome.differences[:5])
     assert outcome.fallbacks == {}, outcome
     assert outcome.compared == outcome.planned >= 38, outcome

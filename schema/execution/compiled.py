@@ -1,0 +1,361 @@
+"""Compiled subtrees: a query whose every field reads PostgreSQL rows of one database runs as one statement that
+builds the answer's JSON in PostgreSQL.
+
+The plan (``plan.py``) has already collected the fields, their response keys and order, and the policy's decisions
+for the caller's roles. Here each field becomes SQL: leaf fields of a type declared rows of a table read its
+columns, formatted as the schema's scalars show them (IDs and decimals as text, instants as Python's
+``isoformat``, enums by name); fields with a SQL form (``subgraphs.kit.compiled``) read their rows or figures
+through it; lists and connections aggregate their items in their order. The statement returns the ``data``
+object's text, decoded once (``orjson``): what follows (errors, the audit, the response's encoding) is as for any
+answer.
+
+What cannot be expressed leaves the request to the plan's own run, so answers never differ:
+
+- a field without a SQL form, a field the policy masks, withholds or decides per value, a scalar without a SQL
+  format, a root field the caller's roles may not call, stores in several databases: the plan is never compiled
+  (decided once per plan, :class:`Uncompilable`);
+- arguments a form cannot express (``NotCompiled``) or that would be an error (a malformed cursor, a page too
+  large), and a statement that fails, including the guards that make a null in a non-null field or an unknown enum
+  value fail the statement: that request runs by its plan, which reports the error exactly as graphql-core does.
+
+Values of audited classes are noted as the field guards note them, with their customer (each such object carries
+its owner under a key no GraphQL name can take, removed before anything else reads the data) and their path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from graphql import GraphQLEnumType, GraphQLLeafType, get_named_type
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import Path
+from strawberry.types.arguments import convert_arguments
+from strawberry.types.field import StrawberryField
+
+from core.policy import Decision
+from schema.execution.plan import STRAWBERRY, FieldPlan, Kind, ObjectPlan, Plan, Read, TypePlan
+from schema.policies import OPERATION
+from subgraphs.kit.compiled import (
+    SQL_KEY,
+    NotCompiled,
+    Rows,
+    Shape,
+    Sql,
+    Table,
+    Value,
+    instant,
+    table_of,
+)
+
+if TYPE_CHECKING:
+    from schema.execution.hook import PlannedExecutor
+
+OWNER_KEY = "#o"
+"""Where an object with audited fields carries its owner in the statement's JSON (not a GraphQL name)."""
+MAX_PAIRS = 50
+"""``json_build_object`` takes at most 100 arguments."""
+
+
+class Uncompilable(Exception):
+    """The plan has a field no statement can read (the reason is counted); its requests run by the plan."""
+
+
+@dataclass(slots=True, eq=False)
+class Walk:
+    """Where audited values sit in an object of the answer: its audited keys, and the objects below that hold some."""
+
+    audited: list[tuple[str, str]] = field(default_factory=list)
+    """(response key, data class)."""
+    children: list[tuple[str, Walk, bool]] = field(default_factory=list)
+    """(response key, the child's walk, whether the key holds a list of them)."""
+
+    def __bool__(self) -> bool:
+        return bool(self.audited or self.children)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def leaf_sql(leaf: GraphQLLeafType, expression: str) -> str | None:
+    """``expression`` as the schema shows a value of ``leaf``; ``None`` for a scalar with no SQL format here."""
+    if isinstance(leaf, GraphQLEnumType):
+        cases = []
+        for name, definition in leaf.values.items():
+            value = getattr(definition.value, "value", definition.value)
+            if not isinstance(value, str):
+                return None
+            cases.append(f"WHEN {_literal(value)} THEN {_literal(name)}")
+        # An unknown value fails the statement (the plan then reports it as graphql-core does).
+        unknown = f"(({expression})::text || ' is no {leaf.name}')::int::text"
+        return f"CASE {expression} {' '.join(cases)} ELSE {unknown} END"
+    name = leaf.name
+    if name in ("ID", "Decimal"):
+        return f"({expression})::text"
+    if name in ("String", "Int", "Boolean"):
+        return expression
+    if name == "DateTime":
+        return instant(expression)
+    if name == "Date":
+        return f"to_char({expression}, 'YYYY-MM-DD')"
+    return None
+
+
+def _not_null(expression: str) -> str:
+    """A value that must not be null: as JSON, or the statement fails when it is (the plan reports the error)."""
+    return (
+        f"coalesce(to_json({expression}), ((pg_typeof({expression}))::text || ' is null')::int::text::json)"
+    )
+
+
+class Statement:
+    """One request's statement, built from its plan and arguments."""
+
+    def __init__(self, executor: PlannedExecutor, sql: Sql) -> None:
+        self.executor = executor
+        self.planner = executor.planner
+        self.sql = sql
+        self.stores: set[str] = set()
+
+    def root(self, plan: ObjectPlan) -> tuple[str, Walk]:
+        walk = Walk()
+        principal = getattr(self.executor.context_value, "principal", None)
+        policy = self.planner.policy
+        pairs = []
+        for field_plan in plan.fields:
+            operation = field_plan.definition.extensions.get(OPERATION)
+            if field_plan.read is Read.TYPENAME:
+                pairs.append(f"{_literal(field_plan.key)}, {_literal(plan.type.name)}")
+                continue
+            if (
+                operation is not None
+                and policy is not None
+                and (principal is None or not policy.allows(operation, principal.roles))
+            ):
+                raise Uncompilable("a root field the roles may not call")
+            pairs.append(f"{_literal(field_plan.key)}, {self.field(field_plan, None, '', walk)}")
+        if len(pairs) > MAX_PAIRS:
+            raise Uncompilable("too many fields in one object")
+        return f"SELECT json_build_object({', '.join(pairs)})::text", walk
+
+    def object(self, plan: ObjectPlan, table: Table | None, alias: str) -> tuple[str, Walk]:
+        walk = Walk()
+        pairs = []
+        for field_plan in plan.fields:
+            pairs.append(f"{_literal(field_plan.key)}, {self.field(field_plan, table, alias, walk)}")
+        if walk.audited:
+            if table is None or table.owner is None:
+                raise Uncompilable(f"audited fields of {plan.type.name}, whose owner no column names")
+            pairs.append(f"{_literal(OWNER_KEY)}, ({alias}.{table.owner})::text")
+        if len(pairs) > MAX_PAIRS:
+            raise Uncompilable("too many fields in one object")
+        return f"json_build_object({', '.join(pairs)})", walk
+
+    def field(self, plan: FieldPlan, table: Table | None, alias: str, walk: Walk) -> str:
+        if plan.read is Read.TYPENAME:
+            return _literal(plan.parent_type.name)
+        if plan.guard is not None:
+            if plan.decision is not Decision.ALLOW:
+                raise Uncompilable("a field the policy masks, withholds or decides per value")
+            if plan.audited:
+                walk.audited.append((plan.key, plan.guard.data_class))
+        form = _form(plan)
+        if form is None:
+            if plan.read is Read.ATTR and plan.type.kind is Kind.LEAF and table is not None:
+                return self.leaf(plan, f"{alias}.{table.column(plan.attribute)}")
+            raise Uncompilable(f"{plan.parent_type.name}.{plan.name} has no SQL form")
+        if isinstance(form, Value):
+            self.stores.add(form.store)
+            return self.leaf(plan, form.expression(self.sql, alias))
+        rows = form(self.sql, alias, self.arguments(plan))
+        return self.rows(plan, rows, walk)
+
+    def leaf(self, plan: FieldPlan, expression: str) -> str:
+        if plan.type.kind is not Kind.LEAF:
+            raise Uncompilable(f"{plan.parent_type.name}.{plan.name} is not a leaf")
+        leaf = get_named_type(plan.definition.type)
+        assert isinstance(leaf, GraphQLLeafType)
+        shown = leaf_sql(leaf, expression)
+        if shown is None:
+            raise Uncompilable(f"no SQL format for {leaf.name}")
+        return shown if plan.type.nullable else _not_null(shown)
+
+    def rows(self, plan: FieldPlan, rows: Rows, walk: Walk) -> str:
+        alias = self.sql.alias()
+        type_plan = plan.type
+        many = False
+        if rows.shape is Shape.PAGE:
+            connection = type_plan.object
+            if type_plan.kind is not Kind.OBJECT or connection is None:
+                raise Uncompilable(f"{plan.name} is not a connection")
+            text, below = self.page(connection, rows, alias)
+        elif rows.shape is Shape.LIST:
+            item = _object_items(type_plan)
+            shown, below = self.object(item, self.table(item), alias)
+            text = f"(SELECT coalesce(json_agg({shown} ORDER BY {rows.order(alias)}), '[]') FROM {rows.source} {alias})"
+            many = True
+        else:
+            if type_plan.kind is not Kind.OBJECT or type_plan.object is None:
+                raise Uncompilable(f"{plan.name} is not an object")
+            shown, below = self.object(type_plan.object, self.table(type_plan.object), alias)
+            text = f"(SELECT {shown} FROM {rows.source} {alias} LIMIT 1)"
+            if not type_plan.nullable:
+                text = f"coalesce({text}, ('no row')::int::text::json)"
+        if below:
+            walk.children.append((plan.key, below, many))
+        return text
+
+    def table(self, plan: ObjectPlan) -> Table:
+        definition = plan.type.extensions.get(STRAWBERRY)
+        table = table_of(getattr(definition, "origin", None))
+        if table is None:
+            raise Uncompilable(f"{plan.type.name} is not declared rows of a table")
+        self.stores.add(table.store)
+        return table
+
+    def page(self, connection: ObjectPlan, rows: Rows, alias: str) -> tuple[str, Walk]:
+        """A Relay connection: its page's rows numbered in order (``n``) and counted (``m``; one more than the page
+        tells that more follow)."""
+        if rows.cursor is None:
+            raise Uncompilable("a connection without cursors")
+        walk = Walk()
+        inner = self.sql.alias()
+        numbered = (
+            f"(SELECT {inner}.*, row_number() OVER (ORDER BY {rows.order(inner)}) AS c360_n,"
+            f" count(*) OVER () AS c360_m FROM {rows.source} {inner})"
+        )
+        in_page = f"{alias}.c360_n <= {rows.page}"
+        cursor = rows.cursor(alias)
+        pairs = []
+        for field_plan in connection.fields:
+            key = _literal(field_plan.key)
+            if field_plan.read is Read.TYPENAME:
+                pairs.append(f"{key}, {_literal(connection.type.name)}")
+            elif field_plan.name == "nodes":
+                item = _object_items(field_plan.type)
+                shown, below = self.object(item, self.table(item), alias)
+                pairs.append(
+                    f"{key}, coalesce(json_agg({shown} ORDER BY {alias}.c360_n) FILTER (WHERE {in_page}), '[]')"
+                )
+                if below:
+                    walk.children.append((field_plan.key, below, True))
+            elif field_plan.name == "edges":
+                pairs.append(f"{key}, {self.edges(field_plan, alias, in_page, cursor, walk)}")
+            elif field_plan.name == "pageInfo" and field_plan.type.object is not None:
+                pairs.append(f"{key}, {self.page_info(field_plan.type.object, rows, alias, cursor)}")
+            else:
+                raise Uncompilable(f"{connection.type.name}.{field_plan.name} has no SQL form")
+        text = f"(SELECT json_build_object({', '.join(pairs)}) FROM {numbered} {alias})"
+        return text, walk
+
+    def edges(self, plan: FieldPlan, alias: str, in_page: str, cursor: str, walk: Walk) -> str:
+        edge = _object_items(plan.type)
+        pairs = []
+        edge_walk = Walk()
+        for field_plan in edge.fields:
+            key = _literal(field_plan.key)
+            if field_plan.read is Read.TYPENAME:
+                pairs.append(f"{key}, {_literal(edge.type.name)}")
+            elif field_plan.name == "cursor":
+                pairs.append(f"{key}, {cursor}")
+            elif field_plan.name == "node" and field_plan.type.object is not None:
+                node = field_plan.type.object
+                shown, below = self.object(node, self.table(node), alias)
+                pairs.append(f"{key}, {shown}")
+                if below:
+                    edge_walk.children.append((field_plan.key, below, False))
+            else:
+                raise Uncompilable(f"{edge.type.name}.{field_plan.name} has no SQL form")
+        if edge_walk:
+            walk.children.append((plan.key, edge_walk, True))
+        shown = f"json_build_object({', '.join(pairs)})"
+        return f"coalesce(json_agg({shown} ORDER BY {alias}.c360_n) FILTER (WHERE {in_page}), '[]')"
+
+    def page_info(self, info: ObjectPlan, rows: Rows, alias: str, cursor: str) -> str:
+        last = f"least({alias}.c360_m, {rows.page})"
+        values = {
+            "hasNextPage": f"count(*) > {rows.page}",
+            "hasPreviousPage": "true" if rows.has_previous else "false",
+            "startCursor": f"min({cursor}) FILTER (WHERE {alias}.c360_n = 1 AND {rows.page} > 0)",
+            "endCursor": f"min({cursor}) FILTER (WHERE {alias}.c360_n = {last} AND {rows.page} > 0)",
+        }
+        pairs = []
+        for field_plan in info.fields:
+            key = _literal(field_plan.key)
+            if field_plan.read is Read.TYPENAME:
+                pairs.append(f"{key}, {_literal(info.type.name)}")
+            elif field_plan.name in values:
+                pairs.append(f"{key}, {values[field_plan.name]}")
+            else:
+                raise Uncompilable(f"PageInfo.{field_plan.name} has no SQL form")
+        return f"json_build_object({', '.join(pairs)})"
+
+    def arguments(self, plan: FieldPlan) -> dict[str, Any]:
+        definition = plan.strawberry_field or plan.definition.extensions.get(STRAWBERRY)
+        if not plan.definition.args:
+            return {}
+        values = get_argument_values(plan.definition, plan.nodes[0], self.executor.variable_values)
+        if not isinstance(definition, StrawberryField):
+            raise Uncompilable(f"{plan.name}: arguments without their strawberry field")
+        return convert_arguments(values, definition.arguments, self.planner.scalars, self.planner.config)
+
+
+def _form(plan: FieldPlan) -> Any:
+    definition = plan.strawberry_field or plan.definition.extensions.get(STRAWBERRY)
+    metadata = getattr(definition, "metadata", None)
+    return metadata.get(SQL_KEY) if metadata else None
+
+
+def _object_items(type_plan: TypePlan) -> ObjectPlan:
+    if type_plan.kind is not Kind.LIST or type_plan.item is None or type_plan.item.object is None:
+        raise Uncompilable("a list of objects was expected")
+    if type_plan.item.kind is not Kind.OBJECT:
+        raise Uncompilable("a list of lists or of abstract types")
+    return type_plan.item.object
+
+
+def note(walk: Walk, value: Any, path: Path | None, read: Callable[[str, Any, Path], None]) -> None:
+    """Note the audited values of ``value`` (an object of the answer) as the field guards do, and take its owner
+    key out."""
+    if not isinstance(value, dict):
+        return
+    owner = value.pop(OWNER_KEY, None)
+    for key, data_class in walk.audited:
+        if value.get(key) is not None:
+            read(data_class, owner, Path(path, key, None))
+    for key, child, many in walk.children:
+        below = value.get(key)
+        at = Path(path, key, None)
+        if many:
+            for index, item in enumerate(below or ()):
+                note(child, item, Path(at, index, None), read)
+        else:
+            note(child, below, at, read)
+
+
+async def run_compiled(executor: PlannedExecutor, plan: Plan) -> dict[str, Any]:
+    """The answer's ``data`` from one statement; raises :class:`Uncompilable`, ``NotCompiled`` or the statement's
+    error, and the caller runs the plan instead."""
+    context = executor.context_value
+    scope = getattr(context, "scope", None)
+    sources = getattr(context, "sources", None)
+    if scope is None or sources is None:
+        raise Uncompilable("no row scope or sources in the context")
+    statement = Statement(executor, Sql(await scope.visible(), context))
+    text, walk = statement.root(plan.root)
+    databases = {id(sources.postgres.db(store).pool) for store in statement.stores if store}
+    if len(databases) != 1:
+        raise Uncompilable("stores in several databases" if databases else "no store")
+    db = sources.postgres.db(next(iter(s for s in statement.stores if s)))
+    answer = await db.fetchval(text, *statement.sql.args)
+    data: dict[str, Any] = orjson.loads(answer)
+    notes = getattr(context, "audit", None)
+    if walk and notes is not None:
+        note(walk, data, None, notes.read)
+    return data
+
+
+__all__ = ["OWNER_KEY", "NotCompiled", "Uncompilable", "instant", "leaf_sql", "note", "run_compiled"]

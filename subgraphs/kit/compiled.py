@@ -1,0 +1,167 @@
+"""Fields as SQL: how the subgraphs' fields read in one statement, for compiled subtrees (``schema/execution/compiled.py``).
+
+A query whose fields all read PostgreSQL rows of one database runs as one statement that builds the answer's JSON
+in PostgreSQL (PostGraphile's way: no row decoded into Python objects, no resolver per field). Each subgraph says
+how its fields read as SQL, next to their batch resolvers, which stay the reference (the planned executor runs
+them for anything not compiled):
+
+- a type whose values are rows of one table (:func:`rows_of`): its fields without a resolver read the columns of
+  the same name;
+- a field that lists rows (:data:`ListForm`, in the field's metadata under :data:`SQL_KEY`): given the parent
+  row's alias and the field's arguments, the rows (:class:`Rows`): their FROM item, order and, for a connection,
+  page size and cursor;
+- a field whose value is one SQL expression of its parent row (:class:`Value`): a summary figure.
+
+Forms bind their values as parameters (:class:`Sql`) and add the caller's row scope (``Visible``), as the
+repositories do. A form that cannot express its arguments raises :class:`NotCompiled`, and the request runs by
+its plan.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from core.visibility import Visible
+
+SQL_KEY = "c360-sql"
+"""Where a strawberry field's metadata holds its SQL form (:func:`sql_form`)."""
+TABLE = "_c360_table"
+"""Where a type's class keeps its :class:`Table` (:func:`rows_of`)."""
+
+T = TypeVar("T")
+
+
+class NotCompiled(Exception):
+    """This request cannot run as one statement (the reason is counted); it runs by its plan."""
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """The table a type's values are rows of."""
+
+    name: str
+    store: str
+    """The subgraph whose database holds it (``Postgres.db(store)``)."""
+    owner: str | None
+    """The column naming the customer whose data a row is (the audit's owner, as ``@owned_by`` says)."""
+    columns: Mapping[str, str] = field(default_factory=dict)
+    """Attributes read from a column of another name."""
+
+    def column(self, attribute: str) -> str:
+        return self.columns.get(attribute, attribute)
+
+
+def rows_of(name: str, store: str, owner: str | None, **columns: str) -> Callable[[type[T]], type[T]]:
+    """Declare a type's values rows of table ``name`` (its leaf fields without resolvers read same-named columns)."""
+
+    def declare(cls: type[T]) -> type[T]:
+        setattr(cls, TABLE, Table(name, store, owner, columns))
+        return cls
+
+    return declare
+
+
+def table_of(cls: Any) -> Table | None:
+    found = getattr(cls, TABLE, None)
+    return found if isinstance(found, Table) else None
+
+
+class Sql:
+    """A statement being built: its parameters, fresh aliases, and the rows the caller may see."""
+
+    __slots__ = ("_aliases", "args", "context", "rows")
+
+    def __init__(self, rows: Visible, context: Any) -> None:
+        self.args: list[object] = []
+        self.rows = rows
+        self.context = context
+        """The request's context (its settings: page-size limits)."""
+        self._aliases = 0
+
+    def param(self, value: object) -> str:
+        """Bind ``value``; its placeholder."""
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+    def alias(self) -> str:
+        self._aliases += 1
+        return f"r{self._aliases}"
+
+
+class Shape(enum.Enum):
+    ONE = "one"
+    """At most one row: the field's value is that row's object, or null."""
+    LIST = "list"
+    """A list of the rows' objects."""
+    PAGE = "page"
+    """A Relay connection over the rows (``Rows.page`` of them, and one more telling that more follow)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """The rows a field reads: ``source`` is a FROM item (a table or a parenthesised subquery) without its alias,
+    whose columns are those of the item type's table."""
+
+    shape: Shape
+    source: str
+    order: Callable[[str], str]
+    """The rows' order (an ``ORDER BY`` list) given their alias."""
+    page: int = 0
+    has_previous: bool = False
+    cursor: Callable[[str], str] | None = None
+    """A row's cursor as a SQL text expression, given its alias (connections)."""
+
+
+ListForm = Callable[[Sql, str, dict[str, Any]], Rows]
+"""``(statement, parent alias, the field's Python arguments) -> rows`` (the parent alias is empty for a root field)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A field whose value is one SQL expression of its parent row, of the field's GraphQL type."""
+
+    store: str
+    """The subgraph whose database the expression reads."""
+    expression: Callable[[Sql, str], str]
+
+
+def sql_form(form: ListForm | Value) -> dict[str, Any]:
+    """Field metadata naming the field's SQL form (merge it with the rest of its metadata)."""
+    return {SQL_KEY: form}
+
+
+def instant(expression: str) -> str:
+    """A ``timestamptz`` as Python's ``datetime.isoformat`` shows it in UTC (microseconds only when not zero)."""
+    utc = f"({expression}) AT TIME ZONE 'UTC'"
+    return (
+        f"to_char({utc}, CASE WHEN extract(microseconds FROM {expression})::bigint % 1000000 = 0"
+        """ THEN 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"' ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"' END)"""
+    )
+
+
+def cursor_text(*parts: str) -> str:
+    """``encode_cursor(*values)`` in SQL (urlsafe base64 of their JSON array), given each value's SQL expression;
+    the values are JSON-encoded as ``orjson`` does for the text and integers cursors hold."""
+    array = " || ',' || ".join(f"to_json({p})::text" for p in parts)
+    encoded = f"encode(convert_to('[' || {array} || ']', 'UTF8'), 'base64')"
+    return f"translate({encoded}, E'+/\\n', '-_')"
+
+
+__all__ = [
+    "SQL_KEY",
+    "ListForm",
+    "NotCompiled",
+    "Rows",
+    "Shape",
+    "Sql",
+    "Table",
+    "Value",
+    "cursor_text",
+    "instant",
+    "rows_of",
+    "sql_form",
+    "table_of",
+]

@@ -1,0 +1,83 @@
+"""A customer's orders, their lines and order figures as SQL, for compiled subtrees (``subgraphs.kit.compiled``):
+the same rows, order and figures as the batch resolvers' statements (``repository.py``), under every id merged
+into the customer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from subgraphs.kit.compiled import Rows, Shape, Sql, Value, cursor_text, instant
+from subgraphs.kit.owners import owner_ids_sql
+from subgraphs.kit.pagination import check_first, decode_time_cursor
+from subgraphs.orders.repository import NON_REVENUE
+
+NEWEST_FIRST = "{0}.placed_at DESC, {0}.id DESC"
+
+
+def customer_orders(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
+    first: int = arguments.get("first", 20)
+    check_first(first, sql.context.settings.max_page_size)
+    after = arguments.get("after")
+    conditions = ["y.customer_id = p.id"]
+    statuses = arguments.get("status")
+    if statuses:
+        conditions.append(f"y.status = ANY({sql.param([s.value for s in statuses])}::text[])")
+    since = arguments.get("since")
+    if since is not None:
+        conditions.append(f"y.placed_at >= {sql.param(since)}::timestamptz")
+    if after:
+        at, row_id = decode_time_cursor(after)
+        conditions.append(
+            f"(y.placed_at, y.id) < ({sql.param(at)}::timestamptz, {sql.param(row_id)}::bigint)"
+        )
+    conditions += sql.rows.clauses(sql.param, unit="y.business_unit")
+    limit = sql.param(first + 1)
+    source = (
+        f"(SELECT x.* FROM unnest({owner_ids_sql(f'{parent}.id')}) AS p(id) CROSS JOIN LATERAL"
+        f" (SELECT * FROM orders.orders y WHERE {' AND '.join(conditions)}"
+        f" ORDER BY y.placed_at DESC, y.id DESC LIMIT {limit}) x"
+        f" ORDER BY x.placed_at DESC, x.id DESC LIMIT {limit})"
+    )
+    return Rows(
+        Shape.PAGE,
+        source,
+        order=NEWEST_FIRST.format,
+        page=first,
+        has_previous=after is not None,
+        cursor=lambda a: cursor_text(instant(f"{a}.placed_at"), f"{a}.id"),
+    )
+
+
+def order_items(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
+    return Rows(
+        Shape.LIST,
+        f"(SELECT * FROM orders.order_items WHERE order_id = {parent}.id)",
+        order=lambda a: f"{a}.id",
+    )
+
+
+def _over_orders(sql: Sql, parent: str, select: str) -> str:
+    """``select`` over the customer's orders (alias ``x``) the caller may see, under all of its ids."""
+    units = "".join(f" AND {c}" for c in sql.rows.clauses(sql.param, unit="x.business_unit"))
+    return (
+        f"(SELECT {select} FROM unnest({owner_ids_sql(f'{parent}.id')}) AS p(id)"
+        f" JOIN orders.orders x ON x.customer_id = p.id{units})"
+    )
+
+
+ORDER_COUNT = Value("orders", lambda sql, parent: _over_orders(sql, parent, "count(*)"))
+LAST_ORDER_AT = Value("orders", lambda sql, parent: _over_orders(sql, parent, "max(x.placed_at)"))
+
+
+def _lifetime_value(sql: Sql, parent: str) -> str:
+    # As the batch resolver answers: 0.00 for a customer without orders, the sum (0 when none counts) otherwise.
+    non_revenue = sql.param(list(NON_REVENUE))
+    return _over_orders(
+        sql,
+        parent,
+        f"CASE WHEN count(*) = 0 THEN 0.00 ELSE"
+        f" coalesce(sum(x.total) FILTER (WHERE NOT x.status = ANY({non_revenue}::text[])), 0) END",
+    )
+
+
+LIFETIME_VALUE = Value("orders", _lifetime_value)

@@ -1,0 +1,42 @@
+"""A customer's tickets and open-ticket count as SQL, for compiled subtrees (``subgraphs.kit.compiled``): the
+same rows, order and count as the batch resolvers' statements (``repository.py``), under every id merged into the
+customer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from subgraphs.kit.compiled import Rows, Shape, Sql, Value
+from subgraphs.kit.owners import owner_ids_sql
+from subgraphs.kit.pagination import check_first
+from subgraphs.tickets.repository import OPEN_STATUSES
+
+
+def customer_tickets(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
+    first: int = arguments.get("first", 50)
+    check_first(first, sql.context.settings.max_page_size)
+    conditions = ["y.customer_id = p.id"]
+    statuses = arguments.get("status")
+    if statuses:
+        conditions.append(f"y.status = ANY({sql.param([s.value for s in statuses])}::text[])")
+    conditions += sql.rows.clauses(sql.param, unit="y.business_unit")
+    limit = sql.param(first)
+    source = (
+        f"(SELECT x.* FROM unnest({owner_ids_sql(f'{parent}.id')}) AS p(id) CROSS JOIN LATERAL"
+        f" (SELECT * FROM tickets.tickets y WHERE {' AND '.join(conditions)}"
+        f" ORDER BY y.created_at DESC, y.id DESC LIMIT {limit}) x"
+        f" ORDER BY x.created_at DESC, x.id DESC LIMIT {limit})"
+    )
+    return Rows(Shape.LIST, source, order=lambda a: f"{a}.created_at DESC, {a}.id DESC")
+
+
+def _open_count(sql: Sql, parent: str) -> str:
+    statuses = sql.param(list(OPEN_STATUSES))
+    units = "".join(f" AND {c}" for c in sql.rows.clauses(sql.param, unit="x.business_unit"))
+    return (
+        f"(SELECT count(*) FROM unnest({owner_ids_sql(f'{parent}.id')}) AS p(id) JOIN tickets.tickets x"
+        f" ON x.customer_id = p.id AND x.status = ANY({statuses}::text[]){units})"
+    )
+
+
+OPEN_TICKET_COUNT = Value("tickets", _open_count)

@@ -1,0 +1,225 @@
+"""Queries whose fields all read PostgreSQL rows run as one statement that builds their JSON in PostgreSQL
+(``schema/execution/compiled.py``), and answer byte for byte as graphql-core does: the benchmark's pages, the
+shapes a client may give them (aliases, fragments, directives, edges and page info, cursors, filters), scoped
+callers, a merged-away id, bad input and an audit that cannot be written. Their audit records name what the
+batch resolvers' run names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import orjson
+
+from bench.workload import API_TEXT
+from core.settings import Settings
+from schema.execution.counts import EXECUTIONS
+from tests import auth, fixtures
+from tests.audit_helpers import Caller, rows
+from tests.conftest import GraphQL
+from tests.execution.differential import pair
+from tests.identity.test_ingest import ingest, record, unique
+from tests.identity.test_merged_records import _order
+from tests.servers import in_process
+
+Q4 = API_TEXT["q4"].replace("first: 200", "first: 100")
+"""The benchmark's summary page at the largest page the default settings allow."""
+PAGE_INFO = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename }"
+SHAPES: list[tuple[str, dict[str, Any]]] = [
+    (
+        """query($id: ID!) { a: customer(id: $id) { __typename ...Person } b: customer(id: $id) { name: fullName }
+        } fragment Person on Customer { id givenName familyName birthDate gender status createdAt updatedAt
+        loyaltyPoints region countryCode city }""",
+        {"id": fixtures.LI_LEI},
+    ),
+    (
+        f"""{{ customers(first: 3) {{ edges {{ cursor node {{ id orders(first: 2) {{ edges {{ cursor node {{ id
+        total subtotal discount shipping channel storeCode placedAt updatedAt restricted businessUnit }} }}
+        {PAGE_INFO} }} }} }} {PAGE_INFO} }} }}""",
+        {},
+    ),
+    ("{ customers(first: 0) { nodes { id } " + PAGE_INFO + " } }", {}),
+    (
+        """query($id: ID!, $more: Boolean!) { customer(id: $id) { id lifetimeValue orderCount lastOrderAt
+        openTicketCount orders(first: 50, status: [PAID, SHIPPED, DELIVERED]) @include(if: $more) {
+          nodes { id status items { id sku name quantity unitPrice } } }
+        tickets(status: [OPEN, PENDING, NEW], first: 2) @skip(if: $more) { id status priority channel queue
+          createdAt resolvedAt } } }""",
+        {"id": fixtures.LI_LEI, "more": True},
+    ),
+    (
+        """query($id: ID!, $more: Boolean!) { customer(id: $id) { id orders(first: 1) @include(if: $more) {
+        nodes { id } } tickets(first: 1) @skip(if: $more) { id subject } } }""",
+        {"id": fixtures.EMMA, "more": False},
+    ),
+    ("""{ customers(first: 4) { nodes { id lifetimeValue orderCount lastOrderAt openTicketCount } } }""", {}),
+    ('{ customer(id: "0a1b2c3d-0000-4000-8000-00000000dead") { id fullName } }', {}),
+]
+REFUSED: list[tuple[str, dict[str, Any]]] = [
+    ('{ customer(id: "not-a-uuid") { id } }', {}),
+    ("{ customers(first: 100000) { nodes { id } } }", {}),
+    ('{ customers(after: "%%%") { nodes { id } } }', {}),
+    (
+        'query($id: ID!) { customer(id: $id) { orders(after: "bm90IGEgY3Vyc29y") { nodes { id } } } }',
+        {"id": fixtures.LI_LEI},
+    ),
+]
+"""Input the resolvers refuse: the request runs by its plan, which reports the error as graphql-core does."""
+
+
+def _compiled() -> int:
+    return EXECUTIONS["compiled"]
+
+
+async def test_the_benchmark_queries_cost_one_statement_and_their_audit(gql: GraphQL) -> None:
+    """Q2, Q3 and Q4 (each page) run as one statement, plus the audit record of the names they show."""
+    requests: list[tuple[str, dict[str, Any]]] = [
+        (API_TEXT["q2"], {"id": fixtures.LI_LEI}),
+        (API_TEXT["q3"], {"after": None}),
+        (Q4, {"after": None}),
+    ]
+    for query, variables in requests:
+        await gql.data(query, **variables)  # validated and planned once
+        before = _compiled()
+        sql, cypher, data = await gql.counted(query, **variables)
+        assert (sql, cypher) == (2, 0), query
+        assert _compiled() == before + 1
+        page = data.get("customers")
+        if page is not None:
+            after = page["pageInfo"]["endCursor"]
+            sql, cypher, following = await gql.counted(query, after=after)
+            assert (sql, cypher) == (2, 0)
+            first_ids = {n["id"] for n in page["nodes"]}
+            assert following["customers"]["nodes"]
+            assert first_ids.isdisjoint(n["id"] for n in following["customers"]["nodes"])
+
+
+async def test_every_shape_answers_as_graphql_core(settings: Settings) -> None:
+    before = _compiled()
+    async with pair(settings) as both:
+        for query, variables in SHAPES:
+            await both.query(query, variables)
+        # Walk one customer's orders by cursor, as a console would.
+        body = orjson.dumps(
+            {
+                "query": "query($id: ID!) { customer(id: $id) { orders(first: 1) { pageInfo { endCursor } } } }",
+                "variables": {"id": fixtures.LI_LEI},
+            }
+        )
+        answer = (await both.planned.post("/graphql", content=body, headers=_admin())).json()
+        cursor = answer["data"]["customer"]["orders"]["pageInfo"]["endCursor"]
+        assert cursor
+        await both.query(
+            """query($id: ID!, $after: String!) { customer(id: $id) { orders(first: 5, after: $after) {
+            nodes { id placedAt } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }""",
+            {"id": fixtures.LI_LEI, "after": cursor},
+        )
+        # Callers whose rows are scoped: by business unit, and by the accounts assigned to them.
+        for query, variables in SHAPES[1:6]:
+            await both.query(query, variables, ("agent",), c360_business_units=["retail"])
+        await both.query(SHAPES[5][0], {}, ("sales",), c360_accounts=["0a1b2c3d-0000-4000-8000-00000000beef"])
+        compiled = _compiled() - before
+        for query, variables in REFUSED:
+            await both.query(query, variables)
+        outcome = both.outcome
+    assert outcome.differences == [], "\n".join(outcome.differences[:3])
+    assert outcome.fallbacks == {}, outcome
+    assert outcome.with_errors >= len(REFUSED), outcome
+    # Each document is sent twice to the planned app (strawberry's view, then the lean path).
+    assert compiled >= 2 * (len(SHAPES) + 1 + 6), (compiled, dict(EXECUTIONS))
+
+
+async def test_a_merged_away_id_answers_with_its_survivor(settings: Settings, gql: GraphQL) -> None:
+    family = unique("Bing")
+    ids = []
+    for given in ("Ming", "Mei"):
+        rec = record(
+            "crm", unique("CM"), [("EMAIL", f"{unique(given)}@shop.cn")], given_name=given, family_name=family
+        )
+        ids.append((await ingest(gql, rec))["results"][0]["customer"]["id"])
+    for customer, total in zip(ids, ("30.00", "12.50"), strict=True):
+        await _order(gql, customer, total)
+    merged = await gql.data(
+        "mutation($a: ID!, $b: ID!) { mergeCustomers(input: {customerId: $a, otherCustomerId: $b}) { applied } }",
+        a=ids[0],
+        b=ids[1],
+    )
+    assert merged["mergeCustomers"]["applied"]
+    view = """query($id: ID!) { customer(id: $id) { id fullName lifetimeValue orderCount
+      orders(first: 5) { nodes { id total items { quantity unitPrice } } } } }"""
+    before = _compiled()
+    async with pair(settings) as both:
+        for customer in ids:
+            await both.query(view, {"id": customer})
+        outcome = both.outcome
+        answer = (
+            await both.planned.post(
+                "/graphql",
+                content=orjson.dumps({"query": view, "variables": {"id": ids[1]}}),
+                headers=_admin(),
+            )
+        ).json()
+    assert outcome.differences == [], "\n".join(outcome.differences[:3])
+    assert _compiled() - before >= 4
+    survivor = answer["data"]["customer"]
+    assert survivor["orderCount"] == 2
+    assert survivor["lifetimeValue"] == "42.50"
+    assert len(survivor["orders"]["nodes"]) == 2
+
+
+async def test_the_audit_records_the_same_customers(settings: Settings, pg: asyncpg.Connection) -> None:
+    sent: dict[bool, str] = {}
+    for compiled in (True, False):
+        update = {"compiled_sql": compiled, "relay_in_process": False}
+        async with in_process(settings.model_copy(update=update), headers={}) as http:
+            caller = Caller(http)
+            before = _compiled()
+            await caller.post(Q4, after=None)
+            request_id, response = await caller.post(Q4, after=None)
+            assert response.status_code == 200
+            assert "errors" not in response.json()
+            assert (_compiled() - before == 2) is compiled
+            sent[compiled] = request_id
+    found = await rows(pg, list(sent.values()))
+    mine, theirs = found[sent[True]], found[sent[False]]
+    assert len(mine) == len(theirs) == 1
+    assert len(mine[0].customer_ids) == 100
+    assert (mine[0].customer_ids, mine[0].data_classes, mine[0].fields, mine[0].operation) == (
+        theirs[0].customer_ids,
+        theirs[0].data_classes,
+        theirs[0].fields,
+        theirs[0].operation,
+    )
+
+
+async def test_values_are_withheld_as_before_when_the_audit_cannot_be_written(
+    settings: Settings, pg: asyncpg.Connection
+) -> None:
+    query = API_TEXT["q3"]
+    async with pair(settings) as both:
+        await pg.execute("ALTER TABLE profiles.audit_records RENAME TO audit_records_away")
+        try:
+            before = _compiled()
+            await both.query(query, {"after": None})
+            compiled = _compiled() - before
+            answer = (
+                await both.planned.post(
+                    "/graphql",
+                    content=orjson.dumps({"query": query, "variables": {"after": None}}),
+                    headers=_admin(),
+                )
+            ).json()
+        finally:
+            await pg.execute("ALTER TABLE profiles.audit_records_away RENAME TO audit_records")
+        outcome = both.outcome
+    assert outcome.differences == [], "\n".join(outcome.differences[:3])
+    assert compiled == 2
+    nodes = answer["data"]["customers"]["nodes"]
+    assert nodes
+    assert all(n["fullName"] is None and n["id"] for n in nodes)
+    assert {e["extensions"]["code"] for e in answer["errors"]} == {"AUDIT_UNAVAILABLE"}
+    assert len(answer["errors"]) == len(nodes)
+
+
+def _admin() -> dict[str, str]:
+    return {**auth.headers(), "content-type": "application/json"}
