@@ -3,7 +3,6 @@ rejected records, identity figures, and the audit of personal data."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -45,25 +44,6 @@ from subgraphs.profiles.review_types import MatchCandidate
 from subgraphs.profiles.types import CustomerConnection, CustomerFilter
 
 
-def _criteria(info: Info, filter: CustomerFilter | None) -> repository.CustomerSearch:
-    if filter is None:
-        return repository.CustomerSearch()
-    if filter.name and filter.name.strip():
-        info.context.require_visible("contact_pii", "name")
-    if filter.cities:
-        info.context.require_visible("contact_pii", "city")
-    return repository.CustomerSearch(
-        name=filter.name.strip() if filter.name and filter.name.strip() else None,
-        cities=tuple(filter.cities or ()),
-        loyalty_tiers=tuple(tier.value for tier in filter.loyalty_tiers or ()),
-        related=(
-            info.context.cross.open_tickets(info.context, filter.has_open_tickets)
-            if filter.has_open_tickets is not None
-            else None
-        ),
-    )
-
-
 @strawberry.type(name="ProfilesQuery")
 class ProfilesQuery:
     @strawberry.field(
@@ -95,7 +75,7 @@ class ProfilesQuery:
     ) -> CustomerConnection:
         check_first(first, info.context.settings.max_page_size)
         after_id = parse_uuid(decode_cursor(after, 1)[0]) if after else None
-        criteria = replace(_criteria(info, filter), rows=await info.context.scope.visible())
+        criteria = compiled.criteria_of(info.context, filter, await info.context.scope.visible())
         db = info.context.sources.postgres.db("profiles")
         rows = await repository.search(db, criteria, first + 1, after_id)
         profiles = info.context.loaders(ProfilesLoaders).profile_by_id
@@ -117,7 +97,8 @@ class ProfilesQuery:
         description=(
             "The customer an identifier belongs to. The value is normalised first, so `+86 138 0013 8000`, "
             "`138-0013-8000` and `13800138000` find the same customer; `appId` is required for WeChat openids."
-        )
+        ),
+        metadata=sql_form(compiled.customer_by_identifier),
     )
     async def customer_by_identifier(
         self,

@@ -54,6 +54,21 @@ SHAPES: list[tuple[str, dict[str, Any]]] = [
     ),
     ("""{ customers(first: 4) { nodes { id lifetimeValue orderCount lastOrderAt openTicketCount } } }""", {}),
     ('{ customer(id: "0a1b2c3d-0000-4000-8000-00000000dead") { id fullName } }', {}),
+    (
+        """{ customers(first: 5, filter: {loyaltyTiers: [GOLD, PLATINUM], hasOpenTickets: true}) {
+        nodes { id loyaltyTier openTicketCount } pageInfo { hasNextPage endCursor } } }""",
+        {},
+    ),
+    (
+        """query($n: String!, $c: [String!]) { customers(first: 5, filter: {name: $n, cities: $c}) {
+        nodes { id fullName city } } }""",
+        {"n": "李", "c": ["Hangzhou", "Shanghai"]},
+    ),
+    (
+        """query($p: String!) { customerByIdentifier(type: PHONE, value: $p) { id fullName
+        tickets(first: 3) { id status } } }""",
+        {"p": fixtures.LI_LEI_PHONE_FORMATS[-1]},
+    ),
 ]
 REFUSED: list[tuple[str, dict[str, Any]]] = [
     ('{ customer(id: "not-a-uuid") { id } }', {}),
@@ -121,6 +136,8 @@ async def test_every_shape_answers_as_graphql_core(settings: Settings) -> None:
         compiled = _compiled() - before
         for query, variables in REFUSED:
             await both.query(query, variables)
+        # A search on values the caller sees masked is refused, as the resolvers refuse it.
+        await both.query(SHAPES[8][0], SHAPES[8][1], ("marketing",))
         outcome = both.outcome
     assert outcome.differences == [], "\n".join(outcome.differences[:3])
     assert outcome.fallbacks == {}, outcome
