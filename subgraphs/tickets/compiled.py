@@ -34,8 +34,8 @@ def _open_count(sql: Sql, parent: str) -> str:
     statuses = sql.param(list(OPEN_STATUSES))
     units = "".join(f" AND {c}" for c in sql.rows.clauses(sql.param, unit="x.business_unit"))
     return (
-        f"(SELECT count(*) FROM unnest({owner_ids_sql(f'{parent}.id')}) AS p(id) JOIN tickets.tickets x"
-        f" ON x.customer_id = p.id AND x.status = ANY({statuses}::text[]){units})"
+        f"(SELECT count(*) FROM tickets.tickets x WHERE x.customer_id = ANY({owner_ids_sql(f'{parent}.id')})"
+        f" AND x.status = ANY({statuses}::text[]){units})"
     )
 
 
