@@ -119,6 +119,8 @@ class Statement:
         self.planner = executor.planner
         self.sql = sql
         self.stores: set[str] = set()
+        self.laterals: dict[str, dict[str, str]] = {}
+        """Per row alias: the ``LATERAL`` subqueries its figures read (alias of each -> its join)."""
 
     def root(self, plan: ObjectPlan) -> tuple[str, Walk]:
         walk = Walk()
@@ -169,6 +171,12 @@ class Statement:
             raise Uncompilable(f"{plan.parent_type.name}.{plan.name} has no SQL form")
         if isinstance(form, Value):
             self.stores.add(form.store)
+            if form.lateral is not None:
+                joined = self.laterals.setdefault(alias, {})
+                name = f"{alias}_{form.lateral.name}"
+                if name not in joined:
+                    joined[name] = f" CROSS JOIN LATERAL {form.lateral.source(self.sql, alias)} {name}"
+                return self.leaf(plan, form.expression(self.sql, name))
             return self.leaf(plan, form.expression(self.sql, alias))
         rows = form(self.sql, alias, self.arguments(plan))
         return self.rows(plan, rows, walk)
@@ -195,18 +203,22 @@ class Statement:
         elif rows.shape is Shape.LIST:
             item = _object_items(type_plan)
             shown, below = self.object(item, self.table(item), alias)
-            text = f"(SELECT coalesce(json_agg({shown} ORDER BY {rows.order(alias)}), '[]') FROM {rows.source} {alias})"
+            text = f"(SELECT coalesce(json_agg({shown} ORDER BY {rows.order(alias)}), '[]') FROM {rows.source} {alias}{self.joins(alias)})"
             many = True
         else:
             if type_plan.kind is not Kind.OBJECT or type_plan.object is None:
                 raise Uncompilable(f"{plan.name} is not an object")
             shown, below = self.object(type_plan.object, self.table(type_plan.object), alias)
-            text = f"(SELECT {shown} FROM {rows.source} {alias} LIMIT 1)"
+            text = f"(SELECT {shown} FROM {rows.source} {alias}{self.joins(alias)} LIMIT 1)"
             if not type_plan.nullable:
                 text = f"coalesce({text}, ('no row')::int::text::json)"
         if below:
             walk.children.append((plan.key, below, many))
         return text
+
+    def joins(self, alias: str) -> str:
+        """The ``LATERAL`` joins the objects of the rows ``alias`` names need (built with them, so call after)."""
+        return "".join(self.laterals.get(alias, {}).values())
 
     def table(self, plan: ObjectPlan) -> Table:
         definition = plan.type.extensions.get(STRAWBERRY)
@@ -248,7 +260,7 @@ class Statement:
                 pairs.append(f"{key}, {self.page_info(field_plan.type.object, rows, alias, cursor)}")
             else:
                 raise Uncompilable(f"{connection.type.name}.{field_plan.name} has no SQL form")
-        text = f"(SELECT json_build_object({', '.join(pairs)}) FROM {numbered} {alias})"
+        text = f"(SELECT json_build_object({', '.join(pairs)}) FROM {numbered} {alias}{self.joins(alias)})"
         return text, walk
 
     def edges(self, plan: FieldPlan, alias: str, in_page: str, cursor: str, walk: Walk) -> str:

@@ -120,12 +120,25 @@ ListForm = Callable[[Sql, str, dict[str, Any]], Rows]
 
 
 @dataclass(frozen=True, slots=True)
+class Lateral:
+    """Figures read together: one row per parent row (a ``LATERAL`` subquery), joined once to the parent's rows
+    and shared by every figure of the object that names it (a customer's order count, value and latest order read
+    its orders once)."""
+
+    name: str
+    source: Callable[[Sql, str], str]
+    """``(statement, parent alias) ->`` a parenthesised subquery returning exactly one row."""
+
+
+@dataclass(frozen=True, slots=True)
 class Value:
     """A field whose value is one SQL expression of its parent row, of the field's GraphQL type."""
 
     store: str
     """The subgraph whose database the expression reads."""
     expression: Callable[[Sql, str], str]
+    """``(statement, alias) ->`` the value: the alias is the parent row's, or its :class:`Lateral`'s when it has one."""
+    lateral: Lateral | None = None
 
 
 def sql_form(form: ListForm | Value) -> dict[str, Any]:
@@ -152,6 +165,7 @@ def cursor_text(*parts: str) -> str:
 
 __all__ = [
     "SQL_KEY",
+    "Lateral",
     "ListForm",
     "NotCompiled",
     "Rows",

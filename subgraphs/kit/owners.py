@@ -91,6 +91,11 @@ def by_owner(owners: Sequence[Owner], found: Mapping[str, V]) -> dict[Owner, V]:
     return {owner: found[owner.id] for owner in owners if owner.id in found}
 
 
+OWNER_IDS = "c360_ids"
+"""The column a customer row read by a compiled statement carries its ids in (:func:`owner_ids_sql`, computed once
+per row by the forms that read customers, and read by the forms of its orders, tickets and figures)."""
+
+
 def owner_ids_sql(customer: str) -> str:
     """A ``uuid[]`` SQL expression: the customer in column ``customer`` and every id merged into it (its own
     first; ``profiles.customer_aliases``, in the same database). Records join on ``x.customer_id = p.id`` over

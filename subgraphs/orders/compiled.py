@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from subgraphs.kit.compiled import Rows, Shape, Sql, Value, cursor_text, instant
-from subgraphs.kit.owners import owner_ids_sql
+from subgraphs.kit.compiled import Lateral, Rows, Shape, Sql, Value, cursor_text, instant
+from subgraphs.kit.owners import OWNER_IDS
 from subgraphs.kit.pagination import check_first, decode_time_cursor
 from subgraphs.orders.repository import NON_REVENUE
 
@@ -33,7 +33,7 @@ def customer_orders(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
     conditions += sql.rows.clauses(sql.param, unit="y.business_unit")
     limit = sql.param(first + 1)
     source = (
-        f"(SELECT x.* FROM unnest({owner_ids_sql(f'{parent}.id')}) AS p(id) CROSS JOIN LATERAL"
+        f"(SELECT x.* FROM unnest({parent}.{OWNER_IDS}) AS p(id) CROSS JOIN LATERAL"
         f" (SELECT * FROM orders.orders y WHERE {' AND '.join(conditions)}"
         f" ORDER BY y.placed_at DESC, y.id DESC LIMIT {limit}) x"
         f" ORDER BY x.placed_at DESC, x.id DESC LIMIT {limit})"
@@ -56,29 +56,21 @@ def order_items(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
     )
 
 
-def _over_orders(sql: Sql, parent: str, select: str) -> str:
-    """``select`` over the customer's orders (alias ``x``) the caller may see, under all of its ids: an index
-    condition on the customer (a join on ``unnest`` may be planned as a hash join over every order, per customer)."""
+def _order_figures(sql: Sql, parent: str) -> str:
+    """A customer's order count, lifetime value and latest order, read in one pass over its orders (under all of
+    its ids, by an index condition) that the caller may see; as the batch resolver answers, the value is 0.00 for
+    a customer without orders and the sum (0 when none counts) otherwise."""
+    non_revenue = sql.param(list(NON_REVENUE))
     units = "".join(f" AND {c}" for c in sql.rows.clauses(sql.param, unit="x.business_unit"))
     return (
-        f"(SELECT {select} FROM orders.orders x"
-        f" WHERE x.customer_id = ANY({owner_ids_sql(f'{parent}.id')}){units})"
+        "(SELECT count(*) AS order_count, max(x.placed_at) AS last_order_at,"
+        " CASE WHEN count(*) = 0 THEN 0.00 ELSE"
+        f" coalesce(sum(x.total) FILTER (WHERE NOT x.status = ANY({non_revenue}::text[])), 0) END AS lifetime_value"
+        f" FROM orders.orders x WHERE x.customer_id = ANY({parent}.{OWNER_IDS}){units})"
     )
 
 
-ORDER_COUNT = Value("orders", lambda sql, parent: _over_orders(sql, parent, "count(*)"))
-LAST_ORDER_AT = Value("orders", lambda sql, parent: _over_orders(sql, parent, "max(x.placed_at)"))
-
-
-def _lifetime_value(sql: Sql, parent: str) -> str:
-    # As the batch resolver answers: 0.00 for a customer without orders, the sum (0 when none counts) otherwise.
-    non_revenue = sql.param(list(NON_REVENUE))
-    return _over_orders(
-        sql,
-        parent,
-        f"CASE WHEN count(*) = 0 THEN 0.00 ELSE"
-        f" coalesce(sum(x.total) FILTER (WHERE NOT x.status = ANY({non_revenue}::text[])), 0) END",
-    )
-
-
-LIFETIME_VALUE = Value("orders", _lifetime_value)
+FIGURES = Lateral("order_figures", _order_figures)
+ORDER_COUNT = Value("orders", lambda sql, figures: f"{figures}.order_count", FIGURES)
+LAST_ORDER_AT = Value("orders", lambda sql, figures: f"{figures}.last_order_at", FIGURES)
+LIFETIME_VALUE = Value("orders", lambda sql, figures: f"{figures}.lifetime_value", FIGURES)

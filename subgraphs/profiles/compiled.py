@@ -11,6 +11,7 @@ from core.visibility import EVERYTHING, Visible
 from graph_store.identifiers import normalize
 from subgraphs.kit.classes import identifier_class
 from subgraphs.kit.compiled import NotCompiled, Rows, Shape, Sql, cursor_text
+from subgraphs.kit.owners import OWNER_IDS, owner_ids_sql
 from subgraphs.kit.pagination import check_first, decode_cursor
 from subgraphs.profiles.repository import CustomerSearch
 from subgraphs.profiles.types import CustomerFilter
@@ -40,7 +41,10 @@ def _customer(sql: Sql, requested: str) -> Rows:
     see it."""
     scope = "".join(f" AND {c}" for c in sql.rows.clauses(sql.param, customer="c.id"))
     survivor = f"(SELECT a.customer_id FROM profiles.customer_aliases a WHERE a.alias_id = {requested})"
-    source = f"(SELECT c.* FROM profiles.customers c WHERE c.id = coalesce({survivor}, {requested}){scope})"
+    source = (
+        f"(SELECT c.*, {owner_ids_sql('c.id')} AS {OWNER_IDS} FROM profiles.customers c"
+        f" WHERE c.id = coalesce({survivor}, {requested}){scope})"
+    )
     return Rows(Shape.ONE, source, order=lambda a: f"{a}.id")
 
 
@@ -55,7 +59,10 @@ def customer_page(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
     if after:
         clauses.append(f"customers.id > {sql.param(parse_uuid(decode_cursor(after, 1)[0]))}::uuid")
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-    source = f"(SELECT customers.* FROM profiles.customers{where} ORDER BY customers.id LIMIT {sql.param(first + 1)})"
+    source = (
+        f"(SELECT customers.*, {owner_ids_sql('customers.id')} AS {OWNER_IDS} FROM profiles.customers{where}"
+        f" ORDER BY customers.id LIMIT {sql.param(first + 1)})"
+    )
     return Rows(
         Shape.PAGE,
         source,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from subgraphs.kit.compiled import Rows, Shape, Sql, Value
-from subgraphs.kit.owners import owner_ids_sql
+from subgraphs.kit.owners import OWNER_IDS
 from subgraphs.kit.pagination import check_first
 from subgraphs.tickets.repository import OPEN_STATUSES
 
@@ -22,7 +22,7 @@ def customer_tickets(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
     conditions += sql.rows.clauses(sql.param, unit="y.business_unit")
     limit = sql.param(first)
     source = (
-        f"(SELECT x.* FROM unnest({owner_ids_sql(f'{parent}.id')}) AS p(id) CROSS JOIN LATERAL"
+        f"(SELECT x.* FROM unnest({parent}.{OWNER_IDS}) AS p(id) CROSS JOIN LATERAL"
         f" (SELECT * FROM tickets.tickets y WHERE {' AND '.join(conditions)}"
         f" ORDER BY y.created_at DESC, y.id DESC LIMIT {limit}) x"
         f" ORDER BY x.created_at DESC, x.id DESC LIMIT {limit})"
@@ -34,7 +34,7 @@ def _open_count(sql: Sql, parent: str) -> str:
     statuses = sql.param(list(OPEN_STATUSES))
     units = "".join(f" AND {c}" for c in sql.rows.clauses(sql.param, unit="x.business_unit"))
     return (
-        f"(SELECT count(*) FROM tickets.tickets x WHERE x.customer_id = ANY({owner_ids_sql(f'{parent}.id')})"
+        f"(SELECT count(*) FROM tickets.tickets x WHERE x.customer_id = ANY({parent}.{OWNER_IDS})"
         f" AND x.status = ANY({statuses}::text[]){units})"
     )
 
