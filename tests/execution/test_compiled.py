@@ -6,6 +6,7 @@ batch resolvers' run names."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import asyncpg
@@ -16,7 +17,7 @@ from core.settings import Settings
 from schema.execution.counts import EXECUTIONS
 from tests import auth, fixtures
 from tests.audit_helpers import Caller, rows
-from tests.conftest import GraphQL
+from tests.conftest import GraphQL, NewCustomers
 from tests.execution.differential import pair
 from tests.identity.test_ingest import ingest, record, unique
 from tests.identity.test_merged_records import _order
@@ -240,3 +241,37 @@ async def test_values_are_withheld_as_before_when_the_audit_cannot_be_written(
 
 def _admin() -> dict[str, str]:
     return {**auth.headers(), "content-type": "application/json"}
+
+
+async def test_a_value_the_schema_cannot_show_is_reported_as_graphql_core_reports_it(
+    settings: Settings, pg: asyncpg.Connection, customers: NewCustomers
+) -> None:
+    """A tier no enum value names fails the statement (its guard), and the plan reports the field's error."""
+    (odd,) = await customers.take(1)
+    await pg.execute("UPDATE profiles.customers SET loyalty_tier = 'diamond' WHERE id = $1", uuid.UUID(odd))
+    try:
+        before = EXECUTIONS.copy()
+        async with pair(settings) as both:
+            await both.query("query($id: ID!) { customer(id: $id) { id fullName loyaltyTier } }", {"id": odd})
+            outcome = both.outcome
+            answer = (
+                await both.planned.post(
+                    "/graphql",
+                    content=orjson.dumps(
+                        {
+                            "query": "query($id: ID!) { customer(id: $id) { loyaltyTier } }",
+                            "variables": {"id": odd},
+                        }
+                    ),
+                    headers=_admin(),
+                )
+            ).json()
+        counted = EXECUTIONS - before
+    finally:
+        await pg.execute("DELETE FROM profiles.customers WHERE id = $1", uuid.UUID(odd))
+    assert outcome.differences == [], "\n".join(outcome.differences[:3])
+    assert outcome.with_errors == 1, outcome
+    assert answer["data"] == {"customer": None}
+    assert "diamond" in answer["errors"][0]["message"]
+    assert counted["planned: compiled statement not run"] >= 3, counted
+    assert counted["compiled"] == 0, counted
