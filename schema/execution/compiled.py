@@ -192,6 +192,7 @@ class Statement:
         return shown if plan.type.nullable else _not_null(shown)
 
     def rows(self, plan: FieldPlan, rows: Rows, walk: Walk) -> str:
+        self.stores.add(rows.store)
         alias = self.sql.alias()
         type_plan = plan.type
         many = False

@@ -106,6 +106,8 @@ class Rows:
     whose columns are those of the item type's table."""
 
     shape: Shape
+    store: str
+    """The subgraph whose database holds the rows (a page that selects only its page info still reads them)."""
     source: str
     order: Callable[[str], str]
     """The rows' order (an ``ORDER BY`` list) given their alias."""

@@ -40,6 +40,7 @@ def customer_orders(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
     )
     return Rows(
         Shape.PAGE,
+        "orders",
         source,
         order=NEWEST_FIRST.format,
         page=first,
@@ -51,6 +52,7 @@ def customer_orders(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
 def order_items(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
     return Rows(
         Shape.LIST,
+        "orders",
         f"(SELECT * FROM orders.order_items WHERE order_id = {parent}.id)",
         order=lambda a: f"{a}.id",
     )

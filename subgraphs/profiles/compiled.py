@@ -45,7 +45,7 @@ def _customer(sql: Sql, requested: str) -> Rows:
         f"(SELECT c.*, {owner_ids_sql('c.id')} AS {OWNER_IDS} FROM profiles.customers c"
         f" WHERE c.id = coalesce({survivor}, {requested}){scope})"
     )
-    return Rows(Shape.ONE, source, order=lambda a: f"{a}.id")
+    return Rows(Shape.ONE, "profiles", source, order=lambda a: f"{a}.id")
 
 
 def customer_page(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
@@ -65,6 +65,7 @@ def customer_page(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
     )
     return Rows(
         Shape.PAGE,
+        "profiles",
         source,
         order=lambda a: f"{a}.id",
         page=first,

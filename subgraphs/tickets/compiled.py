@@ -27,7 +27,7 @@ def customer_tickets(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
         f" ORDER BY y.created_at DESC, y.id DESC LIMIT {limit}) x"
         f" ORDER BY x.created_at DESC, x.id DESC LIMIT {limit})"
     )
-    return Rows(Shape.LIST, source, order=lambda a: f"{a}.created_at DESC, {a}.id DESC")
+    return Rows(Shape.LIST, "tickets", source, order=lambda a: f"{a}.created_at DESC, {a}.id DESC")
 
 
 def _open_count(sql: Sql, parent: str) -> str:

@@ -70,6 +70,10 @@ SHAPES: list[tuple[str, dict[str, Any]]] = [
         tickets(first: 3) { id status } } }""",
         {"p": fixtures.LI_LEI_PHONE_FORMATS[-1]},
     ),
+    (
+        "query($id: ID!) { customer(id: $id) { orders(first: 1) { pageInfo { hasNextPage startCursor } } } }",
+        {"id": fixtures.LI_LEI},
+    ),
 ]
 REFUSED: list[tuple[str, dict[str, Any]]] = [
     ('{ customer(id: "not-a-uuid") { id } }', {}),
