@@ -36,6 +36,7 @@ from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
 from core.policy import Decision
+from core.visibility import EVERYTHING
 from schema.execution.plan import STRAWBERRY, FieldPlan, Kind, ObjectPlan, Plan, Read, TypePlan
 from schema.policies import OPERATION
 from subgraphs.kit.compiled import (
@@ -349,6 +350,21 @@ def note(walk: Walk, value: Any, path: Path | None, read: Callable[[str, Any, Pa
             note(child, below, at, read)
 
 
+def uncompilable(executor: PlannedExecutor, plan: Plan) -> str | None:
+    """Why the plan can never run as one statement, or ``None`` when it may: decided once per plan, synchronously
+    (a plan that is not compiled runs as before, without a coroutine, so synchronous execution still works)."""
+    context = executor.context_value
+    if getattr(context, "scope", None) is None or getattr(context, "sources", None) is None:
+        return "no row scope or sources in the context"
+    try:
+        Statement(executor, Sql(EVERYTHING, context)).root(plan.root)
+    except Uncompilable as reason:
+        return str(reason)
+    except Exception:
+        pass
+    return None
+
+
 async def run_compiled(executor: PlannedExecutor, plan: Plan) -> dict[str, Any]:
     """The answer's ``data`` from one statement; raises :class:`Uncompilable`, ``NotCompiled`` or the statement's
     error, and the caller runs the plan instead."""
@@ -371,4 +387,13 @@ async def run_compiled(executor: PlannedExecutor, plan: Plan) -> dict[str, Any]:
     return data
 
 
-__all__ = ["OWNER_KEY", "NotCompiled", "Uncompilable", "instant", "leaf_sql", "note", "run_compiled"]
+__all__ = [
+    "OWNER_KEY",
+    "NotCompiled",
+    "Uncompilable",
+    "instant",
+    "leaf_sql",
+    "note",
+    "run_compiled",
+    "uncompilable",
+]

@@ -16,7 +16,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLSchema, OperationDefinitionNode, OperationType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.execution.compiled import Uncompilable, run_compiled
+from schema.execution.compiled import Uncompilable, run_compiled, uncompilable
 from schema.execution.counts import EXECUTIONS, count
 from schema.execution.plan import Plan, Planner, Unsupported, skip_include_variables
 from schema.execution.run import run
@@ -132,8 +132,15 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         except Unsupported as unsupported:
             count("graphql-core", unsupported.reason)
             return super().execute_operation(serially)
-        if plan.compiled is not False and self.compiles:
-            return self._compiled(plan)
+        if self.compiles:
+            if plan.compiled is None:
+                reason = uncompilable(self, plan)
+                plan.compiled = reason is None
+                if reason is not None:
+                    count("planned", f"not compiled: {reason}")
+                    return self._planned(plan)
+            if plan.compiled:
+                return self._compiled(plan)
         count("planned")
         return self._planned(plan)
 
