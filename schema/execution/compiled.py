@@ -308,7 +308,7 @@ class Statement:
         return f"json_build_object({', '.join(pairs)})"
 
     def arguments(self, plan: FieldPlan) -> dict[str, Any]:
-        definition = plan.strawberry_field or plan.definition.extensions.get(STRAWBERRY)
+        definition = _strawberry_field(plan)
         if not plan.definition.args:
             return {}
         values = get_argument_values(plan.definition, plan.nodes[0], self.executor.variable_values)
@@ -317,9 +317,12 @@ class Statement:
         return convert_arguments(values, definition.arguments, self.planner.scalars, self.planner.config)
 
 
+def _strawberry_field(plan: FieldPlan) -> Any:
+    return plan.strawberry_field or plan.definition.extensions.get(STRAWBERRY)
+
+
 def _form(plan: FieldPlan) -> Any:
-    definition = plan.strawberry_field or plan.definition.extensions.get(STRAWBERRY)
-    metadata = getattr(definition, "metadata", None)
+    metadata = getattr(_strawberry_field(plan), "metadata", None)
     return metadata.get(SQL_KEY) if metadata else None
 
 

@@ -104,3 +104,16 @@ def owner_ids_sql(customer: str) -> str:
         f"(ARRAY[{customer}] || ARRAY(SELECT m.alias_id FROM profiles.customer_aliases m"
         f" WHERE m.customer_id = {customer} ORDER BY m.merged_at, m.alias_id))"
     )
+
+
+def newest_under_ids(parent: str, table: str, at: str, conditions: list[str], limit: str) -> str:
+    """A FROM item of the newest rows of ``table`` (by ``at``, then id; alias ``y`` in ``conditions``) under every id
+    of the customer row ``parent`` (its :data:`OWNER_IDS`): one index walk per id, then the newest of them, as
+    :func:`pairs_table`'s statements do for many customers."""
+    where = "".join(f" AND {c}" for c in conditions)
+    return (
+        f"(SELECT x.* FROM unnest({parent}.{OWNER_IDS}) AS p(id) CROSS JOIN LATERAL"
+        f" (SELECT * FROM {table} y WHERE y.customer_id = p.id{where}"
+        f" ORDER BY y.{at} DESC, y.id DESC LIMIT {limit}) x"
+        f" ORDER BY x.{at} DESC, x.id DESC LIMIT {limit})"
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from subgraphs.kit.compiled import Lateral, Rows, Shape, Sql, Value, cursor_text, instant
-from subgraphs.kit.owners import OWNER_IDS
+from subgraphs.kit.owners import OWNER_IDS, newest_under_ids
 from subgraphs.kit.pagination import check_first, decode_time_cursor
 from subgraphs.orders.repository import NON_REVENUE
 
@@ -18,7 +18,7 @@ def customer_orders(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
     first: int = arguments.get("first", 20)
     check_first(first, sql.context.settings.max_page_size)
     after = arguments.get("after")
-    conditions = ["y.customer_id = p.id"]
+    conditions = []
     statuses = arguments.get("status")
     if statuses:
         conditions.append(f"y.status = ANY({sql.param([s.value for s in statuses])}::text[])")
@@ -31,13 +31,7 @@ def customer_orders(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
             f"(y.placed_at, y.id) < ({sql.param(at)}::timestamptz, {sql.param(row_id)}::bigint)"
         )
     conditions += sql.rows.clauses(sql.param, unit="y.business_unit")
-    limit = sql.param(first + 1)
-    source = (
-        f"(SELECT x.* FROM unnest({parent}.{OWNER_IDS}) AS p(id) CROSS JOIN LATERAL"
-        f" (SELECT * FROM orders.orders y WHERE {' AND '.join(conditions)}"
-        f" ORDER BY y.placed_at DESC, y.id DESC LIMIT {limit}) x"
-        f" ORDER BY x.placed_at DESC, x.id DESC LIMIT {limit})"
-    )
+    source = newest_under_ids(parent, "orders.orders", "placed_at", conditions, sql.param(first + 1))
     return Rows(
         Shape.PAGE,
         "orders",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from subgraphs.kit.compiled import Rows, Shape, Sql, Value
-from subgraphs.kit.owners import OWNER_IDS
+from subgraphs.kit.owners import OWNER_IDS, newest_under_ids
 from subgraphs.kit.pagination import check_first
 from subgraphs.tickets.repository import OPEN_STATUSES
 
@@ -15,18 +15,12 @@ from subgraphs.tickets.repository import OPEN_STATUSES
 def customer_tickets(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
     first: int = arguments.get("first", 50)
     check_first(first, sql.context.settings.max_page_size)
-    conditions = ["y.customer_id = p.id"]
+    conditions = []
     statuses = arguments.get("status")
     if statuses:
         conditions.append(f"y.status = ANY({sql.param([s.value for s in statuses])}::text[])")
     conditions += sql.rows.clauses(sql.param, unit="y.business_unit")
-    limit = sql.param(first)
-    source = (
-        f"(SELECT x.* FROM unnest({parent}.{OWNER_IDS}) AS p(id) CROSS JOIN LATERAL"
-        f" (SELECT * FROM tickets.tickets y WHERE {' AND '.join(conditions)}"
-        f" ORDER BY y.created_at DESC, y.id DESC LIMIT {limit}) x"
-        f" ORDER BY x.created_at DESC, x.id DESC LIMIT {limit})"
-    )
+    source = newest_under_ids(parent, "tickets.tickets", "created_at", conditions, sql.param(first))
     return Rows(Shape.LIST, "tickets", source, order=lambda a: f"{a}.created_at DESC, {a}.id DESC")
 
 
