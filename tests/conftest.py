@@ -240,7 +240,7 @@ class NewCustomers:
         await self.pg.executemany(
             "INSERT INTO profiles.customers (id, given_name, family_name, full_name, gender, country_code, loyalty_tier,"
             " loyalty_points, status, created_at, updated_at)"
-            " VALUES ($1, 'Test', 'Customer', 'Test Customer', 'unknown', 'CN', 'bronze', 0, 'active', now(), now())",
+            " VALUES ($1, 'Xiaoce', 'Ceshi', 'Ceshi Xiaoce', 'unknown', 'CN', 'bronze', 0, 'active', now(), now())",
             [(uuid.UUID(i),) for i in ids],
         )
         return ids

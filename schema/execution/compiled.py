@@ -24,9 +24,10 @@ its owner under a key no GraphQL name can take, removed before anything else rea
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 from graphql import GraphQLEnumType, GraphQLLeafType, get_named_type
@@ -38,7 +39,7 @@ from strawberry.types.field import StrawberryField
 from core.policy import Decision
 from core.visibility import EVERYTHING
 from schema.execution.plan import STRAWBERRY, FieldPlan, Kind, ObjectPlan, Plan, Read, TypePlan
-from schema.policies import OPERATION
+from schema.policies import OPERATION, masked
 from subgraphs.kit.compiled import (
     SQL_KEY,
     NotCompiled,
@@ -50,12 +51,15 @@ from subgraphs.kit.compiled import (
     instant,
     table_of,
 )
+from subgraphs.kit.enums import IdentifierType
 
 if TYPE_CHECKING:
     from schema.execution.hook import PlannedExecutor
 
 OWNER_KEY = "#o"
 """Where an object with audited fields carries its owner in the statement's JSON (not a GraphQL name)."""
+TYPE_KEY = "#t"
+"""Where an object with an identifier's value carries the identifier's type (its value's class follows it)."""
 MAX_PAIRS = 50
 """``json_build_object`` takes at most 100 arguments."""
 
@@ -64,17 +68,35 @@ class Uncompilable(Exception):
     """The plan has a field no statement can read (the reason is counted); its requests run by the plan."""
 
 
+Classes = str | Mapping[str, str]
+"""A field's audited data class, or by identifier type the audited class of an identifier's value (a type whose
+values are not audited is absent)."""
+Finish = Callable[[Any, str | None], Any]
+"""``(the statement's value, the object's identifier type) ->`` the value shown: a mask, or a figure SQL leaves to
+Python (``Value.finish``)."""
+
+
 @dataclass(slots=True, eq=False)
 class Walk:
-    """Where audited values sit in an object of the answer: its audited keys, and the objects below that hold some."""
+    """What is left to do in an object of the answer once decoded: its audited keys, the values Python finishes
+    (masks, figures), and the objects below that hold some."""
 
-    audited: list[tuple[str, str]] = field(default_factory=list)
+    audited: list[tuple[str, Classes]] = field(default_factory=list)
     """(response key, data class)."""
+    finished: list[tuple[str, Finish]] = field(default_factory=list)
     children: list[tuple[str, Walk, bool]] = field(default_factory=list)
     """(response key, the child's walk, whether the key holds a list of them)."""
+    typed: bool = False
+    """Whether the object carries its identifier type (:data:`TYPE_KEY`)."""
 
     def __bool__(self) -> bool:
-        return bool(self.audited or self.children)
+        return bool(self.audited or self.finished or self.children)
+
+
+class _Typed(NamedTuple):
+    """An identifier of a given type, as the field guard asks it (``FieldGuard.decide`` reads its ``type``)."""
+
+    type: IdentifierType
 
 
 def _literal(text: str) -> str:
@@ -153,6 +175,10 @@ class Statement:
             if table is None or table.owner is None:
                 raise Uncompilable(f"audited fields of {plan.type.name}, whose owner no column names")
             pairs.append(f"{_literal(OWNER_KEY)}, ({alias}.{table.owner})::text")
+        if walk.typed:
+            if table is None:
+                raise Uncompilable(f"identifier values of {plan.type.name}, whose type no column names")
+            pairs.append(f"{_literal(TYPE_KEY)}, {alias}.{table.column('type')}")
         if len(pairs) > MAX_PAIRS:
             raise Uncompilable("too many fields in one object")
         return f"json_build_object({', '.join(pairs)})", walk
@@ -161,10 +187,7 @@ class Statement:
         if plan.read is Read.TYPENAME:
             return _literal(plan.parent_type.name)
         if plan.guard is not None:
-            if plan.decision is not Decision.ALLOW:
-                raise Uncompilable("a field the policy masks, withholds or decides per value")
-            if plan.audited:
-                walk.audited.append((plan.key, plan.guard.data_class))
+            self.guarded(plan, walk)
         form = _form(plan)
         if form is None:
             if plan.read is Read.ATTR and plan.type.kind is Kind.LEAF and table is not None:
@@ -172,15 +195,60 @@ class Statement:
             raise Uncompilable(f"{plan.parent_type.name}.{plan.name} has no SQL form")
         if isinstance(form, Value):
             self.stores.add(form.store)
+            at = alias
             if form.lateral is not None:
                 joined = self.laterals.setdefault(alias, {})
-                name = f"{alias}_{form.lateral.name}"
-                if name not in joined:
-                    joined[name] = f" CROSS JOIN LATERAL {form.lateral.source(self.sql, alias)} {name}"
-                return self.leaf(plan, form.expression(self.sql, name))
-            return self.leaf(plan, form.expression(self.sql, alias))
+                at = f"{alias}_{form.lateral.name}"
+                if at not in joined:
+                    joined[at] = f" CROSS JOIN LATERAL {form.lateral.source(self.sql, alias)} {at}"
+            expression = form.expression(self.sql, at)
+            if form.finish is None:
+                return self.leaf(plan, expression)
+            if plan.guard is not None or plan.type.kind is not Kind.LEAF:
+                raise Uncompilable(f"{plan.parent_type.name}.{plan.name} is finished in Python and guarded")
+            finish = form.finish
+            context = self.sql.context
+            walk.finished.append((plan.key, lambda value, _: finish(context, value)))
+            return expression if plan.type.nullable else _not_null(expression)
         rows = form(self.sql, alias, self.arguments(plan))
         return self.rows(plan, rows, walk)
+
+    def guarded(self, plan: FieldPlan, walk: Walk) -> None:
+        """The policy's decision on a classified field: shown (and audited), masked in Python after the statement
+        (strings only: a masked value of another type is an error the plan reports), or never compiled."""
+        guard = plan.guard
+        assert guard is not None
+        if guard.data_class != "identifier":
+            self.decided(plan, walk, guard.data_class, guard.mask, plan.decision)
+            return
+        policy = self.planner.policy
+        assert policy is not None
+        principal = getattr(self.executor.context_value, "principal", None)
+        classes: dict[str, str] = {}
+        masks: dict[str, str] = {}
+        for kind in IdentifierType:
+            data_class, how, decision = guard.decide(policy, principal, _Typed(kind))
+            self.decided(plan, Walk(), data_class, how, decision)
+            if decision is Decision.MASK:
+                masks[kind.value] = how
+            elif data_class in policy.audited:
+                classes[kind.value] = data_class
+        if classes:
+            walk.audited.append((plan.key, classes))
+        if masks:
+            walk.finished.append((plan.key, partial(_mask_by_type, masks)))
+        walk.typed = walk.typed or bool(classes or masks)
+
+    def decided(
+        self, plan: FieldPlan, walk: Walk, data_class: str, how: str, decision: Decision | None
+    ) -> None:
+        if decision is Decision.ALLOW:
+            if plan.audited:
+                walk.audited.append((plan.key, data_class))
+        elif decision is Decision.MASK and _is_string(plan):
+            walk.finished.append((plan.key, lambda value, _: masked(value, how)))
+        else:
+            raise Uncompilable("a field the policy withholds, or masks a value that is not a string")
 
     def leaf(self, plan: FieldPlan, expression: str) -> str:
         if plan.type.kind is not Kind.LEAF:
@@ -317,6 +385,10 @@ class Statement:
         return convert_arguments(values, definition.arguments, self.planner.scalars, self.planner.config)
 
 
+def _is_string(plan: FieldPlan) -> bool:
+    return plan.type.kind is Kind.LEAF and get_named_type(plan.definition.type).name == "String"
+
+
 def _strawberry_field(plan: FieldPlan) -> Any:
     return plan.strawberry_field or plan.definition.extensions.get(STRAWBERRY)
 
@@ -334,23 +406,34 @@ def _object_items(type_plan: TypePlan) -> ObjectPlan:
     return type_plan.item.object
 
 
-def note(walk: Walk, value: Any, path: Path | None, read: Callable[[str, Any, Path], None]) -> None:
-    """Note the audited values of ``value`` (an object of the answer) as the field guards do, and take its owner
-    key out."""
+def _mask_by_type(masks: Mapping[str, str], value: Any, kind: str | None) -> Any:
+    how = masks.get(kind) if kind is not None else None
+    return value if how is None else masked(value, how)
+
+
+def finish(walk: Walk, value: Any, path: Path | None, read: Callable[[str, Any, Path], None] | None) -> None:
+    """Finish ``value`` (an object of the answer) as the field guards and resolvers would have shown it: mask and
+    finish its values, note its audited values (with ``read``, the request's audit) and take its hidden keys out."""
     if not isinstance(value, dict):
         return
     owner = value.pop(OWNER_KEY, None)
-    for key, data_class in walk.audited:
-        if value.get(key) is not None:
-            read(data_class, owner, Path(path, key, None))
+    kind = value.pop(TYPE_KEY, None) if walk.typed else None
+    if read is not None:
+        for key, classes in walk.audited:
+            if value.get(key) is not None:
+                data_class = classes if isinstance(classes, str) else classes.get(kind or "")
+                if data_class is not None:
+                    read(data_class, owner, Path(path, key, None))
+    for key, shown in walk.finished:
+        value[key] = shown(value.get(key), kind)
     for key, child, many in walk.children:
         below = value.get(key)
         at = Path(path, key, None)
         if many:
             for index, item in enumerate(below or ()):
-                note(child, item, Path(at, index, None), read)
+                finish(child, item, Path(at, index, None), read)
         else:
-            note(child, below, at, read)
+            finish(child, below, at, read)
 
 
 def uncompilable(executor: PlannedExecutor, plan: Plan) -> str | None:
@@ -384,9 +467,9 @@ async def run_compiled(executor: PlannedExecutor, plan: Plan) -> dict[str, Any]:
     db = sources.postgres.db(next(iter(s for s in statement.stores if s)))
     answer = await db.fetchval(text, *statement.sql.args)
     data: dict[str, Any] = orjson.loads(answer)
-    notes = getattr(context, "audit", None)
-    if walk and notes is not None:
-        note(walk, data, None, notes.read)
+    if walk:
+        notes = getattr(context, "audit", None)
+        finish(walk, data, None, notes.read if notes is not None else None)
     return data
 
 
@@ -394,9 +477,9 @@ __all__ = [
     "OWNER_KEY",
     "NotCompiled",
     "Uncompilable",
+    "finish",
     "instant",
     "leaf_sql",
-    "note",
     "run_compiled",
     "uncompilable",
 ]

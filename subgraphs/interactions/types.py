@@ -11,12 +11,14 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
+from subgraphs.interactions import compiled
 from subgraphs.interactions.loaders import InteractionsLoaders
 from subgraphs.interactions.repository import InteractionPage
 from subgraphs.interactions.timeline_types import TimelineEntry, TimelineKind, after_key, cursor
 from subgraphs.kit import timeline
 from subgraphs.kit.batch import Columns, batch, batched, customer_edge, load
 from subgraphs.kit.classes import classified, classify
+from subgraphs.kit.compiled import rows_of, sql_form
 from subgraphs.kit.context import Info, RequestContext
 from subgraphs.kit.entities import CustomerRef, from_row
 from subgraphs.kit.owners import owners_of_customers
@@ -50,6 +52,7 @@ class InteractionKind(Enum):
 CUSTOMER = customer_edge("interactions.customer", "customer_id")
 
 
+@rows_of("interactions.interactions", "interactions", "customer_id")
 @classified("public")
 @strawberry.type(description="One event on the customer's timeline.")
 class Interaction:
@@ -141,7 +144,7 @@ class InteractionCustomerFields:
 
     @strawberry.field(
         description="The customer's timeline, newest first, optionally only some kinds.",
-        metadata=batched(_interactions),
+        metadata=batched(_interactions, **sql_form(compiled.customer_interactions)),
     )
     async def interactions(
         self,

@@ -10,7 +10,8 @@ them for anything not compiled):
 - a field that lists rows (:data:`ListForm`, in the field's metadata under :data:`SQL_KEY`): given the parent
   row's alias and the field's arguments, the rows (:class:`Rows`): their FROM item, order and, for a connection,
   page size and cursor;
-- a field whose value is one SQL expression of its parent row (:class:`Value`): a summary figure.
+- a field whose value is one SQL expression of its parent row (:class:`Value`): a summary figure, or a value
+  Python finishes from what the expression read (``Value.finish``).
 
 Forms bind their values as parameters (:class:`Sql`) and add the caller's row scope (``Visible``), as the
 repositories do. A form that cannot express its arguments raises :class:`NotCompiled`, and the request runs by
@@ -117,6 +118,11 @@ class Rows:
     """A row's cursor as a SQL text expression, given its alias (connections)."""
 
 
+def rows_under(store: str, table: str, column: str, parent: str, order: Callable[[str], str]) -> Rows:
+    """The rows of ``table`` whose ``column`` holds the parent row's id (an order's lines), as a list."""
+    return Rows(Shape.LIST, store, f"(SELECT * FROM {table} WHERE {column} = {parent}.id)", order=order)
+
+
 ListForm = Callable[[Sql, str, dict[str, Any]], Rows]
 """``(statement, parent alias, the field's Python arguments) -> rows`` (the parent alias is empty for a root field)."""
 
@@ -141,6 +147,10 @@ class Value:
     expression: Callable[[Sql, str], str]
     """``(statement, alias) ->`` the value: the alias is the parent row's, or its :class:`Lateral`'s when it has one."""
     lateral: Lateral | None = None
+    finish: Callable[[Any, Any], Any] | None = None
+    """``(request context, the expression's JSON value) ->`` the field's value as the schema shows it, for a value
+    SQL reads but only Python works out in some cases (a due time on a business-hours calendar); the expression
+    then returns the shown value, or what Python needs to work it out."""
 
 
 def sql_form(form: ListForm | Value) -> dict[str, Any]:
@@ -178,6 +188,7 @@ __all__ = [
     "cursor_text",
     "instant",
     "rows_of",
+    "rows_under",
     "sql_form",
     "table_of",
 ]

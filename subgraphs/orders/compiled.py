@@ -6,18 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from subgraphs.kit.compiled import Lateral, Rows, Shape, Sql, Value, cursor_text, instant
-from subgraphs.kit.owners import OWNER_IDS, newest_under_ids
-from subgraphs.kit.pagination import check_first, decode_time_cursor
+from subgraphs.kit.compiled import Lateral, Rows, Sql, Value, rows_under
+from subgraphs.kit.owners import OWNER_IDS, newest_page
 from subgraphs.orders.repository import NON_REVENUE
-
-NEWEST_FIRST = "{0}.placed_at DESC, {0}.id DESC"
 
 
 def customer_orders(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
-    first: int = arguments.get("first", 20)
-    check_first(first, sql.context.settings.max_page_size)
-    after = arguments.get("after")
     conditions = []
     statuses = arguments.get("status")
     if statuses:
@@ -25,31 +19,11 @@ def customer_orders(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
     since = arguments.get("since")
     if since is not None:
         conditions.append(f"y.placed_at >= {sql.param(since)}::timestamptz")
-    if after:
-        at, row_id = decode_time_cursor(after)
-        conditions.append(
-            f"(y.placed_at, y.id) < ({sql.param(at)}::timestamptz, {sql.param(row_id)}::bigint)"
-        )
-    conditions += sql.rows.clauses(sql.param, unit="y.business_unit")
-    source = newest_under_ids(parent, "orders.orders", "placed_at", conditions, sql.param(first + 1))
-    return Rows(
-        Shape.PAGE,
-        "orders",
-        source,
-        order=NEWEST_FIRST.format,
-        page=first,
-        has_previous=after is not None,
-        cursor=lambda a: cursor_text(instant(f"{a}.placed_at"), f"{a}.id"),
-    )
+    return newest_page(sql, parent, "orders", "orders.orders", "placed_at", arguments, conditions)
 
 
 def order_items(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
-    return Rows(
-        Shape.LIST,
-        "orders",
-        f"(SELECT * FROM orders.order_items WHERE order_id = {parent}.id)",
-        order=lambda a: f"{a}.id",
-    )
+    return rows_under("orders", "orders.order_items", "order_id", parent, order=lambda a: f"{a}.id")
 
 
 def _order_figures(sql: Sql, parent: str) -> str:

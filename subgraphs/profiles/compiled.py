@@ -1,20 +1,23 @@
-"""The customer root fields as SQL, for compiled subtrees (``subgraphs.kit.compiled``): the same rows as
-``customer`` (a merged-away id finds its survivor), ``customerByIdentifier`` (through the identifier projection)
-and a ``customers`` page (keyset on id, with the filter's conditions when they are all SQL in this database)."""
+"""The customer root fields and identifiers as SQL, for compiled subtrees (``subgraphs.kit.compiled``): the same
+rows as ``customer`` (a merged-away id finds its survivor), ``customerByIdentifier`` (through the identifier
+projection), a ``customers`` page (keyset on id, with the filter's conditions when they are all SQL in this
+database) and ``Customer.identifiers`` (the projection)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.ids import parse_uuid
 from core.visibility import EVERYTHING, Visible
 from graph_store.identifiers import normalize
 from subgraphs.kit.classes import identifier_class
-from subgraphs.kit.compiled import NotCompiled, Rows, Shape, Sql, cursor_text
+from subgraphs.kit.compiled import NotCompiled, Rows, Shape, Sql, cursor_text, rows_under
 from subgraphs.kit.owners import OWNER_IDS, owner_ids_sql
 from subgraphs.kit.pagination import check_first, decode_cursor
 from subgraphs.profiles.repository import CustomerSearch
-from subgraphs.profiles.types import CustomerFilter
+
+if TYPE_CHECKING:
+    from subgraphs.profiles.types import CustomerFilter
 
 
 def one_customer(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
@@ -46,6 +49,17 @@ def _customer(sql: Sql, requested: str) -> Rows:
         f" WHERE c.id = coalesce({survivor}, {requested}){scope})"
     )
     return Rows(Shape.ONE, "profiles", source, order=lambda a: f"{a}.id")
+
+
+def customer_identifiers(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
+    """A customer's identifiers from the projection, in the batch resolver's order (``identifiers_by_customer``)."""
+    return rows_under(
+        "profiles",
+        "profiles.customer_identifiers",
+        "customer_id",
+        parent,
+        order=lambda a: f'{a}.type COLLATE "C", {a}.value COLLATE "C"',
+    )
 
 
 def customer_page(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:

@@ -11,11 +11,12 @@ import strawberry
 from graph_store.identity import LinkedIdentifier
 from subgraphs.kit.batch import batched, customer_id, each, keyed, load
 from subgraphs.kit.classes import classified, classify, owned_by
+from subgraphs.kit.compiled import rows_of, sql_form
 from subgraphs.kit.context import Info
 from subgraphs.kit.entities import CustomerRef
 from subgraphs.kit.enums import IdentifierType
 from subgraphs.kit.pagination import Connection
-from subgraphs.profiles import repository
+from subgraphs.profiles import compiled, repository
 from subgraphs.profiles.consent_types import Consent, ConsentChannel, ConsentPurpose, ConsentStatus
 from subgraphs.profiles.ingest_types import IdentityEvent, IdentityEventKind, SourceRecordView
 from subgraphs.profiles.loaders import ProfilesLoaders
@@ -53,6 +54,7 @@ class CustomerStatus(Enum):
     BLOCKED = strawberry.enum_value("blocked", description="Blocked.")
 
 
+@rows_of("profiles.customer_identifiers", "profiles", "customer_id")
 @classified("public")
 @owned_by("customer_id")
 @strawberry.type(
@@ -261,7 +263,7 @@ class ProfileCustomerFields:
 
     @strawberry.field(
         description="Phones, emails, WeChat ids, devices and source-system ids linked to this customer.",
-        metadata=batched(IDENTIFIERS),
+        metadata=batched(IDENTIFIERS, **sql_form(compiled.customer_identifiers)),
     )
     async def identifiers(self, info: Info) -> list[Identifier] | None:
         return await load(info, IDENTIFIERS, self)

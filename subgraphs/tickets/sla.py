@@ -352,6 +352,11 @@ def read(state: SlaState, target: Target, resolved_at: datetime | None, now: dat
     )
 
 
+def shown_due_at(state: SlaState, target: Target, resolved_at: datetime | None, now: datetime) -> datetime:
+    """``Ticket.slaDueAt``: the due time as :func:`read` projects it, or the creation for a ticket without one."""
+    return read(state, target, resolved_at, now).projected_due_at or state.created_at
+
+
 def pauses_to_json(pauses: Sequence[tuple[datetime, datetime]]) -> list[list[str]]:
     return [[begins.isoformat(), ends.isoformat()] for begins, ends in pauses]
 

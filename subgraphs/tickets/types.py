@@ -261,21 +261,23 @@ class Ticket:
             row=row,
         )
 
-    def _reading(self, info: Info) -> sla.SlaReading:
-        target = sla.policy_at(info.context.settings.sla_policy).target(
+    def _target(self, info: Info) -> sla.Target:
+        return sla.policy_at(info.context.settings.sla_policy).target(
             _value(self.priority), _value(self.channel)
         )
-        return sla.read(self.sla_state, target, self.resolved_at, info.context.now())
+
+    def _reading(self, info: Info) -> sla.SlaReading:
+        return sla.read(self.sla_state, self._target(info), self.resolved_at, info.context.now())
 
     @strawberry.field(
         description=(
             "When the ticket must be resolved under its SLA; while the clock is stopped (pending on the customer), "
             "when it would be due if the clock ran on now."
-        )
+        ),
+        metadata=sql_form(compiled.SLA_DUE_AT),
     )
     def sla_due_at(self, info: Info) -> datetime:
-        reading = self._reading(info)
-        return reading.projected_due_at or self.created_at
+        return sla.shown_due_at(self.sla_state, self._target(info), self.resolved_at, info.context.now())
 
     @strawberry.field(
         description="Whether the SLA is missed: a first answer or the resolution late (`sla` says which)."

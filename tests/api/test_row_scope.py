@@ -578,14 +578,14 @@ async def _counted(
 async def test_scoping_costs_one_cypher_call_whatever_the_page_size(
     client: httpx.AsyncClient, world: World, first: int
 ) -> None:
-    """The unscoped 360 list costs 7 statements (its audit record and the identifiers, from PostgreSQL's
-    projection, among them) and no Cypher call (tests/api/test_round_trips.py); scoped, the visible set is one
-    Cypher call, once per request, and no statement more."""
+    """The unscoped 360 list costs 2 statements (one compiled statement, and its audit record) and no Cypher call
+    (tests/api/test_round_trips.py); scoped, the visible set is one Cypher call, once per request, and no
+    statement more."""
     sql, cypher, data = await _counted(client, _as(world), LIST_360, first=first)
     nodes = [e["node"] for e in data["customers"]["edges"]]
     assert [n["id"] for n in nodes] == sorted(world.inside)[:first]
     assert all(n["orders"]["nodes"] and n["interactions"]["nodes"] for n in nodes)
-    assert (sql, cypher) == (7, 1)
+    assert (sql, cypher) == (2, 1)
     # A root field alone: one profile statement, the one scope call.
     sql, cypher, _ = await _counted(client, _as(world), ONE_CUSTOMER, id=world.inside[0])
     assert (sql, cypher) == (1, 1)

@@ -7,6 +7,7 @@ batch resolvers' run names."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -18,7 +19,7 @@ from schema.execution.counts import EXECUTIONS
 from tests import auth, fixtures
 from tests.audit_helpers import Caller, rows
 from tests.conftest import GraphQL, NewCustomers
-from tests.execution.differential import pair
+from tests.execution.differential import CLOCK_AT, pair
 from tests.identity.test_ingest import ingest, record, unique
 from tests.identity.test_merged_records import _order
 from tests.servers import in_process
@@ -279,3 +280,133 @@ async def test_a_value_the_schema_cannot_show_is_reported_as_graphql_core_report
     assert "diamond" in answer["errors"][0]["message"]
     assert counted["planned: compiled statement not run"] >= 3, counted
     assert counted["compiled"] == 0, counted
+
+
+async def test_the_console_view_costs_one_statement(gql: GraphQL) -> None:
+    """Q1 (profile, identifiers, orders with their lines, open tickets with their due times, interactions) is one
+    statement, plus the audit record of the personal data it shows."""
+    query = API_TEXT["q1"]
+    await gql.data(query, id=fixtures.LI_LEI)
+    before = _compiled()
+    sql, cypher, data = await gql.counted(query, id=fixtures.LI_LEI)
+    assert (sql, cypher) == (2, 0)
+    assert _compiled() == before + 1
+    view = data["customer"]
+    assert view["identifiers"]
+    assert view["orders"]["nodes"]
+    assert view["interactions"]["nodes"]
+
+
+IDENTIFIERS = "query($id: ID!) { customer(id: $id) { id identifiers { type value source observedAt } } }"
+
+
+async def test_identifier_values_follow_their_types_policy(
+    settings: Settings, pg: asyncpg.Connection, customers: NewCustomers
+) -> None:
+    """An identifier's value is shown, masked or withheld by its type's class: a compiled statement masks what the
+    caller's roles see masked (an agent sees a national id masked, a phone unmasked) and audits what they see
+    unmasked, as the field guards do; a role that may not see some type runs by its plan."""
+    (customer,) = await customers.take(1)
+    owner = uuid.UUID(customer)
+    values = [
+        ("phone", "+8613912345678"),
+        ("email", "li.na@example.cn"),
+        ("national_id", "110101199003074518"),
+        ("device_id", "dev-8f2c"),
+    ]
+    await pg.executemany(
+        "INSERT INTO profiles.customer_identifiers (customer_id, key, type, value, source, observed_at, rule)"
+        " VALUES ($1, $2, $3, $4, 'crm', '2026-10-01T10:00:00.25+00', 'test')",
+        [(owner, f"{kind}:{value}:{customer}", kind, value) for kind, value in values],
+    )
+    before = EXECUTIONS.copy()
+    async with pair(settings) as both:
+        for roles in (("admin",), ("agent",), ("steward",), ("sales",), ("marketing",)):
+            await both.query(IDENTIFIERS, {"id": customer}, roles)
+        outcome = both.outcome
+        answer = (
+            await both.planned.post(
+                "/graphql",
+                content=orjson.dumps({"query": IDENTIFIERS, "variables": {"id": customer}}),
+                headers={**auth.headers(("agent",)), "content-type": "application/json"},
+            )
+        ).json()
+    counted = EXECUTIONS - before
+    assert outcome.differences == [], "\n".join(outcome.differences[:3])
+    # Sales and marketing: a device id, a national id withheld.
+    assert outcome.with_errors == 2, outcome
+    # admin, agent and steward compile (each sent twice); sales and marketing may not see some type.
+    assert counted["compiled"] == 2 * 3 + 1, counted
+    shown = {i["type"]: i["value"] for i in answer["data"]["customer"]["identifiers"]}
+    assert shown["PHONE"] == "+8613912345678"
+    assert shown["NATIONAL_ID"] != "110101199003074518"
+    assert shown["NATIONAL_ID"] == "110***********4518"
+    assert shown["DEVICE_ID"] == "dev-8f2c"
+    # The agent's phone and e-mail are contact data the audit notes, its masked national id is not; the
+    # steward's national id is sensitive data it notes.
+    for roles, classes in ((("agent",), ("contact_pii",)), (("steward",), ("contact_pii", "sensitive_pi"))):
+        sent: dict[bool, str] = {}
+        for compiled in (True, False):
+            update = {"compiled_sql": compiled, "relay_in_process": False}
+            async with in_process(settings.model_copy(update=update), headers={}) as http:
+                request_id, response = await Caller(http).post(IDENTIFIERS, roles=roles, id=customer)
+                assert response.status_code == 200
+                assert "errors" not in response.json()
+                sent[compiled] = request_id
+        found = await rows(pg, list(sent.values()))
+        mine, theirs = found[sent[True]], found[sent[False]]
+        assert len(mine) == len(theirs) == 1
+        assert tuple(sorted(mine[0].data_classes)) == tuple(sorted(theirs[0].data_classes)) == classes
+        assert (mine[0].customer_ids, mine[0].fields) == (theirs[0].customer_ids, theirs[0].fields)
+
+
+async def test_due_times_of_stopped_clocks_answer_as_the_resolvers_do(
+    settings: Settings, pg: asyncpg.Connection, customers: NewCustomers
+) -> None:
+    """A ticket's due time is read in SQL when it is stored, and worked out on its target's calendar in Python when
+    its clock is stopped (pending on the customer; a business-hours target for a normal ticket)."""
+    (customer,) = await customers.take(1)
+    owner = uuid.UUID(customer)
+    created = CLOCK_AT - timedelta(days=3)
+    stopped = CLOCK_AT - timedelta(days=1, hours=2)
+    tickets = [
+        # (status, priority, due, stopped, remaining seconds, resolved)
+        ("open", "high", created + timedelta(hours=24), None, None, None),
+        ("pending", "normal", None, stopped, 5400.25, None),
+        ("pending", "urgent", None, stopped, 1800.0, None),
+        ("resolved", "low", None, stopped, 7200.0, stopped),
+        ("open", "normal", None, None, None, None),
+    ]
+    base = 830000 + uuid.uuid4().int % 100000 * 10
+    await pg.executemany(
+        "INSERT INTO tickets.tickets (id, customer_id, subject, description, status, priority, channel, created_at,"
+        " updated_at, resolved_at, sla_due_at, sla_stopped_at, sla_remaining_seconds, business_unit)"
+        " VALUES ($1, $2, 'Due', 'details', $3, $4, 'phone', $5, $5, $6, $7, $8, $9, 'service')",
+        [
+            (base + n, owner, status, priority, created + timedelta(minutes=n), resolved, due, at, left)
+            for n, (status, priority, due, at, left, resolved) in enumerate(tickets)
+        ],
+    )
+    query = "query($id: ID!) { customer(id: $id) { tickets { id status priority createdAt slaDueAt } } }"
+    before = _compiled()
+    async with pair(settings) as both:
+        await both.query(query, {"id": customer})
+        await both.query(query, {"id": customer}, ("agent",), c360_business_units=["service"])
+        outcome = both.outcome
+        answer = (
+            await both.planned.post(
+                "/graphql",
+                content=orjson.dumps({"query": query, "variables": {"id": customer}}),
+                headers=_admin(),
+            )
+        ).json()
+    assert outcome.differences == [], "\n".join(outcome.differences[:3])
+    assert _compiled() - before == 5
+    due = {int(t["id"]) - base: t["slaDueAt"] for t in answer["data"]["customer"]["tickets"]}
+    assert len(due) == len(tickets)
+    assert due[0] == (created + timedelta(hours=24)).isoformat()
+    assert due[4] == (created + timedelta(minutes=4)).isoformat()  # no target: its creation
+    # The urgent ticket's clock runs around the clock: 30 minutes from now.
+    assert due[2] == (CLOCK_AT + timedelta(minutes=30)).isoformat()
+    assert due[1] not in (None, due[4])
+    assert due[3] is not None

@@ -249,7 +249,7 @@ async def test_each_event_showing_personal_data_is_audited(
         for n in range(2):
             await apis.ticket(customer, subject=f"Audit {n}")
             event = (await client.next(operation))["payload"]["data"]["customerEvents"]
-            assert event == {"kind": "TICKET", "customer": {"fullName": "Test Customer"}}
+            assert event == {"kind": "TICKET", "customer": {"fullName": "Ceshi Xiaoce"}}
     audited = await pg.fetch(
         "SELECT customer_ids, data_classes FROM profiles.audit_records WHERE subject = $1 ORDER BY id",
         subject,
