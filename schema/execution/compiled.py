@@ -328,6 +328,8 @@ class Statement:
                 pairs.append(f"{key}, {self.edges(field_plan, alias, in_page, cursor, walk)}")
             elif field_plan.name == "pageInfo" and field_plan.type.object is not None:
                 pairs.append(f"{key}, {self.page_info(field_plan.type.object, rows, alias, cursor)}")
+            elif field_plan.name == "totalCount" and rows.total is not None and field_plan.guard is None:
+                pairs.append(f"{key}, {rows.total()}")
             else:
                 raise Uncompilable(f"{connection.type.name}.{field_plan.name} has no SQL form")
         text = f"(SELECT json_build_object({', '.join(pairs)}) FROM {numbered} {alias}{self.joins(alias)})"

@@ -116,6 +116,9 @@ class Rows:
     has_previous: bool = False
     cursor: Callable[[str], str] | None = None
     """A row's cursor as a SQL text expression, given its alias (connections)."""
+    total: Callable[[], str] | None = None
+    """The number of rows across all pages as a SQL expression, built when a connection's ``totalCount`` is
+    selected (it binds its own parameters)."""
 
 
 def rows_under(store: str, table: str, column: str, parent: str, order: Callable[[str], str]) -> Rows:

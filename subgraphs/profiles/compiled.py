@@ -85,6 +85,7 @@ def customer_page(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:
         page=first,
         has_previous=after is not None,
         cursor=lambda a: cursor_text(f"{a}.id::text"),
+        total=lambda: f"({criteria.count_sql(sql.args)})",
     )
 
 

@@ -53,6 +53,12 @@ class CustomerSearch:
             clauses.append(clause)
         return clauses
 
+    def count_sql(self, args: list[object]) -> str:
+        """The statement counting the matches (when :attr:`joins_in_sql`)."""
+        clauses = self.where(args)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return f"SELECT count(*) FROM profiles.customers{where}"
+
     @property
     def joins_in_sql(self) -> bool:
         """Whether every condition is one SQL clause here (no other subgraph's database to ask)."""
@@ -159,9 +165,7 @@ async def count(db: Database, criteria: CustomerSearch) -> int:
     if not criteria.joins_in_sql:
         return sum([len(matches) async for matches in _walk(db, criteria, None)])
     args: list[object] = []
-    clauses = criteria.where(args)
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    total: int = await db.fetchval(f"SELECT count(*) FROM profiles.customers {where}", *args)
+    total: int = await db.fetchval(criteria.count_sql(args), *args)
     return total
 
 

@@ -67,3 +67,15 @@ def _projected(context: Any, value: Any) -> Any:
 
 
 SLA_DUE_AT = Value("tickets", _due_at, finish=_projected)
+
+
+def _breached(sql: Sql, t: str) -> str:
+    """As :func:`sla.read` says: a first answer or the resolution after its due time (or due and not yet done)."""
+    now = f"{sql.param(sql.context.now())}::timestamptz"
+    return (
+        f"(coalesce(coalesce({t}.first_responded_at, {now}) > {t}.first_response_due_at, false)"
+        f" OR coalesce(coalesce({t}.resolved_at, {now}) > {t}.sla_due_at, false))"
+    )
+
+
+SLA_BREACHED = Value("tickets", _breached)

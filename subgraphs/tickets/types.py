@@ -280,7 +280,8 @@ class Ticket:
         return sla.shown_due_at(self.sla_state, self._target(info), self.resolved_at, info.context.now())
 
     @strawberry.field(
-        description="Whether the SLA is missed: a first answer or the resolution late (`sla` says which)."
+        description="Whether the SLA is missed: a first answer or the resolution late (`sla` says which).",
+        metadata=sql_form(compiled.SLA_BREACHED),
     )
     def sla_breached(self, info: Info) -> bool:
         return self._reading(info).breached

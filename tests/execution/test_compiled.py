@@ -40,7 +40,7 @@ SHAPES: list[tuple[str, dict[str, Any]]] = [
         {PAGE_INFO} }} }} }} {PAGE_INFO} }} }}""",
         {},
     ),
-    ("{ customers(first: 0) { nodes { id } " + PAGE_INFO + " } }", {}),
+    ("{ customers(first: 0) { totalCount nodes { id } " + PAGE_INFO + " } }", {}),
     (
         """query($id: ID!, $more: Boolean!) { customer(id: $id) { id lifetimeValue orderCount lastOrderAt
         openTicketCount orders(first: 50, status: [PAID, SHIPPED, DELIVERED]) @include(if: $more) {
@@ -58,12 +58,12 @@ SHAPES: list[tuple[str, dict[str, Any]]] = [
     ('{ customer(id: "0a1b2c3d-0000-4000-8000-00000000dead") { id fullName } }', {}),
     (
         """{ customers(first: 5, filter: {loyaltyTiers: [GOLD, PLATINUM], hasOpenTickets: true}) {
-        nodes { id loyaltyTier openTicketCount } pageInfo { hasNextPage endCursor } } }""",
+        nodes { id loyaltyTier openTicketCount } pageInfo { hasNextPage endCursor } count: totalCount } }""",
         {},
     ),
     (
         """query($n: String!, $c: [String!]) { customers(first: 5, filter: {name: $n, cities: $c}) {
-        nodes { id fullName city } } }""",
+        totalCount nodes { id fullName city } } }""",
         {"n": "李", "c": ["Hangzhou", "Shanghai"]},
     ),
     (
@@ -387,7 +387,7 @@ async def test_due_times_of_stopped_clocks_answer_as_the_resolvers_do(
             for n, (status, priority, due, at, left, resolved) in enumerate(tickets)
         ],
     )
-    query = "query($id: ID!) { customer(id: $id) { tickets { id status priority createdAt slaDueAt } } }"
+    query = "query($id: ID!) { customer(id: $id) { tickets { id status priority createdAt slaDueAt slaBreached } } }"
     before = _compiled()
     async with pair(settings) as both:
         await both.query(query, {"id": customer})
@@ -409,4 +409,6 @@ async def test_due_times_of_stopped_clocks_answer_as_the_resolvers_do(
     # The urgent ticket's clock runs around the clock: 30 minutes from now.
     assert due[2] == (CLOCK_AT + timedelta(minutes=30)).isoformat()
     assert due[1] not in (None, due[4])
+    breached = {int(t["id"]) - base: t["slaBreached"] for t in answer["data"]["customer"]["tickets"]}
+    assert breached == {0: True, 1: False, 2: False, 3: False, 4: False}
     assert due[3] is not None
