@@ -30,12 +30,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
-from graphql import GraphQLEnumType, GraphQLLeafType, get_named_type
+from graphql import GraphQLEnumType, GraphQLError, GraphQLLeafType, get_named_type, located_error
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
+from core.errors import Forbidden
 from core.policy import Decision
 from core.visibility import EVERYTHING
 from schema.execution.plan import STRAWBERRY, FieldPlan, Kind, ObjectPlan, Plan, Read, TypePlan
@@ -73,7 +74,10 @@ Classes = str | Mapping[str, str]
 values are not audited is absent)."""
 Finish = Callable[[Any, str | None], Any]
 """``(the statement's value, the object's identifier type) ->`` the value shown: a mask, or a figure SQL leaves to
-Python (``Value.finish``)."""
+Python (``Value.finish``). A mask raises ``Forbidden`` for a value it cannot show (the field is then null with
+that error, as the field guard makes it)."""
+Fail = Callable[[GraphQLError, Path], None]
+"""Keeps a field's error at its path (the request's errors)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -83,7 +87,8 @@ class Walk:
 
     audited: list[tuple[str, Classes]] = field(default_factory=list)
     """(response key, data class)."""
-    finished: list[tuple[str, Finish]] = field(default_factory=list)
+    finished: list[tuple[str, Finish, Any]] = field(default_factory=list)
+    """(response key, how its value is finished, the field's nodes for its error)."""
     children: list[tuple[str, Walk, bool]] = field(default_factory=list)
     """(response key, the child's walk, whether the key holds a list of them)."""
     typed: bool = False
@@ -208,7 +213,7 @@ class Statement:
                 raise Uncompilable(f"{plan.parent_type.name}.{plan.name} is finished in Python and guarded")
             finish = form.finish
             context = self.sql.context
-            walk.finished.append((plan.key, lambda value, _: finish(context, value)))
+            walk.finished.append((plan.key, lambda value, _: finish(context, value), plan.nodes))
             return expression if plan.type.nullable else _not_null(expression)
         rows = form(self.sql, alias, self.arguments(plan))
         return self.rows(plan, rows, walk)
@@ -236,7 +241,7 @@ class Statement:
         if classes:
             walk.audited.append((plan.key, classes))
         if masks:
-            walk.finished.append((plan.key, partial(_mask_by_type, masks)))
+            walk.finished.append((plan.key, partial(_mask_by_type, masks), plan.nodes))
         walk.typed = walk.typed or bool(classes or masks)
 
     def decided(
@@ -245,10 +250,11 @@ class Statement:
         if decision is Decision.ALLOW:
             if plan.audited:
                 walk.audited.append((plan.key, data_class))
-        elif decision is Decision.MASK and _is_string(plan):
-            walk.finished.append((plan.key, lambda value, _: masked(value, how)))
+        elif decision is Decision.MASK and plan.type.kind is Kind.LEAF:
+            string = get_named_type(plan.definition.type).name == "String"
+            walk.finished.append((plan.key, partial(_masked, how, string), plan.nodes))
         else:
-            raise Uncompilable("a field the policy withholds, or masks a value that is not a string")
+            raise Uncompilable("a field the policy withholds, or decides per value")
 
     def leaf(self, plan: FieldPlan, expression: str) -> str:
         if plan.type.kind is not Kind.LEAF:
@@ -332,7 +338,8 @@ class Statement:
                 pairs.append(f"{key}, {rows.total()}")
             else:
                 raise Uncompilable(f"{connection.type.name}.{field_plan.name} has no SQL form")
-        text = f"(SELECT json_build_object({', '.join(pairs)}) FROM {numbered} {alias}{self.joins(alias)})"
+        # One row even for an empty page, whichever fields it selects (GROUP BY () makes it an aggregate).
+        text = f"(SELECT json_build_object({', '.join(pairs)}) FROM {numbered} {alias}{self.joins(alias)} GROUP BY ())"
         return text, walk
 
     def edges(self, plan: FieldPlan, alias: str, in_page: str, cursor: str, walk: Walk) -> str:
@@ -387,10 +394,6 @@ class Statement:
         return convert_arguments(values, definition.arguments, self.planner.scalars, self.planner.config)
 
 
-def _is_string(plan: FieldPlan) -> bool:
-    return plan.type.kind is Kind.LEAF and get_named_type(plan.definition.type).name == "String"
-
-
 def _strawberry_field(plan: FieldPlan) -> Any:
     return plan.strawberry_field or plan.definition.extensions.get(STRAWBERRY)
 
@@ -413,9 +416,22 @@ def _mask_by_type(masks: Mapping[str, str], value: Any, kind: str | None) -> Any
     return value if how is None else masked(value, how)
 
 
-def finish(walk: Walk, value: Any, path: Path | None, read: Callable[[str, Any, Path], None] | None) -> None:
+def _masked(how: str, string: bool, value: Any, _: str | None) -> Any:
+    """A masked value of a field: a string masked, any other non-null value refused as the guard refuses it (the
+    statement shows dates and numbers as text, which ``masked`` would mask)."""
+    return masked(value if string or value is None else _NOT_TEXT, how)
+
+
+_NOT_TEXT = object()
+"""What a masked date, number or enum is to ``masked``: a value that is not a string."""
+
+
+def finish(
+    walk: Walk, value: Any, path: Path | None, read: Callable[[str, Any, Path], None] | None, fail: Fail
+) -> None:
     """Finish ``value`` (an object of the answer) as the field guards and resolvers would have shown it: mask and
-    finish its values, note its audited values (with ``read``, the request's audit) and take its hidden keys out."""
+    finish its values (a value the mask refuses is null with its error, kept by ``fail``), note its audited values
+    (with ``read``, the request's audit) and take its hidden keys out."""
     if not isinstance(value, dict):
         return
     owner = value.pop(OWNER_KEY, None)
@@ -426,16 +442,21 @@ def finish(walk: Walk, value: Any, path: Path | None, read: Callable[[str, Any, 
                 data_class = classes if isinstance(classes, str) else classes.get(kind or "")
                 if data_class is not None:
                     read(data_class, owner, Path(path, key, None))
-    for key, shown in walk.finished:
-        value[key] = shown(value.get(key), kind)
+    for key, shown, nodes in walk.finished:
+        try:
+            value[key] = shown(value.get(key), kind)
+        except Forbidden as refused:
+            value[key] = None
+            at = Path(path, key, None)
+            fail(located_error(refused, nodes, at.as_list()), at)
     for key, child, many in walk.children:
         below = value.get(key)
         at = Path(path, key, None)
         if many:
             for index, item in enumerate(below or ()):
-                finish(child, item, Path(at, index, None), read)
+                finish(child, item, Path(at, index, None), read, fail)
         else:
-            finish(child, below, at, read)
+            finish(child, below, at, read, fail)
 
 
 def uncompilable(executor: PlannedExecutor, plan: Plan) -> str | None:
@@ -471,7 +492,7 @@ async def run_compiled(executor: PlannedExecutor, plan: Plan) -> dict[str, Any]:
     data: dict[str, Any] = orjson.loads(answer)
     if walk:
         notes = getattr(context, "audit", None)
-        finish(walk, data, None, notes.read if notes is not None else None)
+        finish(walk, data, None, notes.read if notes is not None else None, executor.collected_errors.add)
     return data
 
 

@@ -75,6 +75,11 @@ SHAPES: list[tuple[str, dict[str, Any]]] = [
         "query($id: ID!) { customer(id: $id) { orders(first: 1) { pageInfo { hasNextPage startCursor } } } }",
         {"id": fixtures.LI_LEI},
     ),
+    # An empty page that selects no aggregate (its count, a constant) is still one object.
+    (
+        '{ customers(filter: {name: "no one is called this"}) { totalCount pageInfo { hasPreviousPage } } }',
+        {},
+    ),
 ]
 REFUSED: list[tuple[str, dict[str, Any]]] = [
     ('{ customer(id: "not-a-uuid") { id } }', {}),
@@ -139,6 +144,10 @@ async def test_every_shape_answers_as_graphql_core(settings: Settings) -> None:
         for query, variables in SHAPES[1:6]:
             await both.query(query, variables, ("agent",), c360_business_units=["retail"])
         await both.query(SHAPES[5][0], {}, ("sales",), c360_accounts=["0a1b2c3d-0000-4000-8000-00000000beef"])
+        # Names a marketing analyst sees masked: masked after the statement, as the field guards mask them.
+        masked = _compiled()
+        await both.query(API_TEXT["q3"], {"after": None}, ("marketing",))
+        assert _compiled() - masked == 2
         compiled = _compiled() - before
         for query, variables in REFUSED:
             await both.query(query, variables)
@@ -149,7 +158,7 @@ async def test_every_shape_answers_as_graphql_core(settings: Settings) -> None:
     assert outcome.fallbacks == {}, outcome
     assert outcome.with_errors >= len(REFUSED), outcome
     # Each document is sent twice to the planned app (strawberry's view, then the lean path).
-    assert compiled >= 2 * (len(SHAPES) + 1 + 6), (compiled, dict(EXECUTIONS))
+    assert compiled >= 2 * (len(SHAPES) + 1 + 6 + 1), (compiled, dict(EXECUTIONS))
 
 
 async def test_a_merged_away_id_answers_with_its_survivor(settings: Settings, gql: GraphQL) -> None:
@@ -295,6 +304,31 @@ async def test_the_console_view_costs_one_statement(gql: GraphQL) -> None:
     assert view["identifiers"]
     assert view["orders"]["nodes"]
     assert view["interactions"]["nodes"]
+
+
+async def test_an_agents_console_view_compiles_with_its_masks_and_refusals(settings: Settings) -> None:
+    """An agent sees sensitive data masked: a national id masked after the statement, and a birth date (not a
+    string, so not shown masked) null with the field guard's FORBIDDEN error at its path, as graphql-core says."""
+    before = _compiled()
+    async with pair(settings) as both:
+        await both.query(API_TEXT["q1"], {"id": fixtures.LI_LEI}, ("agent",))
+        await both.query(SHAPES[0][0], SHAPES[0][1], ("agent",))
+        outcome = both.outcome
+        answer = (
+            await both.planned.post(
+                "/graphql",
+                content=orjson.dumps({"query": API_TEXT["q1"], "variables": {"id": fixtures.LI_LEI}}),
+                headers={**auth.headers(("agent",)), "content-type": "application/json"},
+            )
+        ).json()
+    assert outcome.differences == [], "\n".join(outcome.differences[:3])
+    assert outcome.fallbacks == {}, outcome
+    assert _compiled() - before == 5
+    assert answer["data"]["customer"]["birthDate"] is None
+    assert [(e["path"], e["extensions"]["code"]) for e in answer["errors"]] == [
+        (["customer", "birthDate"], "FORBIDDEN")
+    ]
+    assert answer["data"]["customer"]["fullName"] == "李雷"
 
 
 IDENTIFIERS = "query($id: ID!) { customer(id: $id) { id identifiers { type value source observedAt } } }"
