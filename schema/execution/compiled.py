@@ -233,7 +233,8 @@ class Statement:
         masks: dict[str, str] = {}
         for kind in IdentifierType:
             data_class, how, decision = guard.decide(policy, principal, _Typed(kind))
-            self.decided(plan, Walk(), data_class, how, decision)
+            if decision is Decision.DENY:
+                raise Uncompilable("a field the policy withholds, or decides per value")
             if decision is Decision.MASK:
                 masks[kind.value] = how
             elif data_class in policy.audited:

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from subgraphs.kit.compiled import Rows, Sql
-from subgraphs.kit.owners import newest_page
+from subgraphs.kit.compiled import Rows, Sql, newest_page
 
 
 def customer_interactions(sql: Sql, parent: str, arguments: dict[str, Any]) -> Rows:

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from core.visibility import Visible
+from subgraphs.kit.owners import newest_under_ids
+from subgraphs.kit.pagination import check_first, decode_time_cursor
 
 SQL_KEY = "c360-sql"
 """Where a strawberry field's metadata holds its SQL form (:func:`sql_form`)."""
@@ -178,6 +180,37 @@ def cursor_text(*parts: str) -> str:
     return f"translate({encoded}, E'+/\\n', '-_')"
 
 
+def newest_page(
+    sql: Sql,
+    parent: str,
+    store: str,
+    table: str,
+    at: str,
+    arguments: Mapping[str, Any],
+    conditions: list[str],
+) -> Rows:
+    """A connection over the newest rows of ``table`` (by ``at``, then id) under every id of the customer row
+    ``parent``, from the ``after`` cursor and within the caller's business units, as the newest-first
+    batch resolvers page them (``first`` + 1 rows tell that more follow)."""
+    first: int = arguments.get("first", 20)
+    check_first(first, sql.context.settings.max_page_size)
+    after = arguments.get("after")
+    conditions = list(conditions)
+    if after:
+        when, row_id = decode_time_cursor(after)
+        conditions.append(f"(y.{at}, y.id) < ({sql.param(when)}::timestamptz, {sql.param(row_id)}::bigint)")
+    conditions += sql.rows.clauses(sql.param, unit="y.business_unit")
+    return Rows(
+        Shape.PAGE,
+        store,
+        newest_under_ids(parent, table, at, conditions, sql.param(first + 1)),
+        order=lambda a: f"{a}.{at} DESC, {a}.id DESC",
+        page=first,
+        has_previous=after is not None,
+        cursor=lambda a: cursor_text(instant(f"{a}.{at}"), f"{a}.id"),
+    )
+
+
 __all__ = [
     "SQL_KEY",
     "Lateral",
@@ -190,6 +223,7 @@ __all__ = [
     "Value",
     "cursor_text",
     "instant",
+    "newest_page",
     "rows_of",
     "rows_under",
     "sql_form",

@@ -13,9 +13,6 @@ import asyncio
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from subgraphs.kit.compiled import Rows, Shape, Sql, cursor_text, instant
-from subgraphs.kit.pagination import check_first, decode_time_cursor
-
 if TYPE_CHECKING:
     from subgraphs.kit.context import RequestContext
 
@@ -119,35 +116,4 @@ def newest_under_ids(parent: str, table: str, at: str, conditions: list[str], li
         f" (SELECT * FROM {table} y WHERE y.customer_id = p.id{where}"
         f" ORDER BY y.{at} DESC, y.id DESC LIMIT {limit}) x"
         f" ORDER BY x.{at} DESC, x.id DESC LIMIT {limit})"
-    )
-
-
-def newest_page(
-    sql: Sql,
-    parent: str,
-    store: str,
-    table: str,
-    at: str,
-    arguments: Mapping[str, Any],
-    conditions: list[str],
-) -> Rows:
-    """A connection over the newest rows of ``table`` (by ``at``, then id) under every id of the customer row
-    ``parent``, from the ``after`` cursor and within the caller's business units, as the newest-first
-    batch resolvers page them (``first`` + 1 rows tell that more follow)."""
-    first: int = arguments.get("first", 20)
-    check_first(first, sql.context.settings.max_page_size)
-    after = arguments.get("after")
-    conditions = list(conditions)
-    if after:
-        when, row_id = decode_time_cursor(after)
-        conditions.append(f"(y.{at}, y.id) < ({sql.param(when)}::timestamptz, {sql.param(row_id)}::bigint)")
-    conditions += sql.rows.clauses(sql.param, unit="y.business_unit")
-    return Rows(
-        Shape.PAGE,
-        store,
-        newest_under_ids(parent, table, at, conditions, sql.param(first + 1)),
-        order=lambda a: f"{a}.{at} DESC, {a}.id DESC",
-        page=first,
-        has_previous=after is not None,
-        cursor=lambda a: cursor_text(instant(f"{a}.{at}"), f"{a}.id"),
     )

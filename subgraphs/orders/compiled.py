@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from subgraphs.kit.compiled import Lateral, Rows, Sql, Value, rows_under
-from subgraphs.kit.owners import OWNER_IDS, newest_page
+from subgraphs.kit.compiled import Lateral, Rows, Sql, Value, newest_page, rows_under
+from subgraphs.kit.owners import OWNER_IDS
 from subgraphs.orders.repository import NON_REVENUE
 
 

@@ -14,7 +14,7 @@ from subgraphs.kit.classes import identifier_class
 from subgraphs.kit.compiled import NotCompiled, Rows, Shape, Sql, cursor_text, rows_under
 from subgraphs.kit.owners import OWNER_IDS, owner_ids_sql
 from subgraphs.kit.pagination import check_first, decode_cursor
-from subgraphs.profiles.repository import CustomerSearch
+from subgraphs.profiles.repository import CustomerSearch, identifier_order
 
 if TYPE_CHECKING:
     from subgraphs.profiles.types import CustomerFilter
@@ -58,7 +58,7 @@ def customer_identifiers(sql: Sql, parent: str, arguments: dict[str, Any]) -> Ro
         "profiles.customer_identifiers",
         "customer_id",
         parent,
-        order=lambda a: f'{a}.type COLLATE "C", {a}.value COLLATE "C"',
+        order=identifier_order,
     )
 
 

@@ -195,13 +195,19 @@ async def provenance(db: Database, customer_ids: Sequence[str]) -> dict[str, lis
     return found
 
 
+def identifier_order(alias: str) -> str:
+    """A customer's identifiers in the order the graph read gave them (type, then value, byte-wise)."""
+    return f'{alias}.type COLLATE "C", {alias}.value COLLATE "C"'
+
+
 async def identifiers_by_customer(
     db: Database, customer_ids: Sequence[str]
 ) -> dict[str, list[LinkedIdentifier]]:
     """Every identifier of each customer, from the projection (no Neo4j); ordered as the graph read ordered them."""
     rows = await db.fetch(
-        "SELECT customer_id::text AS customer, type, value, source, observed_at FROM profiles.customer_identifiers"
-        ' WHERE customer_id = ANY($1::uuid[]) ORDER BY customer_id, type COLLATE "C", value COLLATE "C"',
+        "SELECT i.customer_id::text AS customer, i.type, i.value, i.source, i.observed_at"
+        " FROM profiles.customer_identifiers i"
+        f" WHERE i.customer_id = ANY($1::uuid[]) ORDER BY i.customer_id, {identifier_order('i')}",
         list(customer_ids),
     )
     found: dict[str, list[LinkedIdentifier]] = {}
