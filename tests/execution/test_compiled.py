@@ -19,7 +19,7 @@ from schema.execution.counts import EXECUTIONS
 from tests import auth, fixtures
 from tests.audit_helpers import Caller, rows
 from tests.conftest import GraphQL, NewCustomers
-from tests.execution.differential import CLOCK_AT, pair
+from tests.execution.differential import CLOCK_AT, Pair, pair
 from tests.identity.test_ingest import ingest, record, unique
 from tests.identity.test_merged_records import _order
 from tests.servers import in_process
@@ -126,13 +126,11 @@ async def test_every_shape_answers_as_graphql_core(settings: Settings) -> None:
         for query, variables in SHAPES:
             await both.query(query, variables)
         # Walk one customer's orders by cursor, as a console would.
-        body = orjson.dumps(
-            {
-                "query": "query($id: ID!) { customer(id: $id) { orders(first: 1) { pageInfo { endCursor } } } }",
-                "variables": {"id": fixtures.LI_LEI},
-            }
+        answer = await _answer(
+            both,
+            "query($id: ID!) { customer(id: $id) { orders(first: 1) { pageInfo { endCursor } } } }",
+            {"id": fixtures.LI_LEI},
         )
-        answer = (await both.planned.post("/graphql", content=body, headers=_admin())).json()
         cursor = answer["data"]["customer"]["orders"]["pageInfo"]["endCursor"]
         assert cursor
         await both.query(
@@ -184,13 +182,7 @@ async def test_a_merged_away_id_answers_with_its_survivor(settings: Settings, gq
         for customer in ids:
             await both.query(view, {"id": customer})
         outcome = both.outcome
-        answer = (
-            await both.planned.post(
-                "/graphql",
-                content=orjson.dumps({"query": view, "variables": {"id": ids[1]}}),
-                headers=_admin(),
-            )
-        ).json()
+        answer = await _answer(both, view, {"id": ids[1]})
     assert outcome.differences == [], "\n".join(outcome.differences[:3])
     assert _compiled() - before >= 4
     survivor = answer["data"]["customer"]
@@ -234,13 +226,7 @@ async def test_values_are_withheld_as_before_when_the_audit_cannot_be_written(
             before = _compiled()
             await both.query(query, {"after": None})
             compiled = _compiled() - before
-            answer = (
-                await both.planned.post(
-                    "/graphql",
-                    content=orjson.dumps({"query": query, "variables": {"after": None}}),
-                    headers=_admin(),
-                )
-            ).json()
+            answer = await _answer(both, query, {"after": None})
         finally:
             await pg.execute("ALTER TABLE profiles.audit_records_away RENAME TO audit_records")
         outcome = both.outcome
@@ -253,8 +239,14 @@ async def test_values_are_withheld_as_before_when_the_audit_cannot_be_written(
     assert len(answer["errors"]) == len(nodes)
 
 
-def _admin() -> dict[str, str]:
-    return {**auth.headers(), "content-type": "application/json"}
+async def _answer(
+    both: Pair, query: str, variables: dict[str, Any], roles: tuple[str, ...] = ("admin",)
+) -> dict[str, Any]:
+    """The planned app's answer (the pair has compared it already, or the test reads what it holds)."""
+    body = orjson.dumps({"query": query, "variables": variables})
+    headers = {**auth.headers(roles), "content-type": "application/json"}
+    answer: dict[str, Any] = (await both.planned.post("/graphql", content=body, headers=headers)).json()
+    return answer
 
 
 async def test_a_value_the_schema_cannot_show_is_reported_as_graphql_core_reports_it(
@@ -268,18 +260,11 @@ async def test_a_value_the_schema_cannot_show_is_reported_as_graphql_core_report
         async with pair(settings) as both:
             await both.query("query($id: ID!) { customer(id: $id) { id fullName loyaltyTier } }", {"id": odd})
             outcome = both.outcome
-            answer = (
-                await both.planned.post(
-                    "/graphql",
-                    content=orjson.dumps(
-                        {
-                            "query": "query($id: ID!) { customer(id: $id) { loyaltyTier } }",
-                            "variables": {"id": odd},
-                        }
-                    ),
-                    headers=_admin(),
-                )
-            ).json()
+            answer = await _answer(
+                both,
+                "query($id: ID!) { customer(id: $id) { loyaltyTier } }",
+                {"id": odd},
+            )
         counted = EXECUTIONS - before
     finally:
         await pg.execute("DELETE FROM profiles.customers WHERE id = $1", uuid.UUID(odd))
@@ -314,13 +299,7 @@ async def test_an_agents_console_view_compiles_with_its_masks_and_refusals(setti
         await both.query(API_TEXT["q1"], {"id": fixtures.LI_LEI}, ("agent",))
         await both.query(SHAPES[0][0], SHAPES[0][1], ("agent",))
         outcome = both.outcome
-        answer = (
-            await both.planned.post(
-                "/graphql",
-                content=orjson.dumps({"query": API_TEXT["q1"], "variables": {"id": fixtures.LI_LEI}}),
-                headers={**auth.headers(("agent",)), "content-type": "application/json"},
-            )
-        ).json()
+        answer = await _answer(both, API_TEXT["q1"], {"id": fixtures.LI_LEI}, ("agent",))
     assert outcome.differences == [], "\n".join(outcome.differences[:3])
     assert outcome.fallbacks == {}, outcome
     assert _compiled() - before == 5
@@ -358,13 +337,7 @@ async def test_identifier_values_follow_their_types_policy(
         for roles in (("admin",), ("agent",), ("steward",), ("sales",), ("marketing",)):
             await both.query(IDENTIFIERS, {"id": customer}, roles)
         outcome = both.outcome
-        answer = (
-            await both.planned.post(
-                "/graphql",
-                content=orjson.dumps({"query": IDENTIFIERS, "variables": {"id": customer}}),
-                headers={**auth.headers(("agent",)), "content-type": "application/json"},
-            )
-        ).json()
+        answer = await _answer(both, IDENTIFIERS, {"id": customer}, ("agent",))
     counted = EXECUTIONS - before
     assert outcome.differences == [], "\n".join(outcome.differences[:3])
     # Sales and marketing: a device id, a national id withheld.
@@ -427,13 +400,7 @@ async def test_due_times_of_stopped_clocks_answer_as_the_resolvers_do(
         await both.query(query, {"id": customer})
         await both.query(query, {"id": customer}, ("agent",), c360_business_units=["service"])
         outcome = both.outcome
-        answer = (
-            await both.planned.post(
-                "/graphql",
-                content=orjson.dumps({"query": query, "variables": {"id": customer}}),
-                headers=_admin(),
-            )
-        ).json()
+        answer = await _answer(both, query, {"id": customer})
     assert outcome.differences == [], "\n".join(outcome.differences[:3])
     assert _compiled() - before == 5
     due = {int(t["id"]) - base: t["slaDueAt"] for t in answer["data"]["customer"]["tickets"]}
