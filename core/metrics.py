@@ -45,3 +45,8 @@ QUERY_EXECUTIONS = Counter(
     "Queries by executor: their plan, or graphql-core with the reason the plan could not run them",
     ["executor", "reason"],
 )
+COMPILED_STATEMENTS = Counter(
+    "c360_compiled_statements",
+    "Compiled queries by how their statement's text was had: built, or reused from an earlier request of the plan",
+    ["how"],
+)

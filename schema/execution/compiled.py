@@ -38,8 +38,18 @@ from strawberry.types.field import StrawberryField
 
 from core.errors import Forbidden
 from core.policy import Decision
-from core.visibility import EVERYTHING
-from schema.execution.plan import STRAWBERRY, FieldPlan, Kind, ObjectPlan, Plan, Read, TypePlan
+from core.visibility import EVERYTHING, Visible
+from schema.execution.counts import count_statement
+from schema.execution.plan import (
+    STRAWBERRY,
+    FieldPlan,
+    Kind,
+    ObjectPlan,
+    Plan,
+    Read,
+    TypePlan,
+    uses_variables,
+)
 from schema.policies import OPERATION, masked
 from subgraphs.kit.compiled import (
     SQL_KEY,
@@ -72,10 +82,10 @@ class Uncompilable(Exception):
 Classes = str | Mapping[str, str]
 """A field's audited data class, or by identifier type the audited class of an identifier's value (a type whose
 values are not audited is absent)."""
-Finish = Callable[[Any, str | None], Any]
-"""``(the statement's value, the object's identifier type) ->`` the value shown: a mask, or a figure SQL leaves to
-Python (``Value.finish``). A mask raises ``Forbidden`` for a value it cannot show (the field is then null with
-that error, as the field guard makes it)."""
+Finish = Callable[[Any, str | None, Any], Any]
+"""``(the statement's value, the object's identifier type, the request's context) ->`` the value shown: a mask, or
+a figure SQL leaves to Python (``Value.finish``). A mask raises ``Forbidden`` for a value it cannot show (the
+field is then null with that error, as the field guard makes it)."""
 Fail = Callable[[GraphQLError, Path], None]
 """Keeps a field's error at its path (the request's errors)."""
 
@@ -96,6 +106,51 @@ class Walk:
 
     def __bool__(self) -> bool:
         return bool(self.audited or self.finished or self.children)
+
+
+Step = Callable[["Statement", list[Any]], Any]
+"""A part of a statement that depends on the request (a form given its arguments, the row scope and the clock):
+``(the statement being built, the results of the steps before) ->`` its result (a form's rows or SQL text)."""
+Fingerprint = Callable[[Any], object]
+"""What of a step's result the statement's text depends on (equal fingerprints, equal text)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """A plan's statement, kept on the plan (``Plan.statements``) for the requests after the first.
+
+    Its text depends on the plan (fields, keys, the policy's decisions for the caller's roles) and on what its
+    steps gave: a later request of the plan replays the steps with its own arguments, binding its own parameters
+    in the same order, and when every step's fingerprint is the one recorded, the text is this text. Building
+    the text again costs a console view more than a third of its CPU."""
+
+    text: str
+    walk: Walk
+    stores: frozenset[str]
+    steps: tuple[tuple[Step, Fingerprint, int, object], ...]
+    """(the step, its fingerprint, the aliases taken before it, the fingerprint it gave)."""
+
+
+KEPT = 4
+"""Statements kept per plan (a first page and a page after a cursor differ in text, for example)."""
+
+
+def _same(text: Any) -> object:
+    return text
+
+
+def _rows_print(rows: Rows) -> object:
+    probe = "p0"
+    return (
+        rows.shape,
+        rows.store,
+        rows.source,
+        rows.page,
+        rows.has_previous,
+        rows.order(probe),
+        rows.cursor(probe) if rows.cursor is not None else None,
+        rows.total is not None,
+    )
 
 
 class _Typed(NamedTuple):
@@ -149,6 +204,31 @@ class Statement:
         self.stores: set[str] = set()
         self.laterals: dict[str, dict[str, str]] = {}
         """Per row alias: the ``LATERAL`` subqueries its figures read (alias of each -> its join)."""
+        self.steps: list[tuple[Step, Fingerprint, int, object]] = []
+        self.results: list[Any] = []
+
+    def step(self, step: Step, fingerprint: Fingerprint = _same) -> Any:
+        """Run ``step`` and record it, for the requests that reuse this statement (:class:`Built`)."""
+        aliases = self.sql.aliases
+        result = step(self, self.results)
+        self.results.append(result)
+        self.steps.append((step, fingerprint, aliases, fingerprint(result)))
+        return result
+
+    def replay(self, built: Built) -> bool:
+        """Replay ``built``'s steps for this request: whether its text is this request's (the parameters are
+        then bound)."""
+        for step, fingerprint, aliases, expected in built.steps:
+            self.sql.aliases = aliases
+            result = step(self, self.results)
+            if fingerprint(result) != expected:
+                return False
+            self.results.append(result)
+        return True
+
+    def build(self, plan: ObjectPlan) -> Built:
+        text, walk = self.root(plan)
+        return Built(text, walk, frozenset(self.stores), tuple(self.steps))
 
     def root(self, plan: ObjectPlan) -> tuple[str, Walk]:
         walk = Walk()
@@ -201,22 +281,26 @@ class Statement:
         if isinstance(form, Value):
             self.stores.add(form.store)
             at = alias
-            if form.lateral is not None:
+            lateral = form.lateral
+            if lateral is not None:
                 joined = self.laterals.setdefault(alias, {})
-                at = f"{alias}_{form.lateral.name}"
+                at = f"{alias}_{lateral.name}"
                 if at not in joined:
-                    joined[at] = f" CROSS JOIN LATERAL {form.lateral.source(self.sql, alias)} {at}"
-            expression = form.expression(self.sql, at)
+                    source = self.step(lambda st, _: lateral.source(st.sql, alias))
+                    joined[at] = f" CROSS JOIN LATERAL {source} {at}"
+            expression: str = self.step(lambda st, _: form.expression(st.sql, at))
             if form.finish is None:
                 return self.leaf(plan, expression)
             if plan.guard is not None or plan.type.kind is not Kind.LEAF:
                 raise Uncompilable(f"{plan.parent_type.name}.{plan.name} is finished in Python and guarded")
-            finish = form.finish
-            context = self.sql.context
-            walk.finished.append((plan.key, lambda value, _: finish(context, value), plan.nodes))
+            walk.finished.append((plan.key, partial(_finish_value, form.finish), plan.nodes))
             return expression if plan.type.nullable else _not_null(expression)
-        rows = form(self.sql, alias, self.arguments(plan))
-        return self.rows(plan, rows, walk)
+        if plan.has_arguments and uses_variables(plan.nodes[0]):
+            rows: Rows = self.step(lambda st, _: form(st.sql, alias, st.arguments(plan)), _rows_print)
+        else:  # no variable in them: the same arguments for every request of the plan
+            arguments = self.arguments(plan)
+            rows = self.step(lambda st, _: form(st.sql, alias, arguments), _rows_print)
+        return self.rows(plan, rows, len(self.results) - 1, walk)
 
     def guarded(self, plan: FieldPlan, walk: Walk) -> None:
         """The policy's decision on a classified field: shown (and audited), masked in Python after the statement
@@ -267,7 +351,7 @@ class Statement:
             raise Uncompilable(f"no SQL format for {leaf.name}")
         return shown if plan.type.nullable else _not_null(shown)
 
-    def rows(self, plan: FieldPlan, rows: Rows, walk: Walk) -> str:
+    def rows(self, plan: FieldPlan, rows: Rows, step: int, walk: Walk) -> str:
         self.stores.add(rows.store)
         alias = self.sql.alias()
         type_plan = plan.type
@@ -276,7 +360,7 @@ class Statement:
             connection = type_plan.object
             if type_plan.kind is not Kind.OBJECT or connection is None:
                 raise Uncompilable(f"{plan.name} is not a connection")
-            text, below = self.page(connection, rows, alias)
+            text, below = self.page(connection, rows, step, alias)
         elif rows.shape is Shape.LIST:
             item = _object_items(type_plan)
             shown, below = self.object(item, self.table(item), alias)
@@ -305,9 +389,9 @@ class Statement:
         self.stores.add(table.store)
         return table
 
-    def page(self, connection: ObjectPlan, rows: Rows, alias: str) -> tuple[str, Walk]:
+    def page(self, connection: ObjectPlan, rows: Rows, step: int, alias: str) -> tuple[str, Walk]:
         """A Relay connection: its page's rows numbered in order (``n``) and counted (``m``; one more than the page
-        tells that more follow)."""
+        tells that more follow). ``step`` is the step that gave ``rows``."""
         if rows.cursor is None:
             raise Uncompilable("a connection without cursors")
         walk = Walk()
@@ -336,7 +420,7 @@ class Statement:
             elif field_plan.name == "pageInfo" and field_plan.type.object is not None:
                 pairs.append(f"{key}, {self.page_info(field_plan.type.object, rows, alias, cursor)}")
             elif field_plan.name == "totalCount" and rows.total is not None and field_plan.guard is None:
-                pairs.append(f"{key}, {rows.total()}")
+                pairs.append(f"{key}, {self.step(lambda st, results: results[step].total())}")
             else:
                 raise Uncompilable(f"{connection.type.name}.{field_plan.name} has no SQL form")
         # One row even for an empty page, whichever fields it selects (GROUP BY () makes it an aggregate).
@@ -412,12 +496,16 @@ def _object_items(type_plan: TypePlan) -> ObjectPlan:
     return type_plan.item.object
 
 
-def _mask_by_type(masks: Mapping[str, str], value: Any, kind: str | None) -> Any:
+def _mask_by_type(masks: Mapping[str, str], value: Any, kind: str | None, _: Any) -> Any:
     how = masks.get(kind) if kind is not None else None
     return value if how is None else masked(value, how)
 
 
-def _masked(how: str, string: bool, value: Any, _: str | None) -> Any:
+def _finish_value(finish: Callable[[Any, Any], Any], value: Any, _: str | None, context: Any) -> Any:
+    return finish(context, value)
+
+
+def _masked(how: str, string: bool, value: Any, _: str | None, __: Any) -> Any:
     """A masked value of a field: a string masked, any other non-null value refused as the guard refuses it (the
     statement shows dates and numbers as text, which ``masked`` would mask)."""
     return masked(value if string or value is None else _NOT_TEXT, how)
@@ -428,7 +516,12 @@ _NOT_TEXT = object()
 
 
 def finish(
-    walk: Walk, value: Any, path: Path | None, read: Callable[[str, Any, Path], None] | None, fail: Fail
+    walk: Walk,
+    value: Any,
+    path: Path | None,
+    read: Callable[[str, Any, Path], None] | None,
+    fail: Fail,
+    context: Any,
 ) -> None:
     """Finish ``value`` (an object of the answer) as the field guards and resolvers would have shown it: mask and
     finish its values (a value the mask refuses is null with its error, kept by ``fail``), note its audited values
@@ -445,7 +538,7 @@ def finish(
                     read(data_class, owner, Path(path, key, None))
     for key, shown, nodes in walk.finished:
         try:
-            value[key] = shown(value.get(key), kind)
+            value[key] = shown(value.get(key), kind, context)
         except Forbidden as refused:
             value[key] = None
             at = Path(path, key, None)
@@ -455,9 +548,9 @@ def finish(
         at = Path(path, key, None)
         if many:
             for index, item in enumerate(below or ()):
-                finish(child, item, Path(at, index, None), read, fail)
+                finish(child, item, Path(at, index, None), read, fail, context)
         else:
-            finish(child, below, at, read, fail)
+            finish(child, below, at, read, fail, context)
 
 
 def uncompilable(executor: PlannedExecutor, plan: Plan) -> str | None:
@@ -483,18 +576,40 @@ async def run_compiled(executor: PlannedExecutor, plan: Plan) -> dict[str, Any]:
     sources = getattr(context, "sources", None)
     if scope is None or sources is None:
         raise Uncompilable("no row scope or sources in the context")
-    statement = Statement(executor, Sql(await scope.visible(), context))
-    text, walk = statement.root(plan.root)
-    databases = {id(sources.postgres.db(store).pool) for store in statement.stores if store}
+    visible = await scope.visible()
+    statement, built = _statement(executor, plan, visible)
+    databases = {id(sources.postgres.db(store).pool) for store in built.stores if store}
     if len(databases) != 1:
         raise Uncompilable("stores in several databases" if databases else "no store")
-    db = sources.postgres.db(next(iter(s for s in statement.stores if s)))
-    answer = await db.fetchval(text, *statement.sql.args)
+    db = sources.postgres.db(next(iter(s for s in built.stores if s)))
+    answer = await db.fetchval(built.text, *statement.sql.args)
     data: dict[str, Any] = orjson.loads(answer)
+    walk = built.walk
     if walk:
         notes = getattr(context, "audit", None)
-        finish(walk, data, None, notes.read if notes is not None else None, executor.collected_errors.add)
+        read = notes.read if notes is not None else None
+        finish(walk, data, None, read, executor.collected_errors.add, context)
     return data
+
+
+def _statement(executor: PlannedExecutor, plan: Plan, visible: Visible) -> tuple[Statement, Built]:
+    """This request's statement: one the plan keeps whose steps give the same fingerprints for this request (its
+    parameters then bound), or a new one, kept."""
+    context = executor.context_value
+    kept: list[Built] = plan.statements
+    for index, built in enumerate(kept):
+        statement = Statement(executor, Sql(visible, context))
+        if statement.replay(built):
+            if index:
+                kept.insert(0, kept.pop(index))
+            count_statement("reused")
+            return statement, built
+    statement = Statement(executor, Sql(visible, context))
+    built = statement.build(plan.root)
+    count_statement("built")
+    kept.insert(0, built)
+    del kept[KEPT:]
+    return statement, built
 
 
 __all__ = [

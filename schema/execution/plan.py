@@ -150,6 +150,8 @@ class Plan:
     """Batch fields in the plan (a figure for the tests and the benchmark)."""
     compiled: bool | None = None
     """Whether its requests run as one statement (``compiled.py``): unknown until the first one tries."""
+    statements: list[Any] = field(default_factory=list)
+    """Its statements (``compiled.Built``), newest first, for the requests that reuse one."""
 
 
 STRAWBERRY = "strawberry-definition"
@@ -313,7 +315,7 @@ class _Builder:
         type_plan = self.type_plan(definition.type, details)
         plan = FieldPlan(key, name, definition, details, nodes, parent, Read.RESOLVER, type_plan)
         plan.has_arguments = bool(definition.args) or bool(node.arguments)
-        if plan.has_arguments and not _uses_variables(node):
+        if plan.has_arguments and not uses_variables(node):
             plan.constant_arguments = self.constant_arguments(definition, node)
         self.choose_read(plan)
         return plan
@@ -426,7 +428,8 @@ def _inline(plan: ObjectPlan) -> Inline | None:
     return inline_builder(reads)
 
 
-def _uses_variables(node: FieldNode) -> bool:
+def uses_variables(node: FieldNode) -> bool:
+    """Whether a variable appears in the field's arguments (otherwise they are the same for every request)."""
     from graphql import VariableNode, visit
     from graphql.language import Visitor
 
@@ -477,4 +480,5 @@ __all__ = [
     "Undefined",
     "Unsupported",
     "skip_include_variables",
+    "uses_variables",
 ]

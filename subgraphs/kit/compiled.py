@@ -75,14 +75,15 @@ def table_of(cls: Any) -> Table | None:
 class Sql:
     """A statement being built: its parameters, fresh aliases, and the rows the caller may see."""
 
-    __slots__ = ("_aliases", "args", "context", "rows")
+    __slots__ = ("aliases", "args", "context", "rows")
 
     def __init__(self, rows: Visible, context: Any) -> None:
         self.args: list[object] = []
         self.rows = rows
         self.context = context
         """The request's context (its settings: page-size limits)."""
-        self._aliases = 0
+        self.aliases = 0
+        """Aliases taken so far (forms name their own rows; only the statement takes aliases)."""
 
     def param(self, value: object) -> str:
         """Bind ``value``; its placeholder."""
@@ -90,8 +91,8 @@ class Sql:
         return f"${len(self.args)}"
 
     def alias(self) -> str:
-        self._aliases += 1
-        return f"r{self._aliases}"
+        self.aliases += 1
+        return f"r{self.aliases}"
 
 
 class Shape(enum.Enum):

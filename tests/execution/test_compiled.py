@@ -15,7 +15,7 @@ import orjson
 
 from bench.workload import API_TEXT
 from core.settings import Settings
-from schema.execution.counts import EXECUTIONS
+from schema.execution.counts import EXECUTIONS, STATEMENTS
 from tests import auth, fixtures
 from tests.audit_helpers import Caller, rows
 from tests.conftest import GraphQL, NewCustomers
@@ -413,3 +413,37 @@ async def test_due_times_of_stopped_clocks_answer_as_the_resolvers_do(
     breached = {int(t["id"]) - base: t["slaBreached"] for t in answer["data"]["customer"]["tickets"]}
     assert breached == {0: True, 1: False, 2: False, 3: False, 4: False}
     assert due[3] is not None
+
+
+async def test_a_plans_statement_is_built_once_and_replayed_with_each_requests_arguments(
+    settings: Settings, customers: NewCustomers
+) -> None:
+    """A plan's later requests reuse its statement's text with their own parameters (other customers, another
+    cursor); a request whose arguments change the text (a page size, a page after a cursor) builds its own, kept
+    beside the first. Every answer is graphql-core's."""
+    view = """query($id: ID!, $first: Int, $after: String) { customer(id: $id) { id fullName openTicketCount
+      orders(first: $first, after: $after) { nodes { id total } pageInfo { hasNextPage endCursor } } } }"""
+    others = await customers.take(3)
+    ids = [fixtures.LI_LEI, fixtures.EMMA, *others]
+    async with pair(settings) as both:
+        before = STATEMENTS.copy()
+        for customer in ids:
+            await both.query(view, {"id": customer, "first": 1})
+        first_pages = STATEMENTS - before
+        answer = await _answer(both, view, {"id": fixtures.LI_LEI, "first": 1})
+        info = answer["data"]["customer"]["orders"]["pageInfo"]
+        cursor = info["endCursor"]
+        assert cursor
+        assert info["hasNextPage"]
+        before = STATEMENTS.copy()
+        await both.query(view, {"id": fixtures.LI_LEI, "first": 1, "after": cursor})
+        await both.query(view, {"id": fixtures.LI_LEI, "first": 2})
+        await both.query(view, {"id": fixtures.EMMA, "first": 1})
+        others_counted = STATEMENTS - before
+        outcome = both.outcome
+    assert outcome.differences == [], "\n".join(outcome.differences[:3])
+    assert outcome.fallbacks == {}, outcome
+    # Each document is sent twice to the planned app: the first request builds, the other nine replay.
+    assert (first_pages["built"], first_pages["reused"]) == (1, 2 * len(ids) - 1), first_pages
+    # After a cursor and a page of two differ in text (built once each, then replayed); the first shape is kept.
+    assert (others_counted["built"], others_counted["reused"]) == (2, 4), others_counted
