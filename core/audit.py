@@ -7,6 +7,9 @@ subgraph that owns customers; every process writes there, whichever subgraph it 
 subgraph's DSN. The API's role may only insert and read them (``core.migrations.app_grants``), and a trigger
 refuses ``UPDATE``, ``DELETE`` and ``TRUNCATE`` to every role, the owner included.
 
+Concurrent requests' records are written together (:class:`GroupCommit`), each request released once its own
+record is committed.
+
 Erasure hook: a job that must pseudonymise a customer's id in past records runs as the schemas' owner and sets
 ``SET LOCAL c360.audit_rewrite = 'pseudonymise'`` in its transaction; the trigger then lets its ``UPDATE``
 through (and nothing else).
@@ -14,7 +17,9 @@ through (and nothing else).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from dataclasses import dataclass
 from typing import Literal
 
@@ -57,25 +62,89 @@ INSERT = (
 
 
 async def write(db: Database, record: AuditRecord) -> None:
-    """Write ``record`` in one statement.
+    """Write ``record``, durably, before returning.
 
-    Any failure (the table refuses the role, is missing, the database is down or the statement times out)
-    raises :class:`AuditUnavailable`, so the caller withholds what the record was for."""
-    try:
-        await db.fetch(
-            INSERT,
-            record.request_id,
-            record.subject,
-            list(record.roles),
-            record.operation,
-            list(record.fields),
-            record.kind,
-            list(record.customer_ids),
-            list(record.data_classes),
-            record.endpoint,
-        )
-    except Exception as exc:
-        log.error("the audit record of request %s could not be written", record.request_id, exc_info=exc)
-        raise AuditUnavailable(
+    Records of concurrent requests are written together (:class:`GroupCommit`). Any failure (the table refuses
+    the role, is missing, the database is down or the statement times out) raises :class:`AuditUnavailable`, so
+    the caller withholds what the record was for."""
+    log_of = _LOGS.get(db)
+    if log_of is None:
+        log_of = _LOGS[db] = GroupCommit(db)
+    await log_of.write(record)
+
+
+class GroupCommit:
+    """The records of one database, written in groups: a record arriving while none is being written is written
+    at once, alone; those arriving while a group is written wait for it and go together in the next, in one
+    transaction (one round trip, one commit), so a busy server writes a record per flush, not per request, and an
+    idle one waits no longer than before. Each writer returns once its own record is committed."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._queued: list[tuple[AuditRecord, asyncio.Future[None]]] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def write(self, record: AuditRecord) -> None:
+        loop = asyncio.get_running_loop()
+        written: asyncio.Future[None] = loop.create_future()
+        if self._flushing is not None and self._flushing.get_loop() is not loop:
+            self._flushing, self._queued = None, []  # an event loop that has ended (a test's) left them
+        self._queued.append((record, written))
+        if self._flushing is None:
+            self._flushing = loop.create_task(self._flush())
+        await written
+
+    async def _flush(self) -> None:
+        group: list[tuple[AuditRecord, asyncio.Future[None]]] = []
+        try:
+            while self._queued:
+                group, self._queued = self._queued, []
+                await self._write(group)
+        finally:
+            self._flushing = None
+            # Cancelled (the process stopping): nobody is left to write what waits, so its writers hear so.
+            for record, written in [*group, *self._queued]:
+                _refuse(record, written, None)
+            self._queued = []
+
+    async def _write(self, group: list[tuple[AuditRecord, asyncio.Future[None]]]) -> None:
+        try:
+            await self._db.executemany(INSERT, [_row(record) for record, _ in group])
+        except Exception as exc:
+            if len(group) > 1:  # alone, so that a record the table refuses withholds no other request's data
+                for one in group:
+                    await self._write([one])
+                return
+            _refuse(*group[0], exc)
+            return
+        for _, written in group:
+            if not written.done():
+                written.set_result(None)
+
+
+def _refuse(record: AuditRecord, written: asyncio.Future[None], exc: BaseException | None) -> None:
+    if written.done():
+        return
+    log.error("the audit record of request %s could not be written", record.request_id, exc_info=exc)
+    written.set_exception(
+        AuditUnavailable(
             "Withheld: the audit record this personal data needs could not be written; try again later"
-        ) from exc
+        )
+    )
+
+
+_LOGS: weakref.WeakKeyDictionary[Database, GroupCommit] = weakref.WeakKeyDictionary()
+
+
+def _row(record: AuditRecord) -> tuple[object, ...]:
+    return (
+        record.request_id,
+        record.subject,
+        list(record.roles),
+        record.operation,
+        list(record.fields),
+        record.kind,
+        list(record.customer_ids),
+        list(record.data_classes),
+        record.endpoint,
+    )

@@ -80,6 +80,16 @@ class Database:
             raise SourceUnavailable(f"postgres:{self.subgraph}", exc) from exc
         return rows
 
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """``sql`` once per row, in one round trip and one transaction."""
+        self._counter.inc()
+        ROUND_TRIPS.sql += 1
+        try:
+            await self.pool.executemany(sql, rows)
+        except UNAVAILABLE as exc:
+            SOURCE_ERRORS.labels(f"postgres:{self.subgraph}").inc()
+            raise SourceUnavailable(f"postgres:{self.subgraph}", exc) from exc
+
     async def fetchval(self, sql: str, *args: Any) -> Any:
         rows = await self.fetch(sql, *args)
         return rows[0][0] if rows else None

@@ -7,6 +7,7 @@ as the schemas' owner (PostgreSQL and Neo4j), never from the audit path of the A
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -586,3 +587,23 @@ async def test_the_audit_costs_one_statement_only_when_personal_data_is_shown(ca
     assert await cost(public, ("admin",)) == 1  # the profile
     assert await cost(named, ("admin",)) == 2  # the profile and the audit record
     assert await cost(named, ("marketing",)) == 1  # masked names: nothing to audit
+
+
+async def test_concurrent_requests_each_have_their_own_record(caller: Caller, pg: asyncpg.Connection) -> None:
+    """Records of concurrent requests are written in groups (``core.audit.GroupCommit``): each request's record
+    still names exactly its own customer, roles and operation, and each answer comes after its record."""
+    customers = await new_customers(caller, 12, "concurrent")
+    named = "query Named($id: ID!) { customer(id: $id) { id fullName } }"
+    before = ROUND_TRIPS.sql
+    sent = await asyncio.gather(
+        *(caller.body(named, roles=("agent",), subject=f"agent-{n}", id=c) for n, c in enumerate(customers))
+    )
+    statements = ROUND_TRIPS.sql - before
+    found = await rows(pg, [request_id for request_id, _ in sent])
+    for n, ((request_id, body), customer) in enumerate(zip(sent, customers, strict=True)):
+        assert body["data"]["customer"]["id"] == customer
+        (row,) = found[request_id]
+        assert (row.customer_ids, row.subject, row.roles) == ((customer,), f"agent-{n}", ("agent",))
+        assert (row.operation, row.fields, row.data_classes) == ("Named", ("customer",), ("contact_pii",))
+    # One statement per profile, and at most one per record (fewer when they were written together).
+    assert len(customers) < statements <= 2 * len(customers)
