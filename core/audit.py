@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from core.errors import AuditUnavailable
+from core.metrics import AUDIT_GROUPS
 from core.postgres import Database
 
 log = logging.getLogger("c360.audit")
@@ -117,6 +118,7 @@ class GroupCommit:
                 return
             _refuse(*group[0], exc)
             return
+        AUDIT_GROUPS.observe(len(group))
         for _, written in group:
             if not written.done():
                 written.set_result(None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 SQL_STATEMENTS = Counter("c360_sql_statements", "SQL statements sent to PostgreSQL", ["subgraph"])
 CYPHER_CALLS = Counter("c360_cypher_calls", "Cypher calls sent to Neo4j", ["kind"])
@@ -44,6 +44,11 @@ QUERY_EXECUTIONS = Counter(
     "c360_query_executions",
     "Queries by executor: their plan, or graphql-core with the reason the plan could not run them",
     ["executor", "reason"],
+)
+AUDIT_GROUPS = Histogram(
+    "c360_audit_group_records",
+    "Audit records written per round trip (records of concurrent requests are written together)",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
 )
 COMPILED_STATEMENTS = Counter(
     "c360_compiled_statements",

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+from prometheus_client import REGISTRY
 
 from core import audit
 from core.errors import AuditUnavailable
@@ -25,6 +26,13 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
     await postgres.start([audit.STORE])
     yield postgres.db(audit.STORE)
     await postgres.close()
+
+
+def _groups() -> tuple[float, float]:
+    """Round trips and records of the audit's group histogram so far."""
+    count = REGISTRY.get_sample_value("c360_audit_group_records_count") or 0.0
+    total = REGISTRY.get_sample_value("c360_audit_group_records_sum") or 0.0
+    return count, total
 
 
 def _record(request_id: str, customer: str) -> audit.AuditRecord:
@@ -52,8 +60,11 @@ async def test_concurrent_records_are_one_round_trip_and_each_is_durable(
     assert ROUND_TRIPS.sql - before == 1
     # Eight arriving together (in one turn of the event loop): one group, one round trip.
     before = ROUND_TRIPS.sql
+    groups = _groups()
     await asyncio.gather(*(audit.write(db, _record(r, c)) for r, c in sent.items()))
     assert ROUND_TRIPS.sql - before == 1
+    # ``/metrics`` tells operators how many records each round trip carried.
+    assert _groups() == (groups[0] + 1, groups[1] + 8)
     found = await rows(pg, [*sent, f"group-{run}-alone"])
     assert len(found) == 9
     for request_id, customer in sent.items():
@@ -62,9 +73,7 @@ async def test_concurrent_records_are_one_round_trip_and_each_is_durable(
         assert (row.subject, row.operation, row.roles) == ("test-groups", "Console", ("agent",))
 
 
-async def test_a_refused_record_withholds_only_its_own_request(
-    db: Database, pg: asyncpg.Connection
-) -> None:
+async def test_a_refused_record_withholds_only_its_own_request(db: Database, pg: asyncpg.Connection) -> None:
     run = uuid.uuid4().hex[:10]
     good = [f"group-{run}-good-{n}" for n in range(3)]
     bad = f"group-{run}-bad\x00"  # text PostgreSQL refuses: the group's transaction fails, each is retried alone
