@@ -75,24 +75,24 @@ async def write(db: Database, record: AuditRecord) -> None:
 
 
 class GroupCommit:
-    """The records of one database, written in groups: a record arriving while none is being written is written
-    at once, alone; those arriving while a group is written wait for it and go together in the next, in one
-    transaction (one round trip, one commit), so a busy server writes a record per flush, not per request, and an
-    idle one waits no longer than before. Each writer returns once its own record is committed."""
+    """The records of one database, written in groups: a record is written at once while fewer than
+    :data:`WRITERS` groups are being written; records arriving while that many are wait and go together in the
+    next, in one transaction (one round trip, one commit). A busy server writes a group per round trip, not a
+    record, and an idle one waits no longer than before. Each writer returns once its own record is committed."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._queued: list[tuple[AuditRecord, asyncio.Future[None]]] = []
-        self._flushing: asyncio.Task[None] | None = None
+        self._flushing: set[asyncio.Task[None]] = set()
 
     async def write(self, record: AuditRecord) -> None:
         loop = asyncio.get_running_loop()
         written: asyncio.Future[None] = loop.create_future()
-        if self._flushing is not None and self._flushing.get_loop() is not loop:
-            self._flushing, self._queued = None, []  # an event loop that has ended (a test's) left them
+        if any(task.get_loop() is not loop for task in self._flushing):
+            self._flushing, self._queued = set(), []  # an event loop that has ended (a test's) left them
         self._queued.append((record, written))
-        if self._flushing is None:
-            self._flushing = loop.create_task(self._flush())
+        if len(self._flushing) < WRITERS:
+            self._flushing.add(loop.create_task(self._flush()))
         await written
 
     async def _flush(self) -> None:
@@ -101,12 +101,18 @@ class GroupCommit:
             while self._queued:
                 group, self._queued = self._queued, []
                 await self._write(group)
+                group = []
         finally:
-            self._flushing = None
-            # Cancelled (the process stopping): nobody is left to write what waits, so its writers hear so.
-            for record, written in [*group, *self._queued]:
+            task = asyncio.current_task()
+            if task is not None:
+                self._flushing.discard(task)
+            # Cancelled (the process stopping): what this writer held, and what waits when no writer is left,
+            # will not be written, and their writers hear so.
+            left = [*group, *(self._queued if not self._flushing else ())]
+            for record, written in left:
                 _refuse(record, written, None)
-            self._queued = []
+            if not self._flushing:
+                self._queued = []
 
     async def _write(self, group: list[tuple[AuditRecord, asyncio.Future[None]]]) -> None:
         try:
@@ -134,6 +140,9 @@ def _refuse(record: AuditRecord, written: asyncio.Future[None], exc: BaseExcepti
         )
     )
 
+
+WRITERS = 2
+"""Groups written at once: a record waits for a round trip only when this many are under way."""
 
 _LOGS: weakref.WeakKeyDictionary[Database, GroupCommit] = weakref.WeakKeyDictionary()
 
