@@ -18,12 +18,13 @@ through (and nothing else).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import weakref
 from dataclasses import dataclass
 from typing import Literal
 
-from core.errors import AuditUnavailable
+from core.errors import AuditUnavailable, SourceUnavailable
 from core.metrics import AUDIT_GROUPS
 from core.postgres import Database
 
@@ -70,8 +71,8 @@ async def write(db: Database, record: AuditRecord) -> None:
     the caller withholds what the record was for."""
     log_of = _LOGS.get(db)
     if log_of is None:
-        log_of = _LOGS[db] = GroupCommit(db)
-    await log_of.write(record)
+        log_of = _LOGS[db] = GroupCommit()
+    await log_of.write(db, record)
 
 
 class GroupCommit:
@@ -80,27 +81,27 @@ class GroupCommit:
     next, in one transaction (one round trip, one commit). A busy server writes a group per round trip, not a
     record, and an idle one waits no longer than before. Each writer returns once its own record is committed."""
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    def __init__(self) -> None:
         self._queued: list[tuple[AuditRecord, asyncio.Future[None]]] = []
         self._flushing: set[asyncio.Task[None]] = set()
 
-    async def write(self, record: AuditRecord) -> None:
+    async def write(self, db: Database, record: AuditRecord) -> None:
         loop = asyncio.get_running_loop()
         written: asyncio.Future[None] = loop.create_future()
         if any(task.get_loop() is not loop for task in self._flushing):
             self._flushing, self._queued = set(), []  # an event loop that has ended (a test's) left them
         self._queued.append((record, written))
         if len(self._flushing) < WRITERS:
-            self._flushing.add(loop.create_task(self._flush()))
+            # A context of its own: the flush serves several requests, and its logs name none of them.
+            self._flushing.add(loop.create_task(self._flush(db), context=contextvars.Context()))
         await written
 
-    async def _flush(self) -> None:
+    async def _flush(self, db: Database) -> None:
         group: list[tuple[AuditRecord, asyncio.Future[None]]] = []
         try:
             while self._queued:
                 group, self._queued = self._queued, []
-                await self._write(group)
+                await self._write(db, group)
                 group = []
         finally:
             task = asyncio.current_task()
@@ -114,15 +115,18 @@ class GroupCommit:
             if not self._flushing:
                 self._queued = []
 
-    async def _write(self, group: list[tuple[AuditRecord, asyncio.Future[None]]]) -> None:
+    async def _write(self, db: Database, group: list[tuple[AuditRecord, asyncio.Future[None]]]) -> None:
         try:
-            await self._db.executemany(INSERT, [_row(record) for record, _ in group])
+            await db.executemany(INSERT, [_row(record) for record, _ in group])
         except Exception as exc:
-            if len(group) > 1:  # alone, so that a record the table refuses withholds no other request's data
+            if len(group) > 1 and not isinstance(exc, SourceUnavailable):
+                # Alone, so that a record the table refuses withholds no other request's data. Not when the
+                # database is down or timed out: each would wait as long again, and the group may have committed.
                 for one in group:
-                    await self._write([one])
+                    await self._write(db, [one])
                 return
-            _refuse(*group[0], exc)
+            for record, written in group:
+                _refuse(record, written, exc)
             return
         AUDIT_GROUPS.observe(len(group))
         for _, written in group:

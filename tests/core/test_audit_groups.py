@@ -18,6 +18,7 @@ from core.metrics import ROUND_TRIPS
 from core.postgres import Database, Postgres
 from core.settings import Settings
 from tests.audit_helpers import rows
+from tests.servers import free_port
 
 
 @pytest.fixture
@@ -87,3 +88,24 @@ async def test_a_refused_record_withholds_only_its_own_request(db: Database, pg:
     # The next record after a refusal is written as before.
     await audit.write(db, _record(f"group-{run}-after", str(uuid.uuid4())))
     assert list(await rows(pg, [f"group-{run}-after"])) == [f"group-{run}-after"]
+
+
+async def test_a_group_is_refused_at_once_when_the_database_is_down(settings: Settings) -> None:
+    """Down (or timed out), a group is not retried record by record: each writer would wait as long again."""
+    down = settings.model_copy(
+        update={"subgraph_dsns": {audit.STORE: f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere"}}
+    )
+    postgres = Postgres(down)
+    await postgres.start([audit.STORE])
+    try:
+        db = postgres.db(audit.STORE)
+        run = uuid.uuid4().hex[:10]
+        before = ROUND_TRIPS.sql
+        outcomes = await asyncio.gather(
+            *(audit.write(db, _record(f"group-{run}-down-{n}", str(uuid.uuid4()))) for n in range(4)),
+            return_exceptions=True,
+        )
+    finally:
+        await postgres.close()
+    assert all(isinstance(o, AuditUnavailable) for o in outcomes), outcomes
+    assert ROUND_TRIPS.sql - before == 1
