@@ -130,8 +130,13 @@ class Built:
     steps: tuple[tuple[Step, Fingerprint, int, object], ...]
     """(the step, its fingerprint, the aliases taken before it, the fingerprint it gave)."""
 
+    @property
+    def prints(self) -> tuple[object, ...]:
+        """The fingerprints its steps gave: its key among the plan's statements."""
+        return tuple(given for *_, given in self.steps)
 
-KEPT = 4
+
+KEPT = 16
 """Statements kept per plan (a first page and a page after a cursor differ in text, for example)."""
 
 
@@ -215,16 +220,18 @@ class Statement:
         self.steps.append((step, fingerprint, aliases, fingerprint(result)))
         return result
 
-    def replay(self, built: Built) -> bool:
-        """Replay ``built``'s steps for this request: whether its text is this request's (the parameters are
-        then bound)."""
-        for step, fingerprint, aliases, expected in built.steps:
+    def replay(self, built: Built) -> tuple[object, ...]:
+        """Replay ``built``'s steps for this request, binding its parameters: the fingerprints they give.
+
+        Every statement of a plan has the same steps (the plan's forms, in the order its fields are built), so
+        the fingerprints name the kept statement whose text is this request's, if there is one."""
+        prints = []
+        for step, fingerprint, aliases, _ in built.steps:
             self.sql.aliases = aliases
             result = step(self, self.results)
-            if fingerprint(result) != expected:
-                return False
             self.results.append(result)
-        return True
+            prints.append(fingerprint(result))
+        return tuple(prints)
 
     def build(self, plan: ObjectPlan) -> Built:
         text, walk = self.root(plan)
@@ -593,22 +600,24 @@ async def run_compiled(executor: PlannedExecutor, plan: Plan) -> dict[str, Any]:
 
 
 def _statement(executor: PlannedExecutor, plan: Plan, visible: Visible) -> tuple[Statement, Built]:
-    """This request's statement: one the plan keeps whose steps give the same fingerprints for this request (its
-    parameters then bound), or a new one, kept."""
+    """This request's statement: the one the plan keeps under the fingerprints its steps give for this request
+    (its parameters then bound), or a new one, kept."""
     context = executor.context_value
-    kept: list[Built] = plan.statements
-    for index, built in enumerate(kept):
+    kept: dict[tuple[object, ...], Built] = plan.statements
+    if kept:
         statement = Statement(executor, Sql(visible, context))
-        if statement.replay(built):
-            if index:
-                kept.insert(0, kept.pop(index))
+        prints = statement.replay(next(reversed(kept.values())))
+        found = kept.pop(prints, None)
+        if found is not None:
+            kept[prints] = found  # the most recently used last
             count_statement("reused")
-            return statement, built
+            return statement, found
     statement = Statement(executor, Sql(visible, context))
     built = statement.build(plan.root)
     count_statement("built")
-    kept.insert(0, built)
-    del kept[KEPT:]
+    kept[built.prints] = built
+    while len(kept) > KEPT:
+        del kept[next(iter(kept))]
     return statement, built
 
 

@@ -150,8 +150,8 @@ class Plan:
     """Batch fields in the plan (a figure for the tests and the benchmark)."""
     compiled: bool | None = None
     """Whether its requests run as one statement (``compiled.py``): unknown until the first one tries."""
-    statements: list[Any] = field(default_factory=list)
-    """Its statements (``compiled.Built``), newest first, for the requests that reuse one."""
+    statements: dict[Any, Any] = field(default_factory=dict)
+    """Its statements (``compiled.Built``) by the fingerprints of their steps, the most recently used last."""
 
 
 STRAWBERRY = "strawberry-definition"

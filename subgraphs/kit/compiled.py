@@ -130,7 +130,9 @@ def rows_under(store: str, table: str, column: str, parent: str, order: Callable
 
 
 ListForm = Callable[[Sql, str, dict[str, Any]], Rows]
-"""``(statement, parent alias, the field's Python arguments) -> rows`` (the parent alias is empty for a root field)."""
+"""``(statement, parent alias, the field's Python arguments) -> rows`` (the parent alias is empty for a root field).
+Its rows have the same shape, and a cursor and a count or not, whatever the arguments: a plan's statements then
+share their steps (``schema/execution/compiled.py``, ``Built``)."""
 
 
 @dataclass(frozen=True, slots=True)

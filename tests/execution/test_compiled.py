@@ -440,6 +440,12 @@ async def test_a_plans_statement_is_built_once_and_replayed_with_each_requests_a
         await both.query(view, {"id": fixtures.LI_LEI, "first": 2})
         await both.query(view, {"id": fixtures.EMMA, "first": 1})
         others_counted = STATEMENTS - before
+        # Many shapes (each page size is its own text): each built once, each found again by its fingerprints.
+        before = STATEMENTS.copy()
+        for customer in (fixtures.LI_LEI, fixtures.EMMA):
+            for size in range(3, 9):
+                await both.query(view, {"id": customer, "first": size})
+        many = STATEMENTS - before
         outcome = both.outcome
     assert outcome.differences == [], "\n".join(outcome.differences[:3])
     assert outcome.fallbacks == {}, outcome
@@ -447,3 +453,4 @@ async def test_a_plans_statement_is_built_once_and_replayed_with_each_requests_a
     assert (first_pages["built"], first_pages["reused"]) == (1, 2 * len(ids) - 1), first_pages
     # After a cursor and a page of two differ in text (built once each, then replayed); the first shape is kept.
     assert (others_counted["built"], others_counted["reused"]) == (2, 4), others_counted
+    assert (many["built"], many["reused"]) == (6, 18), many
