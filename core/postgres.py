@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import asyncpg
@@ -70,25 +70,26 @@ class Database:
         self.pool = pool
         self._counter = SQL_STATEMENTS.labels(subgraph)
 
-    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+    @contextmanager
+    def _round_trip(self) -> Iterator[None]:
+        """One round trip, counted; an outage raised as :class:`SourceUnavailable`."""
         self._counter.inc()
         ROUND_TRIPS.sql += 1
         try:
-            rows: list[asyncpg.Record] = await self.pool.fetch(sql, *args)
+            yield
         except UNAVAILABLE as exc:
             SOURCE_ERRORS.labels(f"postgres:{self.subgraph}").inc()
             raise SourceUnavailable(f"postgres:{self.subgraph}", exc) from exc
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        with self._round_trip():
+            rows: list[asyncpg.Record] = await self.pool.fetch(sql, *args)
         return rows
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """``sql`` once per row, in one round trip and one transaction."""
-        self._counter.inc()
-        ROUND_TRIPS.sql += 1
-        try:
+        with self._round_trip():
             await self.pool.executemany(sql, rows)
-        except UNAVAILABLE as exc:
-            SOURCE_ERRORS.labels(f"postgres:{self.subgraph}").inc()
-            raise SourceUnavailable(f"postgres:{self.subgraph}", exc) from exc
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         rows = await self.fetch(sql, *args)
@@ -97,14 +98,9 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
         """One connection in one transaction, for writes that land together (counted as one round trip)."""
-        self._counter.inc()
-        ROUND_TRIPS.sql += 1
-        try:
+        with self._round_trip():
             async with self.pool.acquire() as conn, conn.transaction():
                 yield conn
-        except UNAVAILABLE as exc:
-            SOURCE_ERRORS.labels(f"postgres:{self.subgraph}").inc()
-            raise SourceUnavailable(f"postgres:{self.subgraph}", exc) from exc
 
 
 class Postgres:

@@ -24,7 +24,7 @@ its owner under a key no GraphQL name can take, removed before anything else rea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -133,11 +133,15 @@ class Built:
     @property
     def prints(self) -> tuple[object, ...]:
         """The fingerprints its steps gave: its key among the plan's statements."""
-        return tuple(given for *_, given in self.steps)
+        return _prints(self.steps)
 
 
 KEPT = 16
 """Statements kept per plan (a first page and a page after a cursor differ in text, for example)."""
+
+
+def _prints(steps: Sequence[tuple[Step, Fingerprint, int, object]]) -> tuple[object, ...]:
+    return tuple(given for *_, given in steps)
 
 
 def _same(text: Any) -> object:
@@ -225,13 +229,10 @@ class Statement:
 
         Every statement of a plan has the same steps (the plan's forms, in the order its fields are built), so
         the fingerprints name the kept statement whose text is this request's, if there is one."""
-        prints = []
         for step, fingerprint, aliases, _ in built.steps:
             self.sql.aliases = aliases
-            result = step(self, self.results)
-            self.results.append(result)
-            prints.append(fingerprint(result))
-        return tuple(prints)
+            self.step(step, fingerprint)
+        return _prints(self.steps)
 
     def build(self, plan: ObjectPlan) -> Built:
         text, walk = self.root(plan)
